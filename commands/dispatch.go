@@ -1,0 +1,339 @@
+package commands
+
+import (
+	"bytes"
+	"fmt"
+	"log"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sessiond/sessiond/config"
+	"github.com/sessiond/sessiond/engine"
+	"github.com/sessiond/sessiond/resp"
+)
+
+// Conn is what the command layer needs of a client's network connection.
+type Conn interface {
+	RemoteAddr() string
+	LocalAddr() string
+	// Close disconnects the client (CLIENT KILL, QUIT after its reply).
+	Close() error
+	// Push delivers an out-of-band frame (pub/sub) without blocking; it
+	// returns false when the client is being disconnected for falling behind.
+	Push(frame []byte) bool
+}
+
+// Dispatcher runs commands for clients. One Dispatcher serves a process.
+type Dispatcher struct {
+	Engine *engine.Engine
+	Config *config.Config
+	// Shutdown is set by the server: it stops the process (SHUTDOWN).
+	Shutdown func(save bool)
+
+	started time.Time
+	nextID  atomic.Int64
+
+	clientsMu sync.RWMutex
+	clients   map[int64]*Client
+
+	stats serverStats
+	watch watchRegistry
+	hub   *Hub
+}
+
+type serverStats struct {
+	connections   atomic.Int64
+	commands      atomic.Int64
+	rejectedConns atomic.Int64
+	errorReplies  atomic.Int64
+	netInput      atomic.Int64
+	netOutput     atomic.Int64
+}
+
+// NewDispatcher returns a dispatcher over an engine and a config.
+func NewDispatcher(e *engine.Engine, cfg *config.Config) *Dispatcher {
+	d := &Dispatcher{Engine: e, Config: cfg, started: time.Now(), clients: map[int64]*Client{}}
+	d.hub = newHub(d)
+	d.watch.init()
+	e.SetNotifyMask(engine.NotifyMask(cfg.Get("notify-keyspace-events")))
+	if p := cfg.Lookup("notify-keyspace-events"); p != nil {
+		prev := p.OnChange
+		p.OnChange = func(v string) {
+			e.SetNotifyMask(engine.NotifyMask(v))
+			if prev != nil {
+				prev(v)
+			}
+		}
+	}
+	return d
+}
+
+// OnCommit is the engine's commit hook: it feeds WATCH and keyspace notifications.
+func (d *Dispatcher) OnCommit(c engine.Commit) {
+	d.watch.invalidate(c)
+	for _, ev := range c.Events {
+		d.hub.publishEvent(ev)
+	}
+}
+
+// Client is one connection's state.
+type Client struct {
+	ID      int64
+	Conn    Conn
+	Created time.Time
+
+	// W holds replies not yet flushed to the socket.
+	W *resp.Writer
+
+	mu        sync.Mutex // guards the fields CLIENT LIST reads from other goroutines
+	name      string
+	libName   string
+	libVer    string
+	db        int
+	lastCmd   string
+	lastInter time.Time
+
+	Authed  bool
+	proto   int
+	noEvict bool
+	noTouch bool
+
+	// CloseAfterReply asks the server to close the connection once the
+	// pending replies are flushed (QUIT, CLIENT KILL of itself).
+	CloseAfterReply bool
+	// ticket is the durability ticket of the latest write of this batch.
+	ticket uint64
+
+	multi multiState
+	subs  subscriptions
+}
+
+// NewClient registers a connection. The caller must call Release when it closes.
+func (d *Dispatcher) NewClient(conn Conn) (*Client, error) {
+	max := int(d.Config.Int("maxclients"))
+	d.clientsMu.Lock()
+	if len(d.clients) >= max {
+		d.clientsMu.Unlock()
+		d.stats.rejectedConns.Add(1)
+		return nil, fmt.Errorf("%s", msgMaxClients)
+	}
+	now := time.Now()
+	cl := &Client{ID: d.nextID.Add(1), Conn: conn, Created: now, lastInter: now, W: resp.NewWriter(2), proto: 2}
+	cl.Authed = d.Config.Get("requirepass") == ""
+	d.clients[cl.ID] = cl
+	d.clientsMu.Unlock()
+	d.stats.connections.Add(1)
+	return cl, nil
+}
+
+// Release forgets a closed connection.
+func (d *Dispatcher) Release(cl *Client) {
+	d.watch.unwatchAll(cl)
+	d.hub.unsubscribeAll(cl)
+	d.clientsMu.Lock()
+	delete(d.clients, cl.ID)
+	d.clientsMu.Unlock()
+}
+
+// Clients returns the connected clients, ordered by id.
+func (d *Dispatcher) Clients() []*Client {
+	d.clientsMu.RLock()
+	out := make([]*Client, 0, len(d.clients))
+	for _, c := range d.clients {
+		out = append(out, c)
+	}
+	d.clientsMu.RUnlock()
+	sortClients(out)
+	return out
+}
+
+// DB returns the client's selected database.
+func (cl *Client) DB() int {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.db
+}
+
+// Proto returns the client's protocol version (2 or 3).
+func (cl *Client) Proto() int { return cl.W.Proto() }
+
+// Ticket returns and clears the durability ticket of the batch just run.
+func (cl *Client) Ticket() uint64 {
+	t := cl.ticket
+	cl.ticket = 0
+	return t
+}
+
+// LastInteraction returns when the client last sent a command.
+func (cl *Client) LastInteraction() time.Time {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.lastInter
+}
+
+// Subscribed reports whether the client is in pub/sub mode (idle timeouts
+// never disconnect subscribers).
+func (cl *Client) Subscribed() bool { return cl.subs.count() > 0 }
+
+// Call is one command being run.
+type Call struct {
+	d      *Dispatcher
+	Spec   *Spec
+	Client *Client
+	Args   [][]byte
+	W      *resp.Writer
+	Now    time.Time
+	tx     *engine.Tx // set while EXEC runs its queue in one transaction
+}
+
+// NowMS is the call's time in Unix milliseconds.
+func (c *Call) NowMS() int64 { return c.Now.UnixMilli() }
+
+// Read runs fn in a read transaction (or in the enclosing EXEC transaction).
+func (c *Call) Read(fn func(tx *engine.Tx) error) error {
+	if c.tx != nil {
+		return fn(c.tx)
+	}
+	return c.d.Engine.View(c.NowMS(), fn)
+}
+
+// Write runs fn in a write transaction (or in the enclosing EXEC transaction).
+// If fn fails, nothing it wrote is kept.
+func (c *Call) Write(fn func(tx *engine.Tx) error) error {
+	if c.tx != nil {
+		return fn(c.tx)
+	}
+	t, err := c.d.Engine.Update(c.NowMS(), fn)
+	if t > c.Client.ticket {
+		c.Client.ticket = t
+	}
+	return err
+}
+
+// Arg returns argument i as a string.
+func (c *Call) Arg(i int) string { return string(c.Args[i]) }
+
+// DB is the client's selected database.
+func (c *Call) DB() int { return c.Client.db }
+
+// Exec runs one command for cl and writes its reply to cl.W.
+func (d *Dispatcher) Exec(cl *Client, args [][]byte) {
+	if len(args) == 0 {
+		return
+	}
+	d.stats.commands.Add(1)
+	now := time.Now()
+	cl.mu.Lock()
+	cl.lastInter = now
+	cl.mu.Unlock()
+
+	spec := lookup(args[0])
+	if spec == nil {
+		d.reject(cl, nil, unknownCommand(args))
+		return
+	}
+	if !arityOK(spec.Arity, len(args)) {
+		d.reject(cl, spec, errWrongArgs(spec.Name))
+		return
+	}
+	if spec.subs != nil && len(args) >= 2 {
+		sub := spec.subs[strings.ToLower(string(args[1]))]
+		if sub == nil {
+			d.reject(cl, spec, errUnknownSubcommand(string(args[1]), strings.ToUpper(spec.Name)))
+			return
+		}
+		if !arityOK(sub.Arity, len(args)) {
+			d.reject(cl, sub, errWrongArgs(sub.FullName()))
+			return
+		}
+		spec = sub
+	}
+	if !cl.Authed && spec.Flags&FlagNoAuth == 0 {
+		d.reject(cl, spec, msgNoAuth)
+		return
+	}
+	if cl.proto == 2 && cl.subs.count() > 0 && !allowedWhileSubscribed(spec) {
+		d.reject(cl, spec, fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", spec.FullName()))
+		return
+	}
+	if cl.multi.active && !runsInsideMulti(spec) {
+		cl.multi.queue = append(cl.multi.queue, queued{spec: spec, args: args})
+		cl.W.Simple("QUEUED")
+		return
+	}
+	d.run(cl, spec, args, nil, now)
+}
+
+func arityOK(arity, n int) bool {
+	if arity >= 0 {
+		return n == arity
+	}
+	return n >= -arity
+}
+
+// run executes a resolved command under recover and accounts for it.
+func (d *Dispatcher) run(cl *Client, spec *Spec, args [][]byte, tx *engine.Tx, now time.Time) {
+	c := Call{d: d, Spec: spec, Client: cl, Args: args, W: cl.W, Now: now, tx: tx}
+	mark := cl.W.Len()
+	start := time.Now()
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				log.Printf("panic in %s: %v\n%s", spec.FullName(), r, debug.Stack())
+				cl.W.Truncate(mark)
+				cl.W.Error(msgInternal)
+			}
+		}()
+		spec.Run(&c)
+	}()
+	spec.stats.calls.Add(1)
+	spec.stats.usec.Add(time.Since(start).Microseconds())
+	if b := cl.W.Bytes(); len(b) > mark && b[mark] == '-' {
+		spec.stats.failed.Add(1)
+		d.stats.errorReplies.Add(1)
+	}
+	cl.mu.Lock()
+	cl.lastCmd = spec.FullName()
+	cl.mu.Unlock()
+}
+
+func (d *Dispatcher) reject(cl *Client, spec *Spec, msg string) {
+	if spec != nil {
+		spec.stats.rejected.Add(1)
+	}
+	d.stats.errorReplies.Add(1)
+	if cl.multi.active {
+		cl.multi.failed = true
+	}
+	cl.W.Error(msg)
+}
+
+func unknownCommand(args [][]byte) string {
+	var b bytes.Buffer
+	for _, a := range args[1:] {
+		if b.Len() >= 128 {
+			break
+		}
+		room := 128 - b.Len()
+		if len(a) > room {
+			a = a[:room]
+		}
+		fmt.Fprintf(&b, "'%s' ", a)
+	}
+	name := args[0]
+	if len(name) > 128 {
+		name = name[:128]
+	}
+	return fmt.Sprintf("ERR unknown command '%s', with args beginning with: %s", name, b.String())
+}
+
+func allowedWhileSubscribed(s *Spec) bool {
+	switch s.FullName() {
+	case "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe", "ping", "quit", "reset":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,229 @@
+package commands
+
+import (
+	"sync"
+	"time"
+
+	"github.com/sessiond/sessiond/engine"
+)
+
+// MULTI/EXEC. Queued commands run in one engine write transaction, so nothing
+// interleaves with them. WATCH is checked twice: a dirty flag set by every
+// commit that touched a watched key (which catches writes that leave the value
+// as it was, as Redis does), and, under the transaction's lock, a comparison of
+// each watched key's record with the one seen at WATCH time (which closes the
+// window between a commit and its notification).
+
+type queued struct {
+	spec *Spec
+	args [][]byte
+}
+
+type multiState struct {
+	active  bool
+	failed  bool
+	queue   []queued
+	watched map[engine.KeyRef]string // key -> version at WATCH time
+	dirty   bool                     // guarded by watchRegistry.mu
+}
+
+func runsInsideMulti(s *Spec) bool { return s.Flags&FlagNoMulti != 0 }
+
+type watchRegistry struct {
+	mu       sync.Mutex
+	watchers map[engine.KeyRef]map[*Client]struct{}
+	engine   *engine.Engine
+}
+
+func (w *watchRegistry) init() { w.watchers = map[engine.KeyRef]map[*Client]struct{}{} }
+
+func (w *watchRegistry) add(cl *Client, k engine.KeyRef) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	set := w.watchers[k]
+	if set == nil {
+		set = map[*Client]struct{}{}
+		w.watchers[k] = set
+	}
+	set[cl] = struct{}{}
+}
+
+func (w *watchRegistry) unwatchAll(cl *Client) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for k := range cl.multi.watched {
+		if set := w.watchers[k]; set != nil {
+			delete(set, cl)
+			if len(set) == 0 {
+				delete(w.watchers, k)
+			}
+		}
+	}
+	cl.multi.watched = nil
+	cl.multi.dirty = false
+}
+
+func (w *watchRegistry) active() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.watchers) > 0
+}
+
+func (w *watchRegistry) invalidate(c engine.Commit) {
+	if len(c.Touched) == 0 && len(c.Flushed) == 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.watchers) == 0 {
+		return
+	}
+	for _, k := range c.Touched {
+		for cl := range w.watchers[k] {
+			cl.multi.dirty = true
+		}
+	}
+	for _, db := range c.Flushed {
+		for k, set := range w.watchers {
+			if db == -1 || k.DB == db {
+				for cl := range set {
+					// A flush only touches keys that existed; the version
+					// check at EXEC tells which did.
+					if cl.multi.watched[k] != "" {
+						cl.multi.dirty = true
+					}
+				}
+			}
+		}
+	}
+}
+
+func (w *watchRegistry) isDirty(cl *Client) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return cl.multi.dirty
+}
+
+func init() {
+	register(
+		&Spec{Name: "multi", Arity: 1, Flags: FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagNoMulti | FlagAllowBusy, Group: "transactions", Since: "1.2.0",
+			Summary: "Starts a transaction.", Example: "> MULTI\nOK", Run: cmdMulti},
+		&Spec{Name: "exec", Arity: 1, Flags: FlagNoScript | FlagLoading | FlagStale | FlagSkipSlowlog | FlagNoMulti, Group: "transactions", Since: "1.2.0",
+			Summary: "Executes all commands in a transaction.", Example: "> EXEC\n1) OK", Run: cmdExec},
+		&Spec{Name: "discard", Arity: 1, Flags: FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagNoMulti | FlagAllowBusy, Group: "transactions", Since: "2.0.0",
+			Summary: "Discards a transaction.", Example: "> DISCARD\nOK", Run: cmdDiscard},
+		&Spec{Name: "watch", Arity: -2, Flags: FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagNoMulti | FlagAllowBusy, FirstKey: 1, LastKey: -1, Step: 1, Group: "transactions", Since: "2.2.0",
+			Syntax: "key [key ...]", Summary: "Monitors changes to keys to determine the execution of a transaction.", Example: "> WATCH sess:1\nOK", Run: cmdWatch},
+		&Spec{Name: "unwatch", Arity: 1, Flags: FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagAllowBusy, Group: "transactions", Since: "2.2.0",
+			Summary: "Forgets about watched keys of a transaction.", Example: "> UNWATCH\nOK", Run: cmdUnwatch},
+	)
+}
+
+// FlagSkipSlowlog is accepted for parity with Redis' table; it has no effect.
+const FlagSkipSlowlog Flag = 0
+
+func cmdMulti(c *Call) {
+	if c.Client.multi.active {
+		c.W.Error(msgNested)
+		return
+	}
+	c.Client.multi.active = true
+	c.Client.multi.failed = false
+	c.Client.multi.queue = nil
+	c.W.OK()
+}
+
+func cmdDiscard(c *Call) {
+	if !c.Client.multi.active {
+		c.W.Error(msgDiscardNoMulti)
+		return
+	}
+	c.Client.multi = multiState{watched: c.Client.multi.watched}
+	c.d.watch.unwatchAll(c.Client)
+	c.W.OK()
+}
+
+func cmdWatch(c *Call) {
+	if c.Client.multi.active {
+		c.W.Error(msgWatchInMulti)
+		return
+	}
+	db := c.DB()
+	versions := make([]string, len(c.Args)-1)
+	_ = c.Read(func(tx *engine.Tx) error {
+		for i, a := range c.Args[1:] {
+			versions[i] = tx.Version(db, string(a))
+		}
+		return nil
+	})
+	if c.Client.multi.watched == nil {
+		c.Client.multi.watched = map[engine.KeyRef]string{}
+	}
+	for i, a := range c.Args[1:] {
+		k := engine.KeyRef{DB: db, Key: string(a)}
+		if _, ok := c.Client.multi.watched[k]; ok {
+			continue
+		}
+		c.Client.multi.watched[k] = versions[i]
+		c.d.watch.add(c.Client, k)
+	}
+	c.d.Engine.TrackWrites(true)
+	c.W.OK()
+}
+
+func cmdUnwatch(c *Call) {
+	c.d.watch.unwatchAll(c.Client)
+	if !c.d.watch.active() {
+		c.d.Engine.TrackWrites(false)
+	}
+	c.W.OK()
+}
+
+func cmdExec(c *Call) {
+	cl := c.Client
+	if !cl.multi.active {
+		c.W.Error(msgExecNoMulti)
+		return
+	}
+	st := cl.multi
+	cl.multi = multiState{watched: st.watched, dirty: st.dirty}
+	defer func() {
+		c.d.watch.unwatchAll(cl)
+		if !c.d.watch.active() {
+			c.d.Engine.TrackWrites(false)
+		}
+	}()
+	if st.failed {
+		c.W.Error(msgExecAbort)
+		return
+	}
+	if c.d.watch.isDirty(cl) {
+		c.W.NullArray()
+		return
+	}
+	aborted := false
+	now := time.Now()
+	t, err := c.d.Engine.Update(now.UnixMilli(), func(tx *engine.Tx) error {
+		for k, v := range st.watched {
+			if tx.Version(k.DB, k.Key) != v {
+				aborted = true
+				return nil
+			}
+		}
+		c.W.Array(len(st.queue))
+		for _, q := range st.queue {
+			c.d.run(cl, q.spec, q.args, tx, now)
+		}
+		return nil
+	})
+	if t > cl.ticket {
+		cl.ticket = t
+	}
+	if err != nil {
+		c.W.Error("ERR " + err.Error())
+		return
+	}
+	if aborted {
+		c.W.NullArray()
+	}
+}

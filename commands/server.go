@@ -1,0 +1,728 @@
+package commands
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sessiond/sessiond/config"
+	"github.com/sessiond/sessiond/engine"
+	"github.com/sessiond/sessiond/glob"
+	"github.com/sessiond/sessiond/persistence"
+)
+
+func init() {
+	register(
+		&Spec{Name: "info", Arity: -1, Flags: FlagLoading | FlagStale, Group: "server", Since: "1.0.0",
+			Syntax: "[section [section ...]]", Summary: "Returns information and statistics about the server.", Example: "> INFO persistence\n# Persistence\nloading:0\n...", Run: cmdInfo},
+		&Spec{Name: "dbsize", Arity: 1, Flags: FlagReadonly | FlagFast, Group: "server", Since: "1.0.0",
+			Summary: "Returns the number of keys in the database.", Example: "> DBSIZE\n(integer) 42", Run: cmdDBSize},
+		&Spec{Name: "flushdb", Arity: -1, Flags: FlagWrite, Group: "server", Since: "1.0.0",
+			Syntax: "[ASYNC|SYNC]", Summary: "Removes all keys from the current database (native sessions and tokens stay).", Example: "> FLUSHDB\nOK", Run: cmdFlushDB},
+		&Spec{Name: "flushall", Arity: -1, Flags: FlagWrite, Group: "server", Since: "1.0.0",
+			Syntax: "[ASYNC|SYNC]", Summary: "Removes all keys from all databases, and every session and token.", Example: "> FLUSHALL\nOK", Run: cmdFlushAll},
+		&Spec{Name: "swapdb", Arity: 3, Flags: FlagWrite | FlagFast, Group: "server", Since: "4.0.0",
+			Syntax: "index1 index2", Summary: "Swaps two databases.", Example: "> SWAPDB 0 1\nOK", Run: cmdSwapDB},
+		&Spec{Name: "time", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast, Group: "server", Since: "2.6.0",
+			Summary: "Returns the server time.", Example: "> TIME\n1) \"1763900000\"\n2) \"123456\"", Run: cmdTime},
+		&Spec{Name: "lastsave", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast, Group: "server", Since: "1.0.0",
+			Summary: "Returns the Unix timestamp of the last successful save to disk.", Example: "> LASTSAVE\n(integer) 1763900000", Run: func(c *Call) { c.W.Int(c.d.Engine.Store().LastSave()) }},
+		&Spec{Name: "save", Arity: 1, Flags: FlagAdmin | FlagNoScript | FlagNoMulti, Group: "server", Since: "1.0.0",
+			Summary: "Writes a consistent snapshot of the data set to dbfilename in dir.", Example: "> SAVE\nOK", Run: cmdSave},
+		&Spec{Name: "bgsave", Arity: -1, Flags: FlagAdmin | FlagNoScript, Group: "server", Since: "1.0.0",
+			Syntax: "[SCHEDULE]", Summary: "Writes the snapshot in the background.", Example: "> BGSAVE\nBackground saving started", Run: cmdBgsave},
+		&Spec{Name: "bgrewriteaof", Arity: 1, Flags: FlagAdmin | FlagNoScript, Group: "server", Since: "1.0.0",
+			Summary: "Compacts the data file in the background.", Example: "> BGREWRITEAOF\nBackground append only file rewriting started", Run: cmdBgrewriteaof},
+		&Spec{Name: "shutdown", Arity: -1, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale | FlagNoMulti | FlagAllowBusy, Group: "server", Since: "1.0.0",
+			Syntax: "[NOSAVE|SAVE] [NOW] [FORCE]", Summary: "Flushes the data file and stops the server.", Example: "> SHUTDOWN\n(the connection closes)", Run: cmdShutdown},
+		&Spec{Name: "config", Arity: -2, Group: "server", Since: "2.0.0", Summary: "A container for server configuration commands.",
+			Subcommands: []*Spec{
+				{Name: "get", Arity: -3, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Syntax: "parameter [parameter ...]", Summary: "Returns the effective values of configuration parameters.", Example: "> CONFIG GET session-idle-timeout\n1) \"session-idle-timeout\"\n2) \"3600\"", Run: cmdConfigGet},
+				{Name: "set", Arity: -4, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Syntax: "parameter value [parameter value ...]", Summary: "Sets configuration parameters at run time.", Example: "> CONFIG SET notify-keyspace-events Ex\nOK", Run: cmdConfigSet},
+				{Name: "resetstat", Arity: 2, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Summary: "Resets the server's statistics.", Example: "> CONFIG RESETSTAT\nOK", Run: cmdConfigResetstat},
+				{Name: "rewrite", Arity: 2, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Summary: "Persists the effective configuration to the config file.", Example: "> CONFIG REWRITE\nOK", Run: cmdConfigRewrite},
+				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("CONFIG")},
+			}},
+		&Spec{Name: "command", Arity: -1, Flags: FlagLoading | FlagStale, Group: "server", Since: "2.8.13", Summary: "Returns detailed information about all commands.",
+			Example: "> COMMAND COUNT\n(integer) 180", Run: cmdCommand,
+			Subcommands: []*Spec{
+				{Name: "count", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns a count of commands.", Example: "> COMMAND COUNT\n(integer) 180", Run: cmdCommandCount},
+				{Name: "info", Arity: -2, Flags: FlagLoading | FlagStale, Syntax: "[command-name [command-name ...]]", Summary: "Returns information about one, multiple or all commands.", Example: "> COMMAND INFO get\n1) 1) \"get\"\n   2) (integer) 2 ...", Run: cmdCommandInfo},
+				{Name: "docs", Arity: -2, Flags: FlagLoading | FlagStale, Syntax: "[command-name [command-name ...]]", Summary: "Returns documentary information about one, multiple or all commands.", Example: "> COMMAND DOCS sess.new\n1) \"sess.new\"\n2) 1) \"summary\" ...", Run: cmdCommandDocs},
+				{Name: "list", Arity: -2, Flags: FlagLoading | FlagStale, Syntax: "[FILTERBY MODULE module-name|ACLCAT category|PATTERN pattern]", Summary: "Returns a list of command names.", Example: "> COMMAND LIST FILTERBY PATTERN sess.*\n1) \"sess.new\" ...", Run: cmdCommandList},
+				{Name: "getkeys", Arity: -3, Flags: FlagLoading | FlagStale, Syntax: "command [arg [arg ...]]", Summary: "Extracts the key names from an arbitrary command.", Example: "> COMMAND GETKEYS SET k v\n1) \"k\"", Run: cmdCommandGetkeys},
+				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("COMMAND")},
+			}},
+	)
+}
+
+// infoSection is one section of INFO. Families add theirs with addInfoSection.
+type infoSection struct {
+	name   string
+	dflt   bool // part of plain INFO
+	render func(d *Dispatcher, b *strings.Builder)
+}
+
+var infoSections = []infoSection{
+	{"server", true, infoServer},
+	{"clients", true, infoClients},
+	{"memory", true, infoMemory},
+	{"persistence", true, infoPersistence},
+	{"stats", true, infoStats},
+	{"replication", true, infoReplication},
+	{"cpu", true, infoCPU},
+	{"modules", true, func(*Dispatcher, *strings.Builder) {}},
+	{"errorstats", true, func(*Dispatcher, *strings.Builder) {}},
+	{"commandstats", false, infoCommandstats},
+	{"cluster", true, func(d *Dispatcher, b *strings.Builder) { b.WriteString("cluster_enabled:0\r\n") }},
+	{"keyspace", true, infoKeyspace},
+}
+
+// addInfoSection adds a section (before keyspace, which Redis prints last).
+func addInfoSection(name string, dflt bool, render func(d *Dispatcher, b *strings.Builder)) {
+	n := len(infoSections)
+	infoSections = append(infoSections[:n-1], infoSection{name, dflt, render}, infoSections[n-1])
+}
+
+func cmdInfo(c *Call) {
+	want := map[string]bool{}
+	all, everything := false, false
+	for _, a := range c.Args[1:] {
+		s := strings.ToLower(string(a))
+		switch s {
+		case "all":
+			all = true
+		case "everything":
+			everything = true
+		case "default":
+			for _, sec := range infoSections {
+				if sec.dflt {
+					want[sec.name] = true
+				}
+			}
+		default:
+			want[s] = true
+		}
+	}
+	var b strings.Builder
+	for _, sec := range infoSections {
+		include := want[sec.name] || everything || (all && sec.name != "commandstats") || (len(c.Args) == 1 && sec.dflt)
+		if all && sec.name == "commandstats" {
+			include = true
+		}
+		if !include {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n")
+		}
+		b.WriteString("# " + strings.ToUpper(sec.name[:1]) + sec.name[1:] + "\r\n")
+		sec.render(c.d, &b)
+	}
+	c.W.Verbatim(b.String())
+}
+
+func infoServer(d *Dispatcher, b *strings.Builder) {
+	up := time.Since(d.started)
+	exe, _ := os.Executable()
+	fmt.Fprintf(b, "redis_version:%s\r\nsessiond_version:%s\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:%s %s\r\narch_bits:64\r\nmultiplexing_api:epoll\r\ngo_version:%s\r\nprocess_id:%d\r\nrun_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%d\r\nuptime_in_seconds:%d\r\nuptime_in_days:%d\r\nhz:%d\r\nconfigured_hz:%d\r\nexecutable:%s\r\nconfig_file:%s\r\n",
+		RedisVersion, Version, runtime.GOOS, runtime.GOARCH, runtime.Version(), os.Getpid(), runID, d.Config.Int("port"),
+		time.Now().UnixMicro(), int(up.Seconds()), int(up.Hours()/24), d.Config.Int("hz"), d.Config.Int("hz"), exe, ConfigFile)
+}
+
+// Version is sessiond's own version.
+const Version = "0.1.0"
+
+// ConfigFile is the path of the config file the process was started with ("" if none).
+var ConfigFile string
+
+var runID = func() string {
+	var b [20]byte
+	f, err := os.Open("/dev/urandom")
+	if err == nil {
+		_, _ = f.Read(b[:])
+		f.Close()
+	}
+	return fmt.Sprintf("%x", b)
+}()
+
+func infoClients(d *Dispatcher, b *strings.Builder) {
+	cs := d.Clients()
+	pub := 0
+	for _, cl := range cs {
+		if cl.subs.count() > 0 {
+			pub++
+		}
+	}
+	fmt.Fprintf(b, "connected_clients:%d\r\ncluster_connections:0\r\nmaxclients:%d\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\npubsub_clients:%d\r\nclients_in_timeout_table:0\r\n",
+		len(cs), d.Config.Int("maxclients"), pub)
+}
+
+func infoMemory(d *Dispatcher, b *strings.Builder) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	rss := readRSS()
+	fmt.Fprintf(b, "used_memory:%d\r\nused_memory_human:%s\r\nused_memory_rss:%d\r\nused_memory_rss_human:%s\r\nused_memory_peak:%d\r\nused_memory_lua:0\r\nmaxmemory:%d\r\nmaxmemory_policy:%s\r\nmem_allocator:go\r\nmem_fragmentation_ratio:%.2f\r\ngo_heap_objects:%d\r\ngo_gc_cycles:%d\r\n",
+		ms.HeapAlloc, human(int64(ms.HeapAlloc)), rss, human(rss), ms.HeapSys, d.Config.Int("maxmemory"), d.Config.Get("maxmemory-policy"),
+		float64(rss)/float64(max(ms.HeapAlloc, 1)), ms.HeapObjects, ms.NumGC)
+}
+
+func readRSS() int64 {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	var size, res int64
+	fmt.Sscanf(string(data), "%d %d", &size, &res)
+	return res * int64(os.Getpagesize())
+}
+
+func human(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2fG", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.2fM", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.2fK", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+func infoPersistence(d *Dispatcher, b *strings.Builder) {
+	st := d.Engine.Store()
+	aof := 1
+	if st.InMemory() {
+		aof = 0
+	}
+	status := "ok"
+	if !st.LastSaveOK() {
+		status = "err"
+	}
+	writeStatus := "ok"
+	if st.LastSyncError() != nil {
+		writeStatus = "err"
+	}
+	fmt.Fprintf(b, "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\nrdb_changes_since_last_save:%d\r\nrdb_bgsave_in_progress:%d\r\nrdb_last_save_time:%d\r\nrdb_last_bgsave_status:%s\r\naof_enabled:%d\r\naof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:0\r\naof_last_bgrewrite_status:ok\r\naof_last_write_status:%s\r\naof_fsync:%s\r\ndata_file:%s\r\n",
+		st.Changes(), b2i(st.Saving()), st.LastSave(), status, aof, b2i(st.Rewriting()), writeStatus, st.FsyncPolicy(), st.Path())
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func infoStats(d *Dispatcher, b *strings.Builder) {
+	es := d.Engine.Stats()
+	fmt.Fprintf(b, "total_connections_received:%d\r\ntotal_commands_processed:%d\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:%d\r\ntotal_net_output_bytes:%d\r\nrejected_connections:%d\r\nexpired_keys:%d\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:%d\r\nevicted_keys:0\r\nkeyspace_hits:%d\r\nkeyspace_misses:%d\r\npubsub_channels:%d\r\npubsub_patterns:%d\r\ntotal_error_replies:%d\r\ntotal_writes_committed:%d\r\n",
+		d.stats.connections.Load(), d.stats.commands.Load(), d.stats.netInput.Load(), d.stats.netOutput.Load(), d.stats.rejectedConns.Load(),
+		es.ExpiredKeys.Load(), es.ExpireTimeUsec.Load()/1000, es.KeyspaceHits.Load(), es.KeyspaceMisses.Load(),
+		d.hub.channelCount(), d.hub.patternCount(), d.stats.errorReplies.Load(), es.WriteCommits.Load())
+}
+
+func infoReplication(d *Dispatcher, b *strings.Builder) {
+	b.WriteString("role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:" + runID[:40] + "\r\nmaster_repl_offset:0\r\n")
+}
+
+func infoCPU(d *Dispatcher, b *strings.Builder) {
+	fmt.Fprintf(b, "used_cpu_sys:0.000000\r\nused_cpu_user:0.000000\r\ngoroutines:%d\r\n", runtime.NumGoroutine())
+}
+
+func infoCommandstats(d *Dispatcher, b *strings.Builder) {
+	var all []*Spec
+	for _, s := range Specs() {
+		all = append(all, s)
+		all = append(all, s.Subs()...)
+	}
+	for _, s := range all {
+		calls := s.stats.calls.Load()
+		rej, fail := s.stats.rejected.Load(), s.stats.failed.Load()
+		if calls == 0 && rej == 0 && fail == 0 {
+			continue
+		}
+		usec := s.stats.usec.Load()
+		per := 0.0
+		if calls > 0 {
+			per = float64(usec) / float64(calls)
+		}
+		fmt.Fprintf(b, "cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d\r\n", s.FullName(), calls, usec, per, rej, fail)
+	}
+}
+
+func infoKeyspace(d *Dispatcher, b *strings.Builder) {
+	_ = d.Engine.View(time.Now().UnixMilli(), func(tx *engine.Tx) error {
+		for db := 0; db < int(d.Config.Int("databases")); db++ {
+			keys, expires := tx.KeyspaceInfo(db)
+			if keys > 0 {
+				fmt.Fprintf(b, "db%d:keys=%d,expires=%d,avg_ttl=0\r\n", db, keys, expires)
+			}
+		}
+		return nil
+	})
+}
+
+func cmdDBSize(c *Call) {
+	var n int
+	_ = c.Read(func(tx *engine.Tx) error { n = tx.DBSize(c.DB()); return nil })
+	c.W.Int(int64(n))
+}
+
+func flushMode(c *Call) bool {
+	if len(c.Args) > 2 {
+		c.W.Error(msgSyntax)
+		return false
+	}
+	if len(c.Args) == 2 && !keyword(c.Args[1], "ASYNC") && !keyword(c.Args[1], "SYNC") {
+		c.W.Error(msgSyntax)
+		return false
+	}
+	return true
+}
+
+func cmdFlushDB(c *Call) {
+	if !flushMode(c) {
+		return
+	}
+	_ = c.Write(func(tx *engine.Tx) error { tx.FlushDB(c.DB()); return nil })
+	c.W.OK()
+}
+
+func cmdFlushAll(c *Call) {
+	if !flushMode(c) {
+		return
+	}
+	_ = c.Write(func(tx *engine.Tx) error { tx.FlushAll(); return nil })
+	c.W.OK()
+}
+
+func cmdSwapDB(c *Call) {
+	a, ok1 := parseInt(c.Args[1])
+	b, ok2 := parseInt(c.Args[2])
+	if !ok1 {
+		c.W.Error("ERR invalid first DB index")
+		return
+	}
+	if !ok2 {
+		c.W.Error("ERR invalid second DB index")
+		return
+	}
+	n := c.d.Config.Int("databases")
+	if a < 0 || a >= n || b < 0 || b >= n {
+		c.W.Error(msgDBIndex)
+		return
+	}
+	_ = c.Write(func(tx *engine.Tx) error { tx.SwapDB(int(a), int(b)); return nil })
+	c.W.OK()
+}
+
+func cmdTime(c *Call) {
+	now := time.Now()
+	c.W.Array(2)
+	c.W.BulkString(fmt.Sprint(now.Unix()))
+	c.W.BulkString(fmt.Sprint(now.Nanosecond() / 1000))
+}
+
+func (d *Dispatcher) snapshotPath() string {
+	return filepath.Join(d.Config.Get("dir"), d.Config.Get("dbfilename"))
+}
+
+func cmdSave(c *Call) {
+	if err := c.d.Engine.Store().Snapshot(c.d.snapshotPath()); err != nil {
+		if err == persistence.ErrBusy {
+			c.W.Error("ERR Background save already in progress")
+			return
+		}
+		c.W.Error("ERR " + err.Error())
+		return
+	}
+	c.W.OK()
+}
+
+func cmdBgsave(c *Call) {
+	if len(c.Args) > 2 || (len(c.Args) == 2 && !keyword(c.Args[1], "SCHEDULE")) {
+		c.W.Error(msgSyntax)
+		return
+	}
+	st := c.d.Engine.Store()
+	if st.Saving() {
+		if len(c.Args) == 2 {
+			c.W.Simple("Background saving scheduled")
+			return
+		}
+		c.W.Error("ERR Background save already in progress")
+		return
+	}
+	path := c.d.snapshotPath()
+	go func() { _ = st.Snapshot(path) }()
+	c.W.Simple("Background saving started")
+}
+
+func cmdBgrewriteaof(c *Call) {
+	st := c.d.Engine.Store()
+	if st.Rewriting() {
+		c.W.Error("ERR Background append only file rewriting already in progress")
+		return
+	}
+	go func() { _ = st.Rewrite() }()
+	c.W.Simple("Background append only file rewriting started")
+}
+
+func cmdShutdown(c *Call) {
+	save := true
+	for _, a := range c.Args[1:] {
+		switch upper(a) {
+		case "NOSAVE":
+			save = false
+		case "SAVE", "NOW", "FORCE":
+		case "ABORT":
+			c.W.Error("ERR No shutdown in progress.")
+			return
+		default:
+			c.W.Error(msgSyntax)
+			return
+		}
+	}
+	if c.d.Shutdown == nil {
+		c.W.Error("ERR shutdown is not available")
+		return
+	}
+	c.Client.CloseAfterReply = true
+	c.d.Shutdown(save)
+}
+
+func cmdConfigGet(c *Call) {
+	seen := map[string]bool{}
+	var pairs []string
+	for _, a := range c.Args[2:] {
+		pat := strings.ToLower(string(a))
+		for _, name := range c.d.Config.Names() {
+			if seen[name] || !glob.Match(pat, name) {
+				continue
+			}
+			p := c.d.Config.Lookup(name)
+			if p.Sensitive {
+				continue
+			}
+			seen[name] = true
+			pairs = append(pairs, name, c.d.Config.Get(name))
+		}
+	}
+	c.W.Map(len(pairs) / 2)
+	for _, s := range pairs {
+		c.W.BulkString(s)
+	}
+}
+
+func cmdConfigSet(c *Call) {
+	args := c.Args[2:]
+	if len(args)%2 != 0 {
+		c.W.Error(errWrongArgs("config|set"))
+		return
+	}
+	seen := map[string]bool{}
+	for i := 0; i < len(args); i += 2 {
+		name := strings.ToLower(string(args[i]))
+		p := c.d.Config.Lookup(name)
+		if p == nil {
+			c.W.Error(fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", args[i]))
+			return
+		}
+		if seen[name] {
+			c.W.Error(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - duplicate parameter", args[i]))
+			return
+		}
+		seen[name] = true
+		if p.Immutable {
+			c.W.Error(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", args[i]))
+			return
+		}
+		if err := c.d.Config.Validate(name, string(args[i+1])); err != nil {
+			c.W.Error(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", args[i], err))
+			return
+		}
+	}
+	for i := 0; i < len(args); i += 2 {
+		_ = c.d.Config.Set(string(args[i]), string(args[i+1]))
+	}
+	c.W.OK()
+}
+
+func cmdConfigResetstat(c *Call) {
+	for _, s := range Specs() {
+		for _, x := range append([]*Spec{s}, s.Subcommands...) {
+			x.stats.calls.Store(0)
+			x.stats.usec.Store(0)
+			x.stats.rejected.Store(0)
+			x.stats.failed.Store(0)
+		}
+	}
+	c.d.stats.commands.Store(0)
+	c.d.stats.errorReplies.Store(0)
+	c.d.stats.connections.Store(0)
+	c.d.stats.rejectedConns.Store(0)
+	es := c.d.Engine.Stats()
+	es.ExpiredKeys.Store(0)
+	es.KeyspaceHits.Store(0)
+	es.KeyspaceMisses.Store(0)
+	c.W.OK()
+}
+
+func cmdConfigRewrite(c *Call) {
+	if ConfigFile == "" {
+		c.W.Error("ERR The server is running without a config file")
+		return
+	}
+	var b strings.Builder
+	b.WriteString("# Written by CONFIG REWRITE\n")
+	for _, name := range c.d.Config.Names() {
+		v := c.d.Config.Get(name)
+		if p := c.d.Config.Lookup(name); p.Default == v {
+			continue
+		}
+		fmt.Fprintf(&b, "%s %q\n", name, v)
+	}
+	tmp := ConfigFile + ".tmp"
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+		c.W.Error("ERR Rewriting config file: " + err.Error())
+		return
+	}
+	if err := os.Rename(tmp, ConfigFile); err != nil {
+		c.W.Error("ERR Rewriting config file: " + err.Error())
+		return
+	}
+	c.W.OK()
+}
+
+// --- COMMAND, derived from the table ---
+
+func writeCommandInfo(c *Call, s *Spec) {
+	c.W.Array(10)
+	c.W.BulkString(s.FullName())
+	c.W.Int(int64(s.Arity))
+	flags := s.FlagNames()
+	c.W.Set(len(flags))
+	for _, f := range flags {
+		c.W.Simple(f)
+	}
+	c.W.Int(int64(s.FirstKey))
+	c.W.Int(int64(s.LastKey))
+	c.W.Int(int64(s.Step))
+	cats := s.ACLCategories()
+	c.W.Set(len(cats))
+	for _, cat := range cats {
+		c.W.Simple(cat)
+	}
+	c.W.Array(0) // tips
+	if s.FirstKey > 0 {
+		c.W.Array(1)
+		c.W.Map(4)
+		c.W.BulkString("flags")
+		c.W.Set(0)
+		c.W.BulkString("begin_search")
+		c.W.Map(2)
+		c.W.BulkString("type")
+		c.W.BulkString("index")
+		c.W.BulkString("spec")
+		c.W.Map(1)
+		c.W.BulkString("index")
+		c.W.Int(int64(s.FirstKey))
+		c.W.BulkString("find_keys")
+		c.W.Map(2)
+		c.W.BulkString("type")
+		c.W.BulkString("range")
+		c.W.BulkString("spec")
+		c.W.Map(3)
+		c.W.BulkString("lastkey")
+		last := s.LastKey
+		if last > 0 {
+			last -= s.FirstKey
+		}
+		c.W.Int(int64(last))
+		c.W.BulkString("keystep")
+		c.W.Int(int64(s.Step))
+		c.W.BulkString("limit")
+		c.W.Int(0)
+		c.W.BulkString("notes")
+		c.W.BulkString("")
+	} else {
+		c.W.Array(0)
+	}
+	subs := s.Subs()
+	c.W.Array(len(subs))
+	for _, sub := range subs {
+		writeCommandInfo(c, sub)
+	}
+}
+
+func cmdCommand(c *Call) {
+	specs := Specs()
+	c.W.Array(len(specs))
+	for _, s := range specs {
+		writeCommandInfo(c, s)
+	}
+}
+
+func cmdCommandCount(c *Call) { c.W.Int(int64(len(table))) }
+
+func cmdCommandInfo(c *Call) {
+	if len(c.Args) == 2 {
+		cmdCommand(c)
+		return
+	}
+	c.W.Array(len(c.Args) - 2)
+	for _, a := range c.Args[2:] {
+		s := resolveName(string(a))
+		if s == nil {
+			c.W.NullArray()
+			continue
+		}
+		writeCommandInfo(c, s)
+	}
+}
+
+// resolveName finds "name" or "parent|sub".
+func resolveName(name string) *Spec {
+	name = strings.ToLower(name)
+	if i := strings.IndexByte(name, '|'); i >= 0 {
+		p := table[name[:i]]
+		if p == nil || p.subs == nil {
+			return nil
+		}
+		return p.subs[name[i+1:]]
+	}
+	return table[name]
+}
+
+func writeDocs(c *Call, s *Spec) {
+	fields := 3
+	subs := s.Subs()
+	if len(subs) > 0 {
+		fields++
+	}
+	if s.Syntax != "" {
+		fields++
+	}
+	c.W.Map(fields)
+	c.W.BulkString("summary")
+	c.W.BulkString(s.Summary)
+	c.W.BulkString("since")
+	since := s.Since
+	if since == "" && s.parent != nil {
+		since = s.parent.Since
+	}
+	c.W.BulkString(since)
+	c.W.BulkString("group")
+	group := s.Group
+	if group == "" && s.parent != nil {
+		group = s.parent.Group
+	}
+	c.W.BulkString(group)
+	if s.Syntax != "" {
+		c.W.BulkString("syntax")
+		c.W.BulkString(s.Syntax)
+	}
+	if len(subs) > 0 {
+		c.W.BulkString("subcommands")
+		c.W.Map(len(subs))
+		for _, sub := range subs {
+			c.W.BulkString(sub.FullName())
+			writeDocs(c, sub)
+		}
+	}
+}
+
+func cmdCommandDocs(c *Call) {
+	var specs []*Spec
+	if len(c.Args) == 2 {
+		specs = Specs()
+	} else {
+		for _, a := range c.Args[2:] {
+			if s := resolveName(string(a)); s != nil {
+				specs = append(specs, s)
+			}
+		}
+	}
+	c.W.Map(len(specs))
+	for _, s := range specs {
+		c.W.BulkString(s.FullName())
+		writeDocs(c, s)
+	}
+}
+
+func cmdCommandList(c *Call) {
+	var names []string
+	filter := func(s *Spec) bool { return true }
+	if len(c.Args) > 2 {
+		if len(c.Args) != 5 || !keyword(c.Args[2], "FILTERBY") {
+			c.W.Error(msgSyntax)
+			return
+		}
+		v := c.Arg(4)
+		switch upper(c.Args[3]) {
+		case "MODULE":
+			filter = func(s *Spec) bool { return false }
+		case "ACLCAT":
+			filter = func(s *Spec) bool {
+				for _, cat := range s.ACLCategories() {
+					if strings.EqualFold(cat, "@"+v) {
+						return true
+					}
+				}
+				return false
+			}
+		case "PATTERN":
+			filter = func(s *Spec) bool { return glob.MatchFold(v, s.FullName()) }
+		default:
+			c.W.Error(msgSyntax)
+			return
+		}
+	}
+	for _, s := range Specs() {
+		if filter(s) {
+			names = append(names, s.Name)
+		}
+		for _, sub := range s.Subs() {
+			if len(c.Args) > 2 && filter(sub) {
+				names = append(names, sub.FullName())
+			}
+		}
+	}
+	sort.Strings(names)
+	c.W.BulkStrings(names)
+}
+
+func cmdCommandGetkeys(c *Call) {
+	args := c.Args[2:]
+	s := lookup(args[0])
+	if s == nil {
+		c.W.Error("ERR Invalid command specified")
+		return
+	}
+	if !arityOK(s.Arity, len(args)) {
+		c.W.Error("ERR Invalid number of arguments specified for command")
+		return
+	}
+	if s.subs != nil && len(args) > 1 {
+		if sub := s.subs[strings.ToLower(string(args[1]))]; sub != nil {
+			s = sub
+			args = args[1:]
+		}
+	}
+	pos := s.keyPositions(len(args))
+	if len(pos) == 0 {
+		c.W.Error("ERR The command has no key arguments")
+		return
+	}
+	c.W.Array(len(pos))
+	for _, p := range pos {
+		c.W.Bulk(args[p])
+	}
+}
+
+var _ = config.ParseMemory

@@ -1,0 +1,186 @@
+// Package commands is sessiond's command layer: the command table, argument
+// parsing, and one file per command family. A command parses its arguments,
+// calls the engine (one transaction), and writes its reply. It knows nothing
+// of sockets; the server package feeds it parsed commands and flushes replies.
+package commands
+
+import (
+	"sort"
+	"strings"
+	"sync/atomic"
+)
+
+// Flag is a command property, as in Redis' command table.
+type Flag uint32
+
+const (
+	FlagWrite    Flag = 1 << iota // may modify the keyspace
+	FlagReadonly                  // reads only
+	FlagDenyOOM                   // may grow memory
+	FlagAdmin                     // administrative
+	FlagPubSub                    // pub/sub related
+	FlagNoScript                  // not allowed from scripts
+	FlagBlocking                  // may block the client
+	FlagLoading                   // allowed while loading
+	FlagStale                     // allowed on a stale replica
+	FlagFast                      // O(1) or O(log N)
+	FlagNoAuth                    // allowed before AUTH
+	FlagNoMulti                   // not queued by MULTI (runs at once)
+	FlagAllowBusy
+)
+
+var flagNames = []struct {
+	f    Flag
+	name string
+}{
+	{FlagWrite, "write"}, {FlagReadonly, "readonly"}, {FlagDenyOOM, "denyoom"},
+	{FlagAdmin, "admin"}, {FlagPubSub, "pubsub"}, {FlagNoScript, "noscript"},
+	{FlagBlocking, "blocking"}, {FlagLoading, "loading"}, {FlagStale, "stale"},
+	{FlagFast, "fast"}, {FlagNoAuth, "no_auth"}, {FlagNoMulti, "no_multi"},
+	{FlagAllowBusy, "allow_busy"},
+}
+
+// Spec declares one command. It is the only description of a command:
+// dispatch, the arity check, COMMAND, COMMAND DOCS, the docs page and INFO
+// commandstats all read it.
+type Spec struct {
+	Name     string // lowercase; "parent|sub" for subcommands after registration
+	Arity    int    // exact argument count including the name; negative: at least -Arity
+	Flags    Flag
+	FirstKey int // position of the first key (0: none)
+	LastKey  int // position of the last key (-1: the last argument)
+	Step     int // distance between keys
+	Group    string
+	Since    string
+	Summary  string
+	Syntax   string // arguments after the name, for docs: "key value [EX seconds]"
+	Example  string // a session showing the command, for docs ("> cmd\nreply")
+	Run      func(c *Call)
+	// Subcommands of a container command (CLIENT, CONFIG, ...), by name.
+	Subcommands []*Spec
+
+	parent *Spec
+	subs   map[string]*Spec
+	stats  cmdStats
+}
+
+type cmdStats struct {
+	calls, usec, rejected, failed atomic.Int64
+}
+
+// FullName is "name" or "parent|name", as Redis names subcommands.
+func (s *Spec) FullName() string {
+	if s.parent != nil {
+		return s.parent.Name + "|" + s.Name
+	}
+	return s.Name
+}
+
+var table = map[string]*Spec{}
+
+// register adds commands to the table. Families call it from init.
+func register(specs ...*Spec) {
+	for _, s := range specs {
+		if _, dup := table[s.Name]; dup {
+			panic("commands: duplicate command " + s.Name)
+		}
+		if s.Step == 0 && s.FirstKey > 0 {
+			s.Step = 1
+		}
+		if len(s.Subcommands) > 0 {
+			s.subs = map[string]*Spec{}
+			for _, sub := range s.Subcommands {
+				sub.parent = s
+				if sub.Step == 0 && sub.FirstKey > 0 {
+					sub.Step = 1
+				}
+				s.subs[sub.Name] = sub
+			}
+		}
+		table[s.Name] = s
+	}
+}
+
+// lookup finds a command by name, case-insensitively, without allocating for
+// names that are already lowercase.
+func lookup(name []byte) *Spec {
+	if s, ok := table[string(name)]; ok {
+		return s
+	}
+	return table[strings.ToLower(string(name))]
+}
+
+// Specs returns every top-level command, sorted by name.
+func Specs() []*Spec {
+	out := make([]*Spec, 0, len(table))
+	for _, s := range table {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Subs returns a container command's subcommands, sorted by name.
+func (s *Spec) Subs() []*Spec {
+	out := append([]*Spec(nil), s.Subcommands...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// FlagNames lists the spec's flags in Redis' words.
+func (s *Spec) FlagNames() []string {
+	var out []string
+	for _, fn := range flagNames {
+		if s.Flags&fn.f != 0 {
+			out = append(out, fn.name)
+		}
+	}
+	return out
+}
+
+// ACLCategories derives the ACL categories Redis would list for the command.
+func (s *Spec) ACLCategories() []string {
+	var out []string
+	group := s.Group
+	if s.parent != nil && group == "" {
+		group = s.parent.Group
+	}
+	switch group {
+	case "string", "hash", "list", "set", "sortedset", "keyspace", "pubsub", "connection", "transactions", "scripting":
+		out = append(out, "@"+group)
+	case "generic":
+		out = append(out, "@keyspace")
+	case "server":
+		out = append(out, "@admin", "@dangerous")
+	case "session", "token":
+		out = append(out, "@"+group)
+	}
+	if s.Flags&FlagWrite != 0 {
+		out = append(out, "@write")
+	}
+	if s.Flags&FlagReadonly != 0 {
+		out = append(out, "@read")
+	}
+	if s.Flags&FlagFast != 0 {
+		out = append(out, "@fast")
+	} else {
+		out = append(out, "@slow")
+	}
+	return out
+}
+
+// keyPositions returns the argument indexes holding keys for args.
+func (s *Spec) keyPositions(argc int) []int {
+	if s.FirstKey <= 0 {
+		return nil
+	}
+	last := s.LastKey
+	if last < 0 {
+		last = argc + last
+	}
+	var out []int
+	for i := s.FirstKey; i <= last && i < argc; i += s.Step {
+		out = append(out, i)
+	}
+	return out
+}

@@ -1,0 +1,196 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Defaults returns a Config holding every parameter sessiond knows, at its
+// default value. This is the one list of parameters.
+func Defaults() *Config {
+	return New([]*Param{
+		// Network and process.
+		{Name: "port", Kind: Int, Default: "6379", Min: 0, Max: 65535, Immutable: true},
+		{Name: "bind", Kind: String, Default: "127.0.0.1", Immutable: true},
+		{Name: "unixsocket", Kind: String, Default: "", Immutable: true},
+		{Name: "tls-port", Kind: Int, Default: "0", Min: 0, Max: 65535, Immutable: true},
+		{Name: "tls-cert-file", Kind: String, Default: "", Immutable: true},
+		{Name: "tls-key-file", Kind: String, Default: "", Immutable: true},
+		{Name: "requirepass", Kind: String, Default: "", Sensitive: false},
+		{Name: "maxclients", Kind: Int, Default: "10000", Min: 1, Max: 1 << 20},
+		{Name: "timeout", Kind: Int, Default: "0", Min: 0, Max: 1 << 31},
+		{Name: "tcp-keepalive", Kind: Int, Default: "300", Min: 0, Max: 1 << 31},
+		{Name: "proto-max-bulk-len", Kind: Int, Default: "512mb", Min: 1 << 20, Max: 1 << 40},
+		{Name: "client-query-buffer-limit", Kind: Int, Default: "1gb", Min: 1 << 20, Max: 1 << 40},
+		{Name: "client-output-buffer-limit", Kind: String, Default: "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+			Check: checkOutputLimits, Normalize: normalizeOutputLimits},
+		{Name: "databases", Kind: Int, Default: "16", Min: 1, Max: 16, Immutable: true},
+		{Name: "loglevel", Kind: Enum, Default: "notice", Enum: []string{"debug", "verbose", "notice", "warning", "nothing"}},
+		{Name: "logfile", Kind: String, Default: "", Immutable: true},
+		{Name: "daemonize", Kind: Bool, Default: "no", Immutable: true},
+		{Name: "hz", Kind: Int, Default: "10", Min: 1, Max: 500},
+
+		// Persistence.
+		{Name: "dir", Kind: String, Default: ".", Immutable: true},
+		{Name: "appendonly", Kind: Bool, Default: "yes", Immutable: true},
+		{Name: "appendfilename", Kind: String, Default: "sessiond.db", Immutable: true},
+		{Name: "appendfsync", Kind: Enum, Default: "everysec", Enum: []string{"always", "everysec", "no"}},
+		{Name: "dbfilename", Kind: String, Default: "dump.db"},
+		{Name: "save", Kind: String, Default: ""},
+		{Name: "auto-aof-rewrite-percentage", Kind: Int, Default: "100", Min: 0, Max: 1 << 31},
+		{Name: "auto-aof-rewrite-min-size", Kind: Int, Default: "64mb", Min: 0, Max: 1 << 40},
+
+		// Keyspace.
+		{Name: "notify-keyspace-events", Kind: String, Default: "", Check: checkKeyspaceEvents, Normalize: NormalizeKeyspaceEvents},
+		{Name: "maxmemory", Kind: Int, Default: "0", Min: 0, Max: 1 << 50},
+		{Name: "maxmemory-policy", Kind: Enum, Default: "noeviction", Enum: []string{"noeviction", "allkeys-lru", "volatile-lru", "allkeys-random", "volatile-random", "volatile-ttl", "allkeys-lfu", "volatile-lfu"}},
+		{Name: "lazyfree-lazy-user-del", Kind: Bool, Default: "no"},
+		{Name: "lazyfree-lazy-user-flush", Kind: Bool, Default: "no"},
+		{Name: "slowlog-log-slower-than", Kind: Int, Default: "10000"},
+		{Name: "slowlog-max-len", Kind: Int, Default: "128", Min: 0, Max: 1 << 31},
+		{Name: "active-expire-effort", Kind: Int, Default: "1", Min: 1, Max: 10},
+
+		// Native sessions.
+		{Name: "session-idle-timeout", Kind: Int, Default: "3600", Min: 0, Max: 1 << 40},
+		{Name: "session-absolute-timeout", Kind: Int, Default: "86400", Min: 0, Max: 1 << 40},
+		{Name: "session-detached-timeout", Kind: Int, Default: "0", Min: 0, Max: 1 << 40},
+		{Name: "session-auto-touch", Kind: Bool, Default: "yes"},
+		{Name: "session-rotate-grace", Kind: Int, Default: "10", Min: 0, Max: 1 << 40},
+		{Name: "session-replay-revoke", Kind: Bool, Default: "yes"},
+		{Name: "notify-session-events", Kind: Bool, Default: "no"},
+
+		// Transition tokens.
+		{Name: "token-default-ttl", Kind: Int, Default: "0", Min: 0, Max: 1 << 40},
+		{Name: "token-disown-timeout", Kind: Int, Default: "3600", Min: 0, Max: 1 << 40},
+
+		// JWT.
+		{Name: "jwt-algorithm", Kind: Enum, Default: "eddsa", Enum: []string{"eddsa", "hs256"}},
+		{Name: "jwt-secret", Kind: String, Default: "", Sensitive: true},
+		{Name: "jwt-issuer", Kind: String, Default: "sessiond"},
+		{Name: "jwt-access-ttl", Kind: Int, Default: "900", Min: 1, Max: 1 << 40},
+		{Name: "jwt-refresh-ttl", Kind: Int, Default: "2592000", Min: 1, Max: 1 << 40},
+	})
+}
+
+// OutputLimit is one class of client-output-buffer-limit.
+type OutputLimit struct {
+	Hard, Soft int64
+	SoftSecs   int64
+}
+
+// OutputLimits parses the current client-output-buffer-limit into classes
+// (normal, replica, pubsub).
+func (c *Config) OutputLimits() map[string]OutputLimit {
+	out := map[string]OutputLimit{}
+	f := strings.Fields(c.Get("client-output-buffer-limit"))
+	for i := 0; i+3 < len(f); i += 4 {
+		h, _ := ParseMemory(f[i+1])
+		s, _ := ParseMemory(f[i+2])
+		secs, _ := ParseMemory(f[i+3])
+		class := f[i]
+		if class == "slave" {
+			class = "replica"
+		}
+		out[class] = OutputLimit{Hard: h, Soft: s, SoftSecs: secs}
+	}
+	return out
+}
+
+func checkOutputLimits(v string) error {
+	f := strings.Fields(v)
+	if len(f)%4 != 0 || len(f) == 0 {
+		return fmt.Errorf("Wrong number of arguments in buffer limit configuration.")
+	}
+	for i := 0; i < len(f); i += 4 {
+		switch strings.ToLower(f[i]) {
+		case "normal", "slave", "replica", "pubsub":
+		default:
+			return fmt.Errorf("Invalid client class specified in buffer limit configuration.")
+		}
+		for _, n := range f[i+1 : i+4] {
+			if x, err := ParseMemory(n); err != nil || x < 0 {
+				return fmt.Errorf("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
+			}
+		}
+	}
+	return nil
+}
+
+// normalizeOutputLimits merges a partial setting into the full three-class form.
+func normalizeOutputLimits(v string) string {
+	classes := map[string][3]string{
+		"normal": {"0", "0", "0"},
+		"slave":  {"268435456", "67108864", "60"},
+		"pubsub": {"33554432", "8388608", "60"},
+	}
+	f := strings.Fields(v)
+	for i := 0; i+3 < len(f); i += 4 {
+		class := strings.ToLower(f[i])
+		if class == "replica" {
+			class = "slave"
+		}
+		var vals [3]string
+		for j := 0; j < 3; j++ {
+			n, _ := ParseMemory(f[i+1+j])
+			vals[j] = fmt.Sprint(n)
+		}
+		classes[class] = vals
+	}
+	var b strings.Builder
+	for i, class := range []string{"normal", "slave", "pubsub"} {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		v := classes[class]
+		fmt.Fprintf(&b, "%s %s %s %s", class, v[0], v[1], v[2])
+	}
+	return b.String()
+}
+
+const keyspaceFlags = "KEg$lshzxetmdnA"
+
+func checkKeyspaceEvents(v string) error {
+	for _, ch := range v {
+		if !strings.ContainsRune(keyspaceFlags, ch) {
+			return fmt.Errorf("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+		}
+	}
+	return nil
+}
+
+// NormalizeKeyspaceEvents returns flags in Redis' canonical order, with A
+// folded in when every class is present.
+func NormalizeKeyspaceEvents(v string) string {
+	set := map[rune]bool{}
+	for _, ch := range v {
+		if ch == 'A' {
+			for _, c := range "g$lshzxetd" {
+				set[c] = true
+			}
+			continue
+		}
+		set[ch] = true
+	}
+	var b strings.Builder
+	all := true
+	for _, c := range "g$lshzxetd" {
+		if !set[c] {
+			all = false
+		}
+	}
+	if all {
+		b.WriteByte('A')
+	} else {
+		for _, c := range "g$lshzxetd" {
+			if set[c] {
+				b.WriteRune(c)
+			}
+		}
+	}
+	for _, c := range "mnKE" {
+		if set[c] {
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,307 @@
+// Package engine is sessiond's data model over buntdb: typed values with
+// millisecond expiry, the expiry index and the active expirer, and the native
+// session and token records. It knows nothing of RESP.
+//
+// Every operation runs inside a transaction obtained from View or Update; one
+// command is one transaction. Writers take "now" from the caller (Tx.Now) and
+// random bytes from the caller, never from inside the engine, so a write is a
+// deterministic function of its inputs and could be replayed on a replica.
+//
+// Layout of buntdb keys:
+//
+//	"k" db key           a record: header (type byte, 8-byte big-endian deadline in
+//	                     Unix ms, 0 = none) followed by the type's payload
+//	"c" db len key sub   a child of a composite record (hash field, set member, ...)
+//
+// Databases 0-15 hold the user keyspace; database bytes from 0xF0 up are
+// reserved for native objects, which KEYS, SCAN and DBSIZE therefore never see.
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sessiond/sessiond/persistence"
+	"github.com/tidwall/buntdb"
+)
+
+// Errors returned by engine operations. Commands map them onto Redis' words.
+var (
+	// ErrWrongType: the key holds a value of another type.
+	ErrWrongType = errors.New("WRONGTYPE Operation against a key holding the wrong kind of value")
+	// ErrNoSuchKey: the key does not exist (RENAME and friends).
+	ErrNoSuchKey = errors.New("no such key")
+	// ErrNotInteger: the value is not an integer or out of range.
+	ErrNotInteger = errors.New("value is not an integer or out of range")
+	// ErrNotFloat: the value is not a valid float.
+	ErrNotFloat = errors.New("value is not a valid float")
+	// ErrOverflow: an increment would overflow.
+	ErrOverflow = errors.New("increment or decrement would overflow")
+	// ErrTooLarge: a string would exceed the maximum size (512 MB).
+	ErrTooLarge = errors.New("string exceeds maximum allowed size (proto-max-bulk-len)")
+)
+
+// MaxDatabases is the number of user databases (SELECT 0-15).
+const MaxDatabases = 16
+
+// Options configures Open.
+type Options struct {
+	// Store is the open data file (persistence.Open); required.
+	Store *persistence.Store
+	// OnCommit, if set, is called after every write transaction that produced
+	// events or touched keys, outside the database lock, in commit order per
+	// goroutine. It feeds keyspace notifications and WATCH.
+	OnCommit func(Commit)
+	// Clock returns the current time; the active expirer uses it. Default time.Now.
+	Clock func() time.Time
+}
+
+// Engine is the data model. It is safe for concurrent use.
+type Engine struct {
+	store    *persistence.Store
+	db       *buntdb.DB
+	onCommit func(Commit)
+	clock    func() time.Time
+
+	notifyMask  atomic.Uint32 // keyspace event classes wanted (see NotifyClass)
+	trackWrites atomic.Bool   // whether Commit.Touched is needed (WATCH in use)
+
+	stats Stats
+
+	cursorMu   sync.Mutex
+	cursors    map[uint64]scanCursor
+	cursorFIFO []uint64
+	cursorNext uint64
+
+	hooksMu  sync.RWMutex
+	dropHook map[byte]func(tx *Tx, r Record, reason DropReason) // per record type
+
+	stopExpire chan struct{}
+	expireDone chan struct{}
+}
+
+// Stats are counters exposed through INFO. Read them with atomic loads.
+type Stats struct {
+	ExpiredKeys     atomic.Int64
+	ExpireCycles    atomic.Int64
+	ExpireTimeUsec  atomic.Int64
+	KeyspaceHits    atomic.Int64
+	KeyspaceMisses  atomic.Int64
+	WriteCommits    atomic.Int64
+	ExpiredStaleMax atomic.Int64
+}
+
+const expiryIndex = "exp"
+
+// Open builds the engine over an open store: it creates the indexes (buntdb
+// does not persist them) and starts the active expirer.
+func Open(opts Options) (*Engine, error) {
+	if opts.Store == nil {
+		return nil, errors.New("engine: no store")
+	}
+	e := &Engine{
+		store:      opts.Store,
+		db:         opts.Store.DB(),
+		onCommit:   opts.OnCommit,
+		clock:      opts.Clock,
+		cursors:    map[uint64]scanCursor{},
+		dropHook:   map[byte]func(*Tx, Record, DropReason){},
+		stopExpire: make(chan struct{}),
+		expireDone: make(chan struct{}),
+	}
+	if e.clock == nil {
+		e.clock = time.Now
+	}
+	if err := e.db.CreateIndex(expiryIndex, "k*", lessDeadline); err != nil {
+		return nil, fmt.Errorf("create expiry index: %w", err)
+	}
+	for _, ix := range extraIndexes {
+		if err := e.db.CreateIndex(ix.name, ix.pattern, ix.less); err != nil {
+			return nil, fmt.Errorf("create index %s: %w", ix.name, err)
+		}
+	}
+	go e.activeExpire()
+	return e, nil
+}
+
+type indexDecl struct {
+	name, pattern string
+	less          func(a, b string) bool
+}
+
+// extraIndexes are declared by the native families (sessions, tokens) in
+// their init functions; Open creates them.
+var extraIndexes []indexDecl
+
+func declareIndex(name, pattern string, less func(a, b string) bool) {
+	extraIndexes = append(extraIndexes, indexDecl{name, pattern, less})
+}
+
+// Close stops the expirer. It does not close the store.
+func (e *Engine) Close() {
+	select {
+	case <-e.stopExpire:
+	default:
+		close(e.stopExpire)
+		<-e.expireDone
+	}
+}
+
+// Store returns the persistence store under the engine.
+func (e *Engine) Store() *persistence.Store { return e.store }
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() *Stats { return &e.stats }
+
+// SetNotifyMask selects which keyspace event classes are generated.
+func (e *Engine) SetNotifyMask(m uint32) { e.notifyMask.Store(m) }
+
+// TrackWrites turns on the collection of touched keys (needed by WATCH).
+func (e *Engine) TrackWrites(on bool) { e.trackWrites.Store(on) }
+
+// OnDrop registers a hook run inside the transaction whenever a record of the
+// given type is deleted, overwritten, expired or flushed, so that a native
+// type can remove its index entries and dependants in the same transaction.
+func (e *Engine) OnDrop(typ byte, fn func(tx *Tx, r Record, reason DropReason)) {
+	e.hooksMu.Lock()
+	e.dropHook[typ] = fn
+	e.hooksMu.Unlock()
+}
+
+// DropReason says why a record is going away.
+type DropReason int
+
+const (
+	DropDeleted DropReason = iota // DEL, overwrite by another type, explicit destroy
+	DropExpired                   // its deadline passed
+	DropFlushed                   // FLUSHDB / FLUSHALL
+)
+
+// Commit describes what a write transaction did, for notifications and WATCH.
+type Commit struct {
+	Events  []Event
+	Touched []KeyRef // only when TrackWrites is on
+	Flushed []int    // databases flushed (-1: all)
+}
+
+// KeyRef names a key of a user database.
+type KeyRef struct {
+	DB  int
+	Key string
+}
+
+// Event is a notification produced by a write: a keyspace event (Class is
+// its notify-keyspace-events letter) or a session lifecycle event (Class 'S').
+type Event struct {
+	Class byte
+	Name  string
+	DB    int
+	Key   string
+}
+
+// Tx is one transaction. It must not be used after the function passed to
+// View or Update returns.
+type Tx struct {
+	e        *Engine
+	bt       *buntdb.Tx
+	writable bool
+	// Now is the transaction's time in Unix milliseconds; every deadline
+	// decision in the transaction uses it.
+	Now int64
+
+	commit      Commit
+	lazyExpired []string
+	wrote       bool
+}
+
+// View runs fn in a read-only transaction at time now (Unix ms). Expired
+// records it meets are invisible, and are deleted right after.
+func (e *Engine) View(now int64, fn func(tx *Tx) error) error {
+	tx := &Tx{e: e, Now: now}
+	err := e.db.View(func(bt *buntdb.Tx) error {
+		tx.bt = bt
+		return fn(tx)
+	})
+	if len(tx.lazyExpired) > 0 {
+		e.expireKeys(tx.lazyExpired)
+	}
+	return err
+}
+
+// Update runs fn in a write transaction at time now (Unix ms). If fn returns
+// an error nothing it did is kept. It returns a durability ticket for
+// WaitDurable (0 when nothing was written).
+func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
+	tx := &Tx{e: e, Now: now, writable: true}
+	err := e.db.Update(func(bt *buntdb.Tx) error {
+		tx.bt = bt
+		return fn(tx)
+	})
+	var ticket uint64
+	if err == nil && tx.wrote {
+		e.stats.WriteCommits.Add(1)
+		ticket = e.store.Committed()
+	}
+	if err == nil && e.onCommit != nil && (len(tx.commit.Events) > 0 || len(tx.commit.Touched) > 0 || len(tx.commit.Flushed) > 0) {
+		e.onCommit(tx.commit)
+	}
+	return ticket, err
+}
+
+// WaitDurable waits until the write with this ticket is on stable storage, as
+// the fsync policy requires (see persistence.Store.WaitDurable).
+func (e *Engine) WaitDurable(ticket uint64) error { return e.store.WaitDurable(ticket) }
+
+// Writable reports whether the transaction may write.
+func (tx *Tx) Writable() bool { return tx.writable }
+
+// Notify records a keyspace event if its class is enabled.
+func (tx *Tx) Notify(class byte, name string, db int, key string) {
+	if bit := classBit(class); bit != 0 && tx.e.notifyMask.Load()&bit != 0 {
+		tx.commit.Events = append(tx.commit.Events, Event{Class: class, Name: name, DB: db, Key: key})
+	}
+}
+
+// Emit records an event unconditionally (session lifecycle events).
+func (tx *Tx) Emit(ev Event) { tx.commit.Events = append(tx.commit.Events, ev) }
+
+func (tx *Tx) touch(db int, key string) {
+	if db < MaxDatabases && tx.e.trackWrites.Load() {
+		tx.commit.Touched = append(tx.commit.Touched, KeyRef{db, key})
+	}
+}
+
+// classBit maps a keyspace event class letter to its mask bit.
+func classBit(c byte) uint32 {
+	const letters = "g$lshzxetdmnKE"
+	for i := 0; i < len(letters); i++ {
+		if letters[i] == c {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
+// NotifyMask turns a notify-keyspace-events string into a mask for SetNotifyMask.
+func NotifyMask(flags string) uint32 {
+	var m uint32
+	for i := 0; i < len(flags); i++ {
+		if flags[i] == 'A' {
+			for _, c := range []byte("g$lshzxetd") {
+				m |= classBit(c)
+			}
+			continue
+		}
+		m |= classBit(flags[i])
+	}
+	if m&(classBit('K')|classBit('E')) == 0 {
+		return 0 // neither keyspace nor keyevent channels: nothing is published
+	}
+	return m
+}
+
+// NowMS returns t in Unix milliseconds.
+func NowMS(t time.Time) int64 { return t.UnixMilli() }

@@ -1,0 +1,285 @@
+package engine
+
+import (
+	"math"
+	"strconv"
+)
+
+// MaxStringLen is the largest string value (Redis' 512 MB).
+const MaxStringLen = 512 << 20
+
+// GetString returns the string value of key.
+func (tx *Tx) GetString(db int, key string) (string, bool, error) {
+	r, ok, err := tx.lookupType(db, key, TypeString)
+	if err != nil || !ok {
+		return "", false, err
+	}
+	return r.Payload, true, nil
+}
+
+// KeepTTL as a deadline for PutString keeps the key's current deadline.
+const KeepTTL int64 = -1
+
+// PutString stores a string value, replacing whatever key held (of any type).
+// deadline is Unix ms, 0 for none, or KeepTTL.
+func (tx *Tx) PutString(db int, key, val string, deadline int64) {
+	old, had := tx.Lookup(db, key)
+	if deadline == KeepTTL {
+		deadline = 0
+		if had {
+			deadline = old.Deadline
+		}
+	}
+	if had && old.Type != TypeString {
+		tx.removeRecord(old, DropDeleted)
+	}
+	tx.put(db, key, TypeString, deadline, val)
+}
+
+// SetOptions are SET's conditions and extras.
+type SetOptions struct {
+	NX, XX   bool  // only if absent / only if present
+	Get      bool  // return the old value (it must be a string)
+	Deadline int64 // Unix ms; 0 none; KeepTTL keeps the current one
+}
+
+// SetResult says what SET did.
+type SetResult struct {
+	Done   bool   // the value was stored
+	Old    string // previous value, with Get
+	HadOld bool
+}
+
+// Set implements SET's semantics.
+func (tx *Tx) Set(db int, key, val string, o SetOptions) (SetResult, error) {
+	var res SetResult
+	old, had := tx.Lookup(db, key)
+	if o.Get && had {
+		if old.Type != TypeString {
+			return res, ErrWrongType
+		}
+		res.Old, res.HadOld = old.Payload, true
+	}
+	if (o.NX && had) || (o.XX && !had) {
+		return res, nil
+	}
+	deadline := o.Deadline
+	if deadline == KeepTTL {
+		deadline = 0
+		if had {
+			deadline = old.Deadline
+		}
+	}
+	if had && old.Type != TypeString {
+		tx.removeRecord(old, DropDeleted)
+	}
+	tx.put(db, key, TypeString, deadline, val)
+	tx.Notify('$', "set", db, key)
+	res.Done = true
+	return res, nil
+}
+
+// IncrBy adds delta to the integer stored at key (0 when absent).
+func (tx *Tx) IncrBy(db int, key string, delta int64) (int64, error) {
+	r, ok, err := tx.lookupType(db, key, TypeString)
+	if err != nil {
+		return 0, err
+	}
+	var cur int64
+	if ok {
+		cur, err = ParseRedisInt(r.Payload)
+		if err != nil {
+			return 0, ErrNotInteger
+		}
+	}
+	if (delta > 0 && cur > math.MaxInt64-delta) || (delta < 0 && cur < math.MinInt64-delta) {
+		return 0, ErrOverflow
+	}
+	cur += delta
+	dl := int64(0)
+	if ok {
+		dl = r.Deadline
+	}
+	tx.put(db, key, TypeString, dl, strconv.FormatInt(cur, 10))
+	tx.Notify('$', "incrby", db, key)
+	return cur, nil
+}
+
+// IncrByFloat adds delta to the number stored at key (0 when absent).
+func (tx *Tx) IncrByFloat(db int, key string, delta float64) (float64, error) {
+	r, ok, err := tx.lookupType(db, key, TypeString)
+	if err != nil {
+		return 0, err
+	}
+	var cur float64
+	if ok {
+		cur, err = ParseRedisFloat(r.Payload)
+		if err != nil {
+			return 0, ErrNotFloat
+		}
+	}
+	cur += delta
+	if math.IsNaN(cur) || math.IsInf(cur, 0) {
+		return 0, errIncrNaN
+	}
+	dl := int64(0)
+	if ok {
+		dl = r.Deadline
+	}
+	tx.put(db, key, TypeString, dl, strconv.FormatFloat(cur, 'f', -1, 64))
+	tx.Notify('$', "incrbyfloat", db, key)
+	return cur, nil
+}
+
+var errIncrNaN = &nanError{}
+
+type nanError struct{}
+
+func (*nanError) Error() string { return "increment would produce NaN or Infinity" }
+
+// ErrNaN is returned by float increments that would produce NaN or Infinity.
+var ErrNaN error = errIncrNaN
+
+// Append appends to the string at key and returns the new length.
+func (tx *Tx) Append(db int, key, val string) (int, error) {
+	r, ok, err := tx.lookupType(db, key, TypeString)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		tx.put(db, key, TypeString, 0, val)
+		tx.Notify('$', "append", db, key)
+		return len(val), nil
+	}
+	if len(r.Payload)+len(val) > MaxStringLen {
+		return 0, ErrTooLarge
+	}
+	tx.putRecord(r, r.Payload+val)
+	tx.Notify('$', "append", db, key)
+	return len(r.Payload) + len(val), nil
+}
+
+// SetRange overwrites part of the string at key, padding with zero bytes.
+func (tx *Tx) SetRange(db int, key string, offset int64, val string) (int, error) {
+	r, ok, err := tx.lookupType(db, key, TypeString)
+	if err != nil {
+		return 0, err
+	}
+	if !ok && len(val) == 0 {
+		return 0, nil
+	}
+	if offset+int64(len(val)) > MaxStringLen {
+		return 0, ErrTooLarge
+	}
+	cur := ""
+	if ok {
+		cur = r.Payload
+	}
+	if len(val) == 0 {
+		return len(cur), nil
+	}
+	end := int(offset) + len(val)
+	n := len(cur)
+	if end > n {
+		n = end
+	}
+	b := make([]byte, n)
+	copy(b, cur)
+	copy(b[offset:], val)
+	if ok {
+		tx.putRecord(r, string(b))
+	} else {
+		tx.put(db, key, TypeString, 0, string(b))
+	}
+	tx.Notify('$', "setrange", db, key)
+	return n, nil
+}
+
+// GetDel returns the string at key and deletes it.
+func (tx *Tx) GetDel(db int, key string) (string, bool, error) {
+	r, ok, err := tx.lookupType(db, key, TypeString)
+	if err != nil || !ok {
+		return "", false, err
+	}
+	tx.removeRecord(r, DropDeleted)
+	tx.Notify('g', "del", db, key)
+	return r.Payload, true, nil
+}
+
+// ParseRedisInt parses a decimal int64 exactly as Redis' string2ll: no
+// spaces, no plus sign, no leading zeros.
+func ParseRedisInt(s string) (int64, error) {
+	if len(s) == 0 || len(s) > 20 {
+		return 0, ErrNotInteger
+	}
+	if s == "0" {
+		return 0, nil
+	}
+	neg := false
+	i := 0
+	if s[0] == '-' {
+		neg = true
+		i = 1
+		if len(s) == 1 {
+			return 0, ErrNotInteger
+		}
+	}
+	if s[i] < '1' || s[i] > '9' {
+		return 0, ErrNotInteger
+	}
+	var v uint64
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, ErrNotInteger
+		}
+		if v > (math.MaxUint64-uint64(c-'0'))/10 {
+			return 0, ErrNotInteger
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, ErrNotInteger
+		}
+		return -int64(v), nil
+	}
+	if v > math.MaxInt64 {
+		return 0, ErrNotInteger
+	}
+	return int64(v), nil
+}
+
+// ParseRedisFloat parses a float as Redis' string2ld does: no surrounding
+// spaces, no NaN; "inf", "+inf", "-inf" accepted.
+func ParseRedisFloat(s string) (float64, error) {
+	if len(s) == 0 || len(s) > 5000 {
+		return 0, ErrNotFloat
+	}
+	if s[0] == ' ' || s[len(s)-1] == ' ' || s[0] == '\t' || s[len(s)-1] == '\t' {
+		return 0, ErrNotFloat
+	}
+	switch s {
+	case "inf", "+inf", "Inf", "+Inf", "infinity", "+infinity":
+		return math.Inf(1), nil
+	case "-inf", "-Inf", "-infinity":
+		return math.Inf(-1), nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+			return 0, ErrNotFloat
+		}
+		return 0, ErrNotFloat
+	}
+	if math.IsNaN(f) {
+		return 0, ErrNotFloat
+	}
+	// strconv accepts forms Redis rejects: hex floats and underscores.
+	for i := 0; i < len(s); i++ {
+		if s[i] == '_' || s[i] == 'x' || s[i] == 'X' || s[i] == 'p' || s[i] == 'P' {
+			return 0, ErrNotFloat
+		}
+	}
+	return f, nil
+}

@@ -1,0 +1,404 @@
+// Package persistence owns sessiond's data file: opening it (with a lock so
+// that a second process cannot share it), the fsync policy, group commit,
+// snapshots, rewrites and the check of a damaged file.
+//
+// The file is buntdb's append-only log. buntdb fsyncs under its global lock;
+// we run buntdb with SyncPolicy Never and fsync the file ourselves through a
+// descriptor of our own, outside that lock, so that one fsync can cover the
+// writes of many clients (group commit).
+package persistence
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/tidwall/buntdb"
+)
+
+// Fsync is the policy for flushing writes to stable storage, named as in
+// Redis' appendfsync.
+type Fsync int
+
+const (
+	// FsyncEverySec flushes once a second: a crash loses at most about a second.
+	FsyncEverySec Fsync = iota
+	// FsyncAlways acknowledges a write only after it is on disk; concurrent
+	// writers share one fsync.
+	FsyncAlways
+	// FsyncNo leaves flushing to the operating system.
+	FsyncNo
+)
+
+// ParseFsync maps appendfsync's words onto a policy.
+func ParseFsync(s string) (Fsync, error) {
+	switch strings.ToLower(s) {
+	case "always":
+		return FsyncAlways, nil
+	case "everysec":
+		return FsyncEverySec, nil
+	case "no":
+		return FsyncNo, nil
+	}
+	return 0, fmt.Errorf("invalid appendfsync %q", s)
+}
+
+func (f Fsync) String() string {
+	switch f {
+	case FsyncAlways:
+		return "always"
+	case FsyncNo:
+		return "no"
+	}
+	return "everysec"
+}
+
+// Options configures Open. The zero value is an in-memory store.
+type Options struct {
+	// Path of the data file; "" or ":memory:" keeps nothing on disk.
+	Path string
+	// Fsync is the flush policy for a file-backed store.
+	Fsync Fsync
+	// AutoRewritePercentage and AutoRewriteMinSize trigger a background
+	// rewrite when the file has grown by that percentage since the last one
+	// and is at least that large; 0 percentage disables it.
+	AutoRewritePercentage int
+	AutoRewriteMinSize    int64
+}
+
+// Store is an open data file. It is safe for concurrent use.
+type Store struct {
+	db       *buntdb.DB
+	path     string
+	lockFile *os.File
+	policy   atomic.Int32
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	written uint64 // commits that reached the file (through write(2))
+	synced  uint64 // commits known to be on stable storage
+	syncing bool
+
+	lastSync atomic.Int64 // unix ms of the last successful fsync
+	syncErr  atomic.Pointer[error]
+	stop     chan struct{}
+	done     chan struct{}
+
+	rewriting  atomic.Bool
+	saving     atomic.Bool
+	lastSave   atomic.Int64 // unix seconds
+	lastSaveOK atomic.Bool
+	changes    atomic.Int64 // writes since the last save
+}
+
+// ErrLocked is returned by Open when another process holds the data file.
+var ErrLocked = errors.New("data file is in use by another process")
+
+// Open opens (creating if needed) the data file and loads it. A torn last
+// record, as a power cut mid-write leaves, is dropped; everything before it
+// loads. A file damaged elsewhere fails with an error naming the file.
+func Open(opts Options) (*Store, error) {
+	s := &Store{stop: make(chan struct{}), done: make(chan struct{})}
+	s.cond = sync.NewCond(&s.mu)
+	s.policy.Store(int32(opts.Fsync))
+	s.lastSave.Store(time.Now().Unix())
+	s.lastSaveOK.Store(true)
+	path := opts.Path
+	if path == "" {
+		path = ":memory:"
+	}
+	s.path = path
+	if path != ":memory:" {
+		if dir := filepath.Dir(path); dir != "" {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, fmt.Errorf("create %s: %w", dir, err)
+			}
+		}
+		lf, err := lockDataFile(path)
+		if err != nil {
+			return nil, err
+		}
+		s.lockFile = lf
+	}
+	db, err := buntdb.Open(path)
+	if err != nil {
+		s.releaseLock()
+		if errors.Is(err, buntdb.ErrInvalid) {
+			return nil, fmt.Errorf("load %s: the file is damaged (run `sessiond check %s` to find where, --repair to keep what precedes it): %w", path, path, err)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	var cfg buntdb.Config
+	if err := db.ReadConfig(&cfg); err != nil {
+		db.Close()
+		s.releaseLock()
+		return nil, fmt.Errorf("read config of %s: %w", path, err)
+	}
+	cfg.SyncPolicy = buntdb.Never
+	cfg.AutoShrinkDisabled = opts.AutoRewritePercentage <= 0
+	cfg.AutoShrinkPercentage = opts.AutoRewritePercentage
+	cfg.AutoShrinkMinSize = int(opts.AutoRewriteMinSize)
+	if err := db.SetConfig(cfg); err != nil {
+		db.Close()
+		s.releaseLock()
+		return nil, fmt.Errorf("configure %s: %w", path, err)
+	}
+	s.db = db
+	go s.flusher()
+	return s, nil
+}
+
+// DB returns the underlying buntdb database.
+func (s *Store) DB() *buntdb.DB { return s.db }
+
+// Path returns the data file's path, or ":memory:".
+func (s *Store) Path() string { return s.path }
+
+// InMemory reports whether nothing is kept on disk.
+func (s *Store) InMemory() bool { return s.path == ":memory:" }
+
+// SetFsync changes the flush policy at run time.
+func (s *Store) SetFsync(p Fsync) { s.policy.Store(int32(p)) }
+
+// FsyncPolicy returns the current flush policy.
+func (s *Store) FsyncPolicy() Fsync { return Fsync(s.policy.Load()) }
+
+// Committed records that a write transaction reached the file and returns its
+// ticket, to pass to WaitDurable.
+func (s *Store) Committed() uint64 {
+	s.changes.Add(1)
+	s.mu.Lock()
+	s.written++
+	t := s.written
+	s.mu.Unlock()
+	return t
+}
+
+// WaitDurable blocks, under appendfsync always, until the commit with the
+// given ticket is on stable storage; one fsync covers every commit made before
+// it started (group commit). Under the other policies it returns at once.
+func (s *Store) WaitDurable(ticket uint64) error {
+	if s.InMemory() || Fsync(s.policy.Load()) != FsyncAlways || ticket == 0 {
+		return nil
+	}
+	return s.syncUpTo(ticket)
+}
+
+func (s *Store) syncUpTo(ticket uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.synced < ticket {
+		if s.syncing {
+			s.cond.Wait()
+			continue
+		}
+		s.syncing = true
+		target := s.written
+		s.mu.Unlock()
+		err := s.fsyncFile()
+		s.mu.Lock()
+		s.syncing = false
+		if err == nil {
+			s.synced = target
+		}
+		s.cond.Broadcast()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sync flushes every write committed so far to stable storage.
+func (s *Store) Sync() error {
+	if s.InMemory() {
+		return nil
+	}
+	s.mu.Lock()
+	t := s.written
+	s.mu.Unlock()
+	return s.syncUpTo(t)
+}
+
+// fsyncFile flushes the data file through a descriptor of our own: fsync
+// flushes the file's dirty pages whichever descriptor wrote them. The path is
+// opened each time because a rewrite replaces the file.
+func (s *Store) fsyncFile() error {
+	f, err := os.OpenFile(s.path, os.O_RDONLY, 0)
+	if err != nil {
+		return fmt.Errorf("fsync %s: %w", s.path, err)
+	}
+	err = f.Sync()
+	f.Close()
+	if err != nil {
+		err = fmt.Errorf("fsync %s: %w", s.path, err)
+		s.syncErr.Store(&err)
+		return err
+	}
+	s.syncErr.Store(nil)
+	s.lastSync.Store(time.Now().UnixMilli())
+	return nil
+}
+
+// LastSyncError returns the error of the most recent failed fsync, or nil.
+func (s *Store) LastSyncError() error {
+	if p := s.syncErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (s *Store) flusher() {
+	defer close(s.done)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if s.InMemory() || Fsync(s.policy.Load()) == FsyncNo {
+				continue
+			}
+			s.mu.Lock()
+			pending := s.written > s.synced
+			s.mu.Unlock()
+			if pending {
+				_ = s.Sync()
+			}
+		}
+	}
+}
+
+// Changes returns the number of write transactions since the last snapshot.
+func (s *Store) Changes() int64 { return s.changes.Load() }
+
+// LastSave returns the unix time of the last successful snapshot (or of the open).
+func (s *Store) LastSave() int64 { return s.lastSave.Load() }
+
+// LastSaveOK reports whether the last snapshot succeeded.
+func (s *Store) LastSaveOK() bool { return s.lastSaveOK.Load() }
+
+// Saving reports whether a background snapshot is running.
+func (s *Store) Saving() bool { return s.saving.Load() }
+
+// Rewriting reports whether a rewrite of the data file is running.
+func (s *Store) Rewriting() bool { return s.rewriting.Load() }
+
+// ErrBusy is returned when a snapshot or rewrite is already running.
+var ErrBusy = errors.New("a background save or rewrite is already in progress")
+
+// Snapshot writes a consistent copy of the whole data set to path (through a
+// temporary file, fsync and rename, so path is never half-written). Writers
+// wait while the copy is taken; readers do not.
+func (s *Store) Snapshot(path string) error {
+	if !s.saving.CompareAndSwap(false, true) {
+		return ErrBusy
+	}
+	defer s.saving.Store(false)
+	err := s.snapshot(path)
+	s.lastSaveOK.Store(err == nil)
+	if err == nil {
+		s.lastSave.Store(time.Now().Unix())
+		s.changes.Store(0)
+	}
+	return err
+}
+
+func (s *Store) snapshot(path string) error {
+	tmp := path + ".tmp-" + strconv.Itoa(os.Getpid())
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("snapshot %s: %w", path, err)
+	}
+	if err := s.db.Save(f); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("snapshot %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("snapshot %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("snapshot %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("snapshot %s: %w", path, err)
+	}
+	return nil
+}
+
+// Backup writes a consistent copy of the data set to w while the server keeps serving.
+func (s *Store) Backup(w io.Writer) error { return s.db.Save(w) }
+
+// Rewrite compacts the data file to the records of live data only (Redis'
+// BGREWRITEAOF). Readers and writers keep going while it runs.
+func (s *Store) Rewrite() error {
+	if s.InMemory() {
+		return nil
+	}
+	if !s.rewriting.CompareAndSwap(false, true) {
+		return ErrBusy
+	}
+	defer s.rewriting.Store(false)
+	if err := s.db.Shrink(); err != nil {
+		return fmt.Errorf("rewrite %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Close flushes every committed write to stable storage (unless the policy is
+// "no"), closes the file and releases its lock.
+func (s *Store) Close() error {
+	close(s.stop)
+	<-s.done
+	var first error
+	if !s.InMemory() && Fsync(s.policy.Load()) != FsyncNo {
+		first = s.Sync()
+	}
+	if err := s.db.Close(); err != nil && first == nil {
+		first = fmt.Errorf("close %s: %w", s.path, err)
+	}
+	s.releaseLock()
+	return first
+}
+
+func lockDataFile(path string) (*os.File, error) {
+	lockPath := path + ".lock"
+	f, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open lock %s: %w", lockPath, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder, _ := os.ReadFile(lockPath)
+		f.Close()
+		pid := strings.TrimSpace(string(holder))
+		if pid == "" {
+			pid = "unknown"
+		}
+		return nil, fmt.Errorf("%s: %w (pid %s holds %s)", path, ErrLocked, pid, lockPath)
+	}
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	return f, nil
+}
+
+func (s *Store) releaseLock() {
+	if s.lockFile != nil {
+		_ = syscall.Flock(int(s.lockFile.Fd()), syscall.LOCK_UN)
+		s.lockFile.Close()
+		s.lockFile = nil
+	}
+}

@@ -1,0 +1,266 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+)
+
+// Limits of the framing guard (Redis' own limits and words).
+const (
+	maxMultibulk  = 1024 * 1024 // arguments in one command
+	maxInlineLine = 64 * 1024   // PROTO_INLINE_MAX_SIZE
+	maxHeaderLine = 64 * 1024   // a *N or $N line without its CRLF
+)
+
+// ProtocolError is a framing violation. Its text is the error reply, without
+// the leading '-'; the connection is closed after it is sent.
+type ProtocolError struct{ Msg string }
+
+func (e *ProtocolError) Error() string { return e.Msg }
+
+func protoErr(format string, args ...any) *ProtocolError {
+	return &ProtocolError{Msg: "ERR Protocol error: " + fmt.Sprintf(format, args...)}
+}
+
+type guardState int
+
+const (
+	stCommand    guardState = iota // at the start of a command
+	stBulkHeader                   // expecting $N
+	stPayload                      // inside a bulk payload
+	stTerminator                   // the CRLF after a payload
+)
+
+// guard sits between the socket and redcon's parser. It follows the RESP
+// framing of the byte stream without buffering payloads, and stops the stream
+// at the first header that redcon must never see: a bulk length over the
+// limit, negative or not a number (redcon overflows an index on lengths near
+// 2^63 and panics), too many arguments, or an over-long inline or header line.
+// Bytes up to the violation are delivered; the next Read returns the
+// *ProtocolError. Empty multibulks (*0, *-1), which Redis skips and redcon
+// rejects, are dropped from the stream.
+type guard struct {
+	r       io.Reader
+	maxBulk int64
+
+	state     guardState
+	argsLeft  int64
+	payload   int64 // payload bytes left in the current bulk
+	termLeft  int   // terminator bytes left (2, 1)
+	carry     []byte
+	pending   []byte // validated bytes not yet handed to the reader
+	buf       []byte
+	err       error
+	readBytes int64
+}
+
+func newGuard(r io.Reader, maxBulk int64) *guard {
+	return &guard{r: r, maxBulk: maxBulk, buf: make([]byte, 16*1024)}
+}
+
+// Read implements io.Reader.
+func (g *guard) Read(p []byte) (int, error) {
+	for {
+		if len(g.pending) > 0 {
+			n := copy(p, g.pending)
+			g.pending = g.pending[n:]
+			return n, nil
+		}
+		if g.err != nil {
+			return 0, g.err
+		}
+		// A large payload passes straight through, without a copy.
+		if g.state == stPayload && len(g.carry) == 0 && g.payload >= int64(len(p)) {
+			n, err := g.r.Read(p)
+			g.readBytes += int64(n)
+			g.payload -= int64(n)
+			if g.payload == 0 {
+				g.state, g.termLeft = stTerminator, 2
+			}
+			return n, err
+		}
+		n, err := g.r.Read(g.buf)
+		g.readBytes += int64(n)
+		if n > 0 {
+			data := g.buf[:n]
+			if len(g.carry) > 0 {
+				data = append(g.carry, data...)
+				g.carry = nil
+			}
+			g.pending = g.scan(data)
+		}
+		if err != nil {
+			if len(g.pending) > 0 {
+				g.err = err
+				continue
+			}
+			return 0, err
+		}
+	}
+}
+
+// scan validates data, returns the bytes to deliver, and keeps an incomplete
+// header in g.carry. On a violation it sets g.err and returns what preceded it.
+func (g *guard) scan(data []byte) []byte {
+	out := data[:0:0]
+	start := 0 // start of the run of bytes to deliver
+	flush := func(end int) {
+		if end > start {
+			out = append(out, data[start:end]...)
+		}
+	}
+	i := 0
+	for i < len(data) {
+		switch g.state {
+		case stCommand:
+			if data[i] == '*' {
+				j := bytes.IndexByte(data[i:], '\n')
+				if j < 0 {
+					if len(data)-i > maxHeaderLine {
+						flush(i)
+						g.err = protoErr("too big mbulk count string")
+						return out
+					}
+					flush(i)
+					g.carry = append([]byte(nil), data[i:]...)
+					return out
+				}
+				line := data[i+1 : i+j]
+				if len(line) == 0 || line[len(line)-1] != '\r' {
+					flush(i)
+					g.err = protoErr("invalid multibulk length")
+					return out
+				}
+				count, ok := parseLen(line[:len(line)-1])
+				if !ok || count > maxMultibulk {
+					flush(i)
+					g.err = protoErr("invalid multibulk length")
+					return out
+				}
+				if count <= 0 {
+					// Skipped, as Redis does: drop the line from the stream.
+					flush(i)
+					i += j + 1
+					start = i
+					continue
+				}
+				g.argsLeft = count
+				g.state = stBulkHeader
+				i += j + 1
+				continue
+			}
+			j := bytes.IndexByte(data[i:], '\n')
+			if j < 0 {
+				if len(data)-i > maxInlineLine {
+					flush(i)
+					g.err = protoErr("too big inline request")
+					return out
+				}
+				flush(i)
+				g.carry = append([]byte(nil), data[i:]...)
+				return out
+			}
+			if j > maxInlineLine {
+				flush(i)
+				g.err = protoErr("too big inline request")
+				return out
+			}
+			i += j + 1
+		case stBulkHeader:
+			if data[i] != '$' {
+				flush(i)
+				g.err = protoErr("expected '$', got '%c'", data[i])
+				return out
+			}
+			j := bytes.IndexByte(data[i:], '\n')
+			if j < 0 {
+				if len(data)-i > maxHeaderLine {
+					flush(i)
+					g.err = protoErr("too big bulk count string")
+					return out
+				}
+				flush(i)
+				g.carry = append([]byte(nil), data[i:]...)
+				return out
+			}
+			line := data[i+1 : i+j]
+			if len(line) == 0 || line[len(line)-1] != '\r' {
+				flush(i)
+				g.err = protoErr("invalid bulk length")
+				return out
+			}
+			size, ok := parseLen(line[:len(line)-1])
+			if !ok || size < 0 || size > g.maxBulk {
+				flush(i)
+				g.err = protoErr("invalid bulk length")
+				return out
+			}
+			g.payload = size
+			g.state = stPayload
+			if size == 0 {
+				g.state, g.termLeft = stTerminator, 2
+			}
+			i += j + 1
+		case stPayload:
+			k := int64(len(data) - i)
+			if k > g.payload {
+				k = g.payload
+			}
+			i += int(k)
+			g.payload -= k
+			if g.payload == 0 {
+				g.state, g.termLeft = stTerminator, 2
+			}
+		case stTerminator:
+			want := byte('\r')
+			if g.termLeft == 1 {
+				want = '\n'
+			}
+			if data[i] != want {
+				flush(i)
+				g.err = protoErr("invalid bulk length")
+				return out
+			}
+			i++
+			g.termLeft--
+			if g.termLeft == 0 {
+				g.argsLeft--
+				if g.argsLeft == 0 {
+					g.state = stCommand
+				} else {
+					g.state = stBulkHeader
+				}
+			}
+		}
+	}
+	flush(len(data))
+	return out
+}
+
+// parseLen parses a RESP length: an optional '-' and decimal digits, at most
+// 18 of them so it can never overflow.
+func parseLen(b []byte) (int64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	neg := false
+	if b[0] == '-' {
+		neg = true
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}

@@ -1,0 +1,295 @@
+// Package server is sessiond's network front: it accepts connections, guards
+// the RESP framing, parses commands with redcon's reader, hands them to the
+// command layer, and writes replies. It bounds what a client can make the
+// server hold (input framing, output buffers, pub/sub backlogs) and never
+// lets one slow client hold up another.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/sessiond/sessiond/commands"
+	"github.com/sessiond/sessiond/config"
+	"github.com/sessiond/sessiond/engine"
+	"github.com/sessiond/sessiond/persistence"
+	"github.com/tidwall/redcon"
+)
+
+// Server is a running sessiond.
+type Server struct {
+	cfg   *config.Config
+	store *persistence.Store
+	eng   *engine.Engine
+	disp  *commands.Dispatcher
+	ln    net.Listener
+
+	mu       sync.Mutex
+	conns    map[*clientConn]struct{}
+	closing  bool
+	stopOnce sync.Once
+	stopped  chan struct{}
+	wg       sync.WaitGroup
+}
+
+// Open loads the data file and builds the engine and the command layer; it
+// does not listen yet.
+func Open(cfg *config.Config) (*Server, error) {
+	path := ":memory:"
+	if cfg.Bool("appendonly") {
+		path = filepath.Join(cfg.Get("dir"), cfg.Get("appendfilename"))
+	}
+	policy, err := persistence.ParseFsync(cfg.Get("appendfsync"))
+	if err != nil {
+		return nil, err
+	}
+	store, err := persistence.Open(persistence.Options{
+		Path:                  path,
+		Fsync:                 policy,
+		AutoRewritePercentage: int(cfg.Int("auto-aof-rewrite-percentage")),
+		AutoRewriteMinSize:    cfg.Int("auto-aof-rewrite-min-size"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, store: store, conns: map[*clientConn]struct{}{}, stopped: make(chan struct{})}
+	var disp *commands.Dispatcher
+	eng, err := engine.Open(engine.Options{Store: store, OnCommit: func(c engine.Commit) {
+		if disp != nil {
+			disp.OnCommit(c)
+		}
+	}})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	disp = commands.NewDispatcher(eng, cfg)
+	disp.Shutdown = func(bool) { go s.Stop() }
+	s.eng, s.disp = eng, disp
+	if p := cfg.Lookup("appendfsync"); p != nil {
+		p.OnChange = func(v string) {
+			if f, err := persistence.ParseFsync(v); err == nil {
+				store.SetFsync(f)
+			}
+		}
+	}
+	return s, nil
+}
+
+// Dispatcher returns the command layer (for tests and embedding).
+func (s *Server) Dispatcher() *commands.Dispatcher { return s.disp }
+
+// Listen binds the configured address (port 0 picks a free port).
+func (s *Server) Listen() error {
+	addr := net.JoinHostPort(s.cfg.Get("bind"), strconv.FormatInt(s.cfg.Int("port"), 10))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr is the bound address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve accepts connections until ctx is done or SHUTDOWN is received, then
+// closes every connection and the data file (flushing it).
+func (s *Server) Serve(ctx context.Context) error {
+	go func() {
+		select {
+		case <-ctx.Done():
+			s.Stop()
+		case <-s.stopped:
+		}
+	}()
+	var acceptErr error
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closing := s.closing
+			s.mu.Unlock()
+			if !closing {
+				acceptErr = err
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					time.Sleep(10 * time.Millisecond)
+					continue
+				}
+			}
+			break
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serveConn(nc)
+		}()
+	}
+	s.Stop()
+	s.wg.Wait()
+	s.eng.Close()
+	if err := s.store.Close(); err != nil {
+		return err
+	}
+	if acceptErr != nil {
+		s.mu.Lock()
+		closing := s.closing
+		s.mu.Unlock()
+		if !closing {
+			return acceptErr
+		}
+	}
+	return nil
+}
+
+// Stop begins a graceful shutdown: no new connections; open ones are closed.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() {
+		s.mu.Lock()
+		s.closing = true
+		conns := make([]*clientConn, 0, len(s.conns))
+		for c := range s.conns {
+			conns = append(conns, c)
+		}
+		s.mu.Unlock()
+		if s.ln != nil {
+			s.ln.Close()
+		}
+		for _, c := range conns {
+			c.Close()
+		}
+		close(s.stopped)
+	})
+}
+
+func (s *Server) track(c *clientConn, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if add {
+		if s.closing {
+			return false
+		}
+		s.conns[c] = struct{}{}
+		return true
+	}
+	delete(s.conns, c)
+	return true
+}
+
+func (s *Server) serveConn(nc net.Conn) {
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+		if ka := s.cfg.Int("tcp-keepalive"); ka > 0 {
+			_ = tc.SetKeepAlive(true)
+			_ = tc.SetKeepAlivePeriod(time.Duration(ka) * time.Second)
+		}
+	}
+	conn := newClientConn(nc, s.cfg)
+	if !s.track(conn, true) {
+		nc.Close()
+		return
+	}
+	defer s.track(conn, false)
+	defer conn.Close()
+	cl, err := s.disp.NewClient(conn)
+	if err != nil {
+		_, _ = nc.Write([]byte("-" + err.Error() + "\r\n"))
+		return
+	}
+	defer s.disp.Release(cl)
+	defer func() {
+		if r := recover(); r != nil {
+			log.Printf("connection %d: internal error: %v", cl.ID, r)
+		}
+	}()
+	g := newGuard(nc, s.cfg.Int("proto-max-bulk-len"))
+	rd := redcon.NewReader(g)
+	for {
+		if t := s.cfg.Int("timeout"); t > 0 && !cl.Subscribed() {
+			_ = nc.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
+		} else {
+			_ = nc.SetReadDeadline(time.Time{})
+		}
+		cmds, err := rd.ReadCommands()
+		if err != nil {
+			var pe *ProtocolError
+			switch {
+			case errors.As(err, &pe):
+				conn.writeFinal("-" + pe.Msg + "\r\n")
+			case isRedconProtocolError(err):
+				conn.writeFinal("-ERR Protocol error: " + redconMessage(err) + "\r\n")
+			}
+			return
+		}
+		conn.beginBatch()
+		for _, cmd := range cmds {
+			s.disp.Exec(cl, cmd.Args)
+			if cl.CloseAfterReply {
+				break
+			}
+			if cl.W.Len() >= flushThreshold {
+				if !s.flush(conn, cl) {
+					return
+				}
+			}
+		}
+		if !s.flush(conn, cl) {
+			return
+		}
+		conn.endBatch()
+		if cl.CloseAfterReply {
+			return
+		}
+	}
+}
+
+// flushThreshold is how many reply bytes a long pipeline accumulates before
+// they are written out mid-batch.
+const flushThreshold = 64 * 1024
+
+// flush makes the batch's writes durable as the fsync policy requires, then
+// writes the pending replies. It reports false when the connection is gone
+// or has passed its output limit.
+func (s *Server) flush(conn *clientConn, cl *commands.Client) bool {
+	if t := cl.Ticket(); t != 0 {
+		if err := s.eng.WaitDurable(t); err != nil {
+			log.Printf("fsync failed: %v", err)
+		}
+	}
+	if cl.W.Len() == 0 {
+		return true
+	}
+	ok := conn.writeReplies(cl.W.Bytes())
+	cl.W.Reset()
+	return ok
+}
+
+func isRedconProtocolError(err error) bool {
+	return err != nil && err.Error() != "EOF" && !errors.Is(err, os.ErrDeadlineExceeded) && !isNetClosed(err) && isProtocolText(err.Error())
+}
+
+func isProtocolText(s string) bool {
+	return len(s) > len("Protocol error: ") && s[:len("Protocol error: ")] == "Protocol error: "
+}
+
+func redconMessage(err error) string {
+	s := err.Error()
+	if isProtocolText(s) {
+		s = s[len("Protocol error: "):]
+	}
+	if s == "unbalanced quotes in request" || s == "unbalanced quotes" {
+		return "unbalanced quotes in request"
+	}
+	return s
+}
+
+func isNetClosed(err error) bool { return errors.Is(err, net.ErrClosed) }
