@@ -26,12 +26,14 @@ class Probe {
   }
 
   fail(command, reply, expected) {
-    throw new assert.AssertionError({
+    const err = new assert.AssertionError({
       message: `[${this.client}] ${command}\n  reply:    ${reply}\n  expected: ${expected}`,
-      actual: reply,
-      expected,
       operator: 'reply',
     });
+    // The message says it all; keep node's reporter from printing actual/expected again.
+    delete err.actual;
+    delete err.expected;
+    throw err;
   }
 
   /** Runs fn; an exception becomes a failure that names the command and the error reply. */
@@ -44,7 +46,8 @@ class Probe {
         message: `[${this.client}] ${command}\n  reply:    error ${err && err.constructor && err.constructor.name}: ${errorText(err)}\n  expected: a successful reply`,
         operator: 'reply',
       });
-      e.cause = err;
+      delete e.actual;
+      delete e.expected;
       e.serverReply = errorText(err);
       throw e;
     }
