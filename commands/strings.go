@@ -32,6 +32,8 @@ func init() {
 		k1(&Spec{Name: "incrbyfloat", Arity: 3, Flags: FlagWrite | FlagDenyOOM | FlagFast, Since: "2.6.0", Syntax: "key increment", Summary: "Increment the floating point value of a key by a number.", Example: "> INCRBYFLOAT f 1.5\n\"1.5\"", Run: cmdIncrbyfloat}),
 		k1(&Spec{Name: "getrange", Arity: 4, Flags: FlagReadonly, Since: "2.4.0", Syntax: "key start end", Summary: "Returns a substring of the string stored at a key.", Example: "> GETRANGE k 0 3\n\"data\"", Run: cmdGetrange}),
 		k1(&Spec{Name: "substr", Arity: 4, Flags: FlagReadonly, Since: "1.0.0", Syntax: "key start end", Summary: "Returns a substring from a string value.", Example: "> SUBSTR k 0 3\n\"data\"", Run: cmdGetrange}),
+		&Spec{Name: "lcs", Arity: -3, Flags: FlagReadonly, FirstKey: 1, LastKey: 2, Step: 1, Group: "string", Since: "7.0.0", Syntax: "key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]",
+			Summary: "Finds the longest common substring.", Example: "> MSET a ohmytext b mynewtext\nOK\n> LCS a b\n\"mytext\"", Run: cmdLcs},
 		k1(&Spec{Name: "setrange", Arity: 4, Flags: FlagWrite | FlagDenyOOM, Since: "2.2.0", Syntax: "key offset value", Summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", Example: "> SETRANGE k 0 X\n(integer) 8", Run: cmdSetrange}),
 	)
 }
@@ -381,7 +383,7 @@ func incrCmd(sign int64, withArg bool) func(c *Call) {
 
 func cmdIncrbyfloat(c *Call) {
 	d, ok := parseFloat(c.Args[2])
-	if !ok || math.IsInf(d, 0) {
+	if !ok {
 		c.W.Error(msgNotFloat)
 		return
 	}
@@ -451,6 +453,11 @@ func cmdSetrange(c *Call) {
 		c.W.Error(msgOffsetRange)
 		return
 	}
+	// An empty value never errors (Redis answers the current length first).
+	if n := int64(len(c.Args[3])); n > 0 && off > c.d.Config.Int("proto-max-bulk-len")-n {
+		c.W.Error(msgTooLarge)
+		return
+	}
 	var n int
 	err := c.Write(func(tx *engine.Tx) error {
 		var err error
@@ -462,4 +469,78 @@ func cmdSetrange(c *Call) {
 		return
 	}
 	c.W.Int(int64(n))
+}
+
+func cmdLcs(c *Call) {
+	var a, b string
+	err := c.Read(func(tx *engine.Tx) error {
+		var err1, err2 error
+		a, _, err1 = tx.GetString(c.DB(), c.Arg(1))
+		b, _, err2 = tx.GetString(c.DB(), c.Arg(2))
+		if err1 != nil || err2 != nil {
+			return engine.ErrWrongType
+		}
+		return nil
+	})
+	if err != nil {
+		c.W.Error("ERR The specified keys must contain string values")
+		return
+	}
+	var getLen, getIdx, withLen bool
+	var minLen int64
+	for i := 3; i < len(c.Args); i++ {
+		switch {
+		case keyword(c.Args[i], "IDX"):
+			getIdx = true
+		case keyword(c.Args[i], "LEN"):
+			getLen = true
+		case keyword(c.Args[i], "WITHMATCHLEN"):
+			withLen = true
+		case keyword(c.Args[i], "MINMATCHLEN") && i+1 < len(c.Args):
+			n, ok := parseInt(c.Args[i+1])
+			if !ok {
+				c.W.Error(msgNotInt)
+				return
+			}
+			minLen = max(n, 0)
+			i++
+		default:
+			c.W.Error(msgSyntax)
+			return
+		}
+	}
+	if getLen && getIdx {
+		c.W.Error("ERR If you want both the length and indexes, please just use IDX.")
+		return
+	}
+	if uint64(len(a)+1)*uint64(len(b)+1)*4 > uint64(c.d.Config.Int("proto-max-bulk-len")) {
+		c.W.Error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
+		return
+	}
+	// The table is computed outside any transaction: it only needs the two values.
+	res := engine.LCS(a, b, minLen, getIdx || !getLen)
+	switch {
+	case getIdx:
+		c.W.Map(2)
+		c.W.BulkString("matches")
+		c.W.Array(len(res.Matches))
+		for _, m := range res.Matches {
+			c.W.Array(2 + b2i(withLen))
+			c.W.Array(2)
+			c.W.Int(int64(m.AStart))
+			c.W.Int(int64(m.AEnd))
+			c.W.Array(2)
+			c.W.Int(int64(m.BStart))
+			c.W.Int(int64(m.BEnd))
+			if withLen {
+				c.W.Int(int64(m.Len))
+			}
+		}
+		c.W.BulkString("len")
+		c.W.Int(int64(res.Len))
+	case getLen:
+		c.W.Int(int64(res.Len))
+	default:
+		c.W.BulkString(res.Str)
+	}
 }

@@ -165,18 +165,15 @@ func (tx *Tx) SetRange(db int, key string, offset int64, val string) (int, error
 	if err != nil {
 		return 0, err
 	}
-	if !ok && len(val) == 0 {
-		return 0, nil
-	}
-	if offset+int64(len(val)) > MaxStringLen {
-		return 0, ErrTooLarge
-	}
 	cur := ""
 	if ok {
 		cur = r.Payload
 	}
 	if len(val) == 0 {
 		return len(cur), nil
+	}
+	if offset > MaxStringLen-int64(len(val)) {
+		return 0, ErrTooLarge
 	}
 	end := int(offset) + len(val)
 	n := len(cur)

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Runs units of Redis' own Tcl test suite (redis 7.0.x, from Debian's source
+# package) against a freshly built sessiond, and prints pass/fail per unit.
+#
+#   tests/tcl/run.sh [unit ...]          default: the six units of issue 2
+#
+# Environment:
+#   REDIS_SRC   where the redis sources live (default /work/redis-src; fetched
+#               with `apt-get source redis` when missing)
+#   DURABLE=1   pass --durable (keep going after an exception, for diagnosis)
+#   VERBOSE=1   show the suite's full output
+#   LOGDIR=dir  keep each unit's output (and the server log) in dir
+#
+# The Redis sources are never copied into this repository.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+src_root=${REDIS_SRC:-/work/redis-src}
+
+units=("$@")
+if [ ${#units[@]} -eq 0 ]; then
+	units=(keyspace expire type/string type/incr protocol info-command)
+fi
+
+need_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# 1. Tcl.
+if ! command -v tclsh >/dev/null; then
+	need_root apt-get install -y tcl tcl-tls >/dev/null 2>&1 || need_root apt-get install -y tcl >/dev/null
+fi
+
+# 2. The suite (Debian's redis 7.0.x source package).
+suite=$(ls -d "$src_root"/redis-7.0.*/ 2>/dev/null | head -1)
+if [ -z "$suite" ]; then
+	if ! apt-cache showsrc redis >/dev/null 2>&1 || [ -z "$(apt-cache showsrc redis 2>/dev/null)" ]; then
+		# Add deb-src lines for the suites the machine already uses.
+		if [ -f /etc/apt/sources.list.d/debian.sources ] && [ ! -f /etc/apt/sources.list.d/debian-src.sources ]; then
+			sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
+				need_root tee /etc/apt/sources.list.d/debian-src.sources >/dev/null
+		elif [ -f /etc/apt/sources.list ]; then
+			grep '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' |
+				need_root tee /etc/apt/sources.list.d/debian-src.list >/dev/null
+		fi
+		need_root apt-get update >/dev/null
+	fi
+	mkdir -p "$src_root"
+	(cd "$src_root" && apt-get source redis >/dev/null 2>&1) || {
+		echo "run.sh: apt-get source redis failed" >&2
+		exit 2
+	}
+	suite=$(ls -d "$src_root"/redis-7.0.*/ | head -1)
+fi
+suite=${suite%/}
+
+# 3. Build and start sessiond on a free port with a temporary directory.
+work=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+(cd "$repo" && go build -o "$work/sessiond" .) || exit 2
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$work/sessiond" --port "$port" --bind 127.0.0.1 --dir "$work" >"$work/server.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+	sleep 0.05
+done
+
+# 4. Run each unit and count.
+extra=()
+[ "${DURABLE:-0}" = 1 ] && extra+=(--durable)
+total_ok=0 total_err=0 rc=0
+start_all=$(date +%s)
+printf '%-14s %6s %6s %6s %8s  %s\n' unit passed failed ignored rate status
+for u in "${units[@]}"; do
+	log="$work/$(echo "$u" | tr / _).out"
+	t0=$(date +%s)
+	(cd "$suite" && ./runtest --host 127.0.0.1 --port "$port" --single "unit/$u" \
+		--ignore-encoding --clients 1 --timeout 600 \
+		--tags -needs:debug --tags -needs:repl \
+		--tags -needs:config-maxmemory --tags -needs:config-resetstat \
+		"${extra[@]}") >"$log" 2>&1
+	status=$?
+	t1=$(date +%s)
+	clean="$log.clean"
+	sed "s/\x1b\[[0-9;]*m//g" "$log" >"$clean"
+	log=$clean
+	ok=$(grep -c '^\[ok\]:' "$log")
+	err=$(grep -c '^\[err\]:' "$log")
+	ign=$(grep -c '^\[ignore\]:' "$log")
+	state=done
+	if grep -q '^\[exception\]:\|Killing still running\|I/O error reading reply' "$log"; then
+		state=ABORTED
+		rc=1
+	elif [ $status -ne 0 ] && [ "$err" -eq 0 ]; then
+		state="exit $status"
+		rc=1
+	fi
+	n=$((ok + err))
+	rate=$(awk -v a="$ok" -v b="$n" 'BEGIN { if (b == 0) print "-"; else printf "%.1f%%", 100*a/b }')
+	printf '%-14s %6d %6d %6d %8s  %s (%ds)\n' "$u" "$ok" "$err" "$ign" "$rate" "$state" $((t1 - t0))
+	if [ "${VERBOSE:-0}" = 1 ]; then
+		cat "$log"
+	else
+		grep -A3 '^\[err\]:\|^\[exception\]:' "$log" | sed 's/^/    /' | head -60
+	fi
+	if [ -n "${LOGDIR:-}" ]; then
+		mkdir -p "$LOGDIR" && cp "$log" "$LOGDIR/$(echo "$u" | tr / _).log"
+	fi
+	total_ok=$((total_ok + ok))
+	total_err=$((total_err + err))
+	if ! kill -0 "$pid" 2>/dev/null; then
+		echo "sessiond died; log:" >&2
+		tail -50 "$work/server.log" >&2
+		exit 1
+	fi
+done
+[ -n "${LOGDIR:-}" ] && cp "$work/server.log" "$LOGDIR/server.log"
+n=$((total_ok + total_err))
+rate=$(awk -v a="$total_ok" -v b="$n" 'BEGIN { if (b == 0) print "-"; else printf "%.1f%%", 100*a/b }')
+printf '%-14s %6d %6d %6s %8s  (%ds)\n' total "$total_ok" "$total_err" "" "$rate" $(($(date +%s) - start_all))
+[ "$total_err" -eq 0 ] || rc=1
+exit $rc
