@@ -48,6 +48,20 @@ func Defaults() *Config {
 		{Name: "lazyfree-lazy-user-flush", Kind: Bool, Default: "no"},
 		{Name: "slowlog-log-slower-than", Kind: Int, Default: "10000"},
 		{Name: "slowlog-max-len", Kind: Int, Default: "128", Min: 0, Max: 1 << 31},
+		// Encoding thresholds: accepted for compatibility (clients and tests
+		// save and restore them); sessiond's layouts do not depend on them.
+		{Name: "hash-max-listpack-entries", Kind: Int, Default: "128", Min: 0, Max: 1 << 40},
+		{Name: "hash-max-listpack-value", Kind: Int, Default: "64", Min: 0, Max: 1 << 40},
+		{Name: "hash-max-ziplist-entries", Kind: Int, Default: "128", Min: 0, Max: 1 << 40},
+		{Name: "hash-max-ziplist-value", Kind: Int, Default: "64", Min: 0, Max: 1 << 40},
+		{Name: "zset-max-listpack-entries", Kind: Int, Default: "128", Min: 0, Max: 1 << 40},
+		{Name: "zset-max-listpack-value", Kind: Int, Default: "64", Min: 0, Max: 1 << 40},
+		{Name: "zset-max-ziplist-entries", Kind: Int, Default: "128", Min: 0, Max: 1 << 40},
+		{Name: "zset-max-ziplist-value", Kind: Int, Default: "64", Min: 0, Max: 1 << 40},
+		{Name: "set-max-intset-entries", Kind: Int, Default: "512", Min: 0, Max: 1 << 40},
+		{Name: "list-max-listpack-size", Kind: Int, Default: "-2", Min: -5, Max: 1 << 31},
+		{Name: "list-max-ziplist-size", Kind: Int, Default: "-2", Min: -5, Max: 1 << 31},
+		{Name: "list-compress-depth", Kind: Int, Default: "0", Min: 0, Max: 1 << 31},
 		{Name: "active-expire-effort", Kind: Int, Default: "1", Min: 1, Max: 10},
 
 		// Native sessions.
