@@ -79,6 +79,8 @@ type Engine struct {
 	hooksMu  sync.RWMutex
 	dropHook map[byte]func(tx *Tx, r Record, reason DropReason) // per record type
 
+	sess sessionState // native sessions (sessions.go)
+
 	stopExpire chan struct{}
 	expireDone chan struct{}
 }
@@ -123,9 +125,19 @@ func Open(opts Options) (*Engine, error) {
 			return nil, fmt.Errorf("create index %s: %w", ix.name, err)
 		}
 	}
+	for _, fn := range openHooks {
+		fn(e)
+	}
 	go e.activeExpire()
 	return e, nil
 }
+
+// openHooks are run by Open before the expirer starts: native families
+// register their drop hooks there (declareOpen), so records loaded from the
+// data file are cleaned up properly from the first expiry on.
+var openHooks []func(e *Engine)
+
+func declareOpen(fn func(e *Engine)) { openHooks = append(openHooks, fn) }
 
 type indexDecl struct {
 	name, pattern string

@@ -1,0 +1,1216 @@
+package engine
+
+// Native sessions (SESS.*).
+//
+// # API for dependants (TOK.*, SESS.JWT/REFRESH/VERIFY)
+//
+//   - tx.SessionByHandle(handle) (Session, bool): a session that exists and has
+//     not expired (attached or detached). VERIFY uses it for the `sid` claim.
+//   - tx.SessionByToken(HashToken(token)) (Session, bool): the session whose
+//     CURRENT token has that hash (no grace, no reasons), attached or detached.
+//   - tx.AuthSession(token, policy) (Session, Reason): what every SESS command
+//     does with a presented token: rotated-out tokens within the grace work,
+//     later ones are replays (revoked with policy.ReplayRevoke in a write
+//     transaction), detached sessions do not authenticate. Use it for
+//     `TOK.ADD ... SESSION sesstoken` and `SESS.JWT token`.
+//   - e.OnSessionEnd(fn): fn runs INSIDE the transaction that ends a session,
+//     whatever ends it (destroy, revoke, replay, expiry, flush), after the
+//     session's own records are gone and before the transaction commits; delete
+//     or disown dependants there so they die in the same transaction.
+//     Register it from a declareOpen hook (engine/tokens.go, engine/jwt.go).
+//   - e.SetSessionTokenCounter(fn): the `tokens` field of SESS.INFO (number of
+//     transition tokens bound to a session); 0 until someone registers.
+//
+// # Layout (reserved databases, invisible to KEYS/SCAN/DBSIZE/FLUSHDB;
+// FLUSHALL clears them)
+//
+//	"k" 0xF0 handle                session record (TypeSession); its header
+//	                               deadline is the session's expiry, so the shared
+//	                               expiry index and the active expirer reap it
+//	"c" 0xF0 len handle "d"        data blob (kept out of the record so a touch
+//	                               rewrites ~150 bytes, not the blob)
+//	"c" 0xF0 len handle "m"        META pairs
+//	"c" 0xF0 len handle "t" gen    SHA-256 of every token of the session still
+//	                               remembered (current and rotated-out), by generation
+//	"k" 0xF1 sha256(token)         token entry (TypeSessionToken): handle and state
+//	                               (current, rotated-out, revoked tombstone)
+//	"k" 0xF2 ulen owner handle     owner index (TypeSessionIndex)
+//	"k" 0xF3 ulen owner handle     detached index (TypeSessionIndex)
+//	"k" 0xF4 "n"                   counters: sessions, owners, detached
+//
+// Databases 0xF5 and up are free for the other native families.
+//
+// Only SHA-256 of a token is stored. A rotated-out token entry also holds its
+// successor sealed with a key derived from the rotated-out token itself
+// (successor XOR HMAC-SHA256(old token, label)), so within the grace a holder
+// of the old token gets the same successor back, and the data file alone
+// reveals no live token.
+//
+// Ending a session (any cause) deletes its record, its children, its token
+// entries and its index entries in the same transaction, then runs the
+// OnSessionEnd hooks. A revoked session (REVOKE, replay) leaves one
+// tombstone: its current token's entry, marked revoked, with a deadline of
+// min(former expiry, now+RevokedTombstoneTTL), so that token answers
+// `revoked` instead of `unknown` for a while; the expirer reaps it.
+// An expired session is reported `expired` while its record waits for the
+// expirer (lazy detection), `unknown` once reaped: expiry leaves nothing.
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Record types of the session namespace.
+const (
+	TypeSession      byte = 'S' // session record, db dbSession
+	TypeSessionToken byte = 'K' // token hash entry, db dbSessionToken
+	TypeSessionIndex byte = 'I' // owner/detached index entries and counters
+)
+
+// Reserved databases of the session namespace.
+const (
+	dbSession      = 0xF0
+	dbSessionToken = 0xF1
+	dbSessionOwner = 0xF2
+	dbSessionDet   = 0xF3
+	dbSessionMeta  = 0xF4
+)
+
+// TokenBytes is the number of random bytes in a session token (256 bits).
+const TokenBytes = 32
+
+// HandleBytes is the number of random bytes in a session handle.
+const HandleBytes = 16
+
+// MinAppTokenLen is the shortest token an application may supply (SESS.NEW TOKEN).
+const MinAppTokenLen = 22
+
+// RevokedTombstoneTTL (ms) caps how long a revoked session's current token
+// answers `revoked` rather than `unknown`.
+const RevokedTombstoneTTL int64 = 3600 * 1000
+
+// MaxRememberedTokens bounds the rotated-out tokens a session keeps for replay
+// detection; the oldest are forgotten first (they then answer `unknown`).
+var MaxRememberedTokens uint64 = 256
+
+// Keep as a timeout argument leaves the timeout unchanged.
+const Keep int64 = -1
+
+// Errors of session creation.
+var (
+	ErrTokenInUse  = errors.New("ERR token already in use")
+	ErrHandleInUse = errors.New("ERR session handle collision, retry")
+)
+
+// Reason says why a token did not authenticate ("" = it did).
+type Reason string
+
+// Reasons, as the commands reply them (`ok 0 reason R`).
+const (
+	ReasonOK       Reason = ""
+	ReasonUnknown  Reason = "unknown"
+	ReasonExpired  Reason = "expired"
+	ReasonNonce    Reason = "nonce"
+	ReasonReplayed Reason = "replayed"
+	ReasonDetached Reason = "detached"
+	ReasonRevoked  Reason = "revoked"
+)
+
+// SessionEndReason says why a session ended (OnSessionEnd, events).
+type SessionEndReason int
+
+const (
+	SessionDestroyed SessionEndReason = iota // SESS.DESTROY
+	SessionExpired                           // idle, absolute or detached deadline passed
+	SessionRevoked                           // SESS.REVOKE OWNER / HANDLE
+	SessionReplayed                          // a rotated-out token was replayed (session-replay-revoke)
+	SessionFlushed                           // flushed with its database
+)
+
+func (r SessionEndReason) String() string {
+	switch r {
+	case SessionDestroyed:
+		return "destroyed"
+	case SessionExpired:
+		return "expired"
+	case SessionRevoked:
+		return "revoked"
+	case SessionReplayed:
+		return "replayed"
+	case SessionFlushed:
+		return "flushed"
+	}
+	return "unknown"
+}
+
+// Session is a decoded session record. Times are Unix ms, durations ms,
+// 0 meaning none.
+type Session struct {
+	Handle     string
+	Owner      string // "" = none
+	Prefix     string // prefix of server-drawn tokens (rotation, regeneration)
+	Nonce      uint64
+	Created    int64
+	LastSeen   int64
+	Idle       int64
+	Absolute   int64
+	Detachable bool
+	Detached   bool
+	DetachedAt int64
+	Expires    int64    // the deadline: min(LastSeen+Idle, Created+Absolute); see deadline
+	TokenHash  [32]byte // SHA-256 of the current token
+
+	detachedUntil int64  // detached: DetachedAt + session-detached-timeout (0 none)
+	gen           uint64 // generation of the current token
+	oldest        uint64 // oldest generation possibly remembered
+}
+
+// SessionPolicy carries the config the session operations read; the command
+// layer fills it from session-* parameters.
+type SessionPolicy struct {
+	RotateGrace     int64 // ms a rotated-out token keeps working (session-rotate-grace)
+	ReplayRevoke    bool  // revoke the session on replay (session-replay-revoke)
+	DetachedTimeout int64 // ms a detached session lives at most (session-detached-timeout; 0 none)
+}
+
+// SessionStats are lifetime counters (since start) for INFO sessions.
+type SessionStats struct {
+	Created, Expired, Destroyed, Revoked, Rotated, Replayed, Regenerated, Detached, Attached atomic.Int64
+}
+
+type sessionState struct {
+	mu      sync.RWMutex
+	onEnd   []func(tx *Tx, s Session, reason SessionEndReason)
+	counter func(tx *Tx, handle string) int
+	events  atomic.Bool
+	stats   SessionStats
+	work    atomic.Int64
+}
+
+func init() {
+	declareOpen(func(e *Engine) {
+		e.OnDrop(TypeSession, func(tx *Tx, r Record, reason DropReason) {
+			s, ok := decodeSession(r.Key, r.Payload)
+			if !ok {
+				return
+			}
+			s.Expires = r.Deadline
+			// Delete the record first: the end hooks must not see it (and an
+			// expired record met again would be expired again).
+			tx.delItem(r.item)
+			why := SessionDestroyed
+			switch reason {
+			case DropExpired:
+				why = SessionExpired
+			case DropFlushed:
+				why = SessionFlushed
+			}
+			tx.cleanupSession(s, why)
+		})
+	})
+}
+
+// OnSessionEnd registers fn to run inside the transaction whenever a session
+// ends: destroyed, revoked (owner, handle, replay), expired or flushed. When
+// it runs the session's own records and index entries are already deleted;
+// fn must not end other sessions' dependants' sessions recursively.
+func (e *Engine) OnSessionEnd(fn func(tx *Tx, s Session, reason SessionEndReason)) {
+	e.sess.mu.Lock()
+	e.sess.onEnd = append(e.sess.onEnd, fn)
+	e.sess.mu.Unlock()
+}
+
+// SetSessionTokenCounter registers the function SESS.INFO's `tokens` field
+// reads: the number of transition tokens bound to a session.
+func (e *Engine) SetSessionTokenCounter(fn func(tx *Tx, handle string) int) {
+	e.sess.mu.Lock()
+	e.sess.counter = fn
+	e.sess.mu.Unlock()
+}
+
+// SetSessionEvents turns session lifecycle events (Class 'S') on or off
+// (notify-session-events).
+func (e *Engine) SetSessionEvents(on bool) { e.sess.events.Store(on) }
+
+// SessionStats returns the session counters.
+func (e *Engine) SessionStats() *SessionStats { return &e.sess.stats }
+
+// SessionWork returns how many buntdb items the session code has read
+// (records, index entries). Tests use it to show that a listing reads an
+// index and not every session.
+func (e *Engine) SessionWork() int64 { return e.sess.work.Load() }
+
+// HashToken returns SHA-256 of a token: the only form in which the server keeps it.
+func HashToken(token string) [32]byte { return sha256.Sum256([]byte(token)) }
+
+// FormatToken builds a token from random bytes: prefix + base64url(raw).
+func FormatToken(prefix string, raw [TokenBytes]byte) string {
+	return prefix + base64.RawURLEncoding.EncodeToString(raw[:])
+}
+
+// FormatHandle builds a session handle from random bytes (22 characters).
+func FormatHandle(raw [HandleBytes]byte) string {
+	return base64.RawURLEncoding.EncodeToString(raw[:])
+}
+
+// deadline computes the session's expiry from its fields.
+func (s *Session) deadline() int64 {
+	var d int64
+	if s.Absolute > 0 {
+		d = s.Created + s.Absolute
+	}
+	if s.Detached {
+		if s.detachedUntil > 0 && (d == 0 || s.detachedUntil < d) {
+			d = s.detachedUntil
+		}
+		return d
+	}
+	if s.Idle > 0 {
+		if i := s.LastSeen + s.Idle; d == 0 || i < d {
+			d = i
+		}
+	}
+	return d
+}
+
+// Remaining returns the ms left at now (-1 when the session never expires).
+func (s *Session) Remaining(now int64) int64 {
+	if s.Expires == 0 {
+		return -1
+	}
+	if s.Expires < now {
+		return 0
+	}
+	return s.Expires - now
+}
+
+// ---- encoding ----
+
+const sessionVersion = 1
+
+func appendStr(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+type decoder struct {
+	s   string
+	bad bool
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.bad {
+		return 0
+	}
+	v, n := binary.Uvarint([]byte(d.s[:min(len(d.s), binary.MaxVarintLen64)]))
+	if n <= 0 {
+		d.bad = true
+		return 0
+	}
+	d.s = d.s[n:]
+	return v
+}
+
+func (d *decoder) byte1() byte {
+	if d.bad || len(d.s) < 1 {
+		d.bad = true
+		return 0
+	}
+	c := d.s[0]
+	d.s = d.s[1:]
+	return c
+}
+
+func (d *decoder) bytes(n int) string {
+	if d.bad || len(d.s) < n {
+		d.bad = true
+		return ""
+	}
+	v := d.s[:n]
+	d.s = d.s[n:]
+	return v
+}
+
+func (d *decoder) str() string {
+	n := d.uvarint()
+	if n > uint64(len(d.s)) {
+		d.bad = true
+		return ""
+	}
+	return d.bytes(int(n))
+}
+
+func encodeSession(s *Session) string {
+	b := make([]byte, 0, 96+len(s.Owner)+len(s.Prefix))
+	b = append(b, sessionVersion)
+	b = appendStr(b, s.Owner)
+	b = appendStr(b, s.Prefix)
+	b = binary.AppendUvarint(b, s.Nonce)
+	b = binary.AppendUvarint(b, uint64(s.Created))
+	b = binary.AppendUvarint(b, uint64(s.LastSeen))
+	b = binary.AppendUvarint(b, uint64(s.Idle))
+	b = binary.AppendUvarint(b, uint64(s.Absolute))
+	var flags byte
+	if s.Detachable {
+		flags |= 1
+	}
+	if s.Detached {
+		flags |= 2
+	}
+	b = append(b, flags)
+	b = binary.AppendUvarint(b, uint64(s.DetachedAt))
+	b = binary.AppendUvarint(b, uint64(s.detachedUntil))
+	b = append(b, s.TokenHash[:]...)
+	b = binary.AppendUvarint(b, s.gen)
+	b = binary.AppendUvarint(b, s.oldest)
+	return string(b)
+}
+
+func decodeSession(handle, payload string) (Session, bool) {
+	d := decoder{s: payload}
+	if d.byte1() != sessionVersion {
+		return Session{}, false
+	}
+	s := Session{Handle: handle}
+	s.Owner = d.str()
+	s.Prefix = d.str()
+	s.Nonce = d.uvarint()
+	s.Created = int64(d.uvarint())
+	s.LastSeen = int64(d.uvarint())
+	s.Idle = int64(d.uvarint())
+	s.Absolute = int64(d.uvarint())
+	flags := d.byte1()
+	s.Detachable, s.Detached = flags&1 != 0, flags&2 != 0
+	s.DetachedAt = int64(d.uvarint())
+	s.detachedUntil = int64(d.uvarint())
+	copy(s.TokenHash[:], d.bytes(32))
+	s.gen = d.uvarint()
+	s.oldest = d.uvarint()
+	return s, !d.bad
+}
+
+// token entry states
+const (
+	tokCurrent = 'c'
+	tokRotated = 'r'
+	tokRevoked = 'x'
+)
+
+type tokenEntry struct {
+	state     byte
+	gen       uint64
+	handle    string
+	rotatedAt int64  // tokRotated: when
+	nonceAt   uint64 // tokRotated: the nonce it was rotated with
+	sealed    string // tokRotated: the successor's random bytes, sealed
+	deadline  int64
+}
+
+func encodeTokenEntry(t *tokenEntry) string {
+	b := make([]byte, 0, 64+len(t.handle))
+	b = append(b, 1, t.state)
+	b = binary.AppendUvarint(b, t.gen)
+	b = appendStr(b, t.handle)
+	if t.state == tokRotated {
+		b = binary.AppendUvarint(b, uint64(t.rotatedAt))
+		b = binary.AppendUvarint(b, t.nonceAt)
+		b = append(b, t.sealed...)
+	}
+	return string(b)
+}
+
+func decodeTokenEntry(payload string) (tokenEntry, bool) {
+	d := decoder{s: payload}
+	if d.byte1() != 1 {
+		return tokenEntry{}, false
+	}
+	t := tokenEntry{state: d.byte1()}
+	t.gen = d.uvarint()
+	t.handle = d.str()
+	if t.state == tokRotated {
+		t.rotatedAt = int64(d.uvarint())
+		t.nonceAt = d.uvarint()
+		t.sealed = d.bytes(TokenBytes)
+	}
+	return t, !d.bad
+}
+
+// seal XORs the successor's random bytes with a key only the holder of the
+// old token can derive. Each old token seals exactly one successor.
+func seal(oldToken string, raw []byte) string {
+	m := hmac.New(sha256.New, []byte(oldToken))
+	m.Write([]byte("sessiond rotate successor v1"))
+	k := m.Sum(nil)
+	out := make([]byte, len(raw))
+	for i := range raw {
+		out[i] = raw[i] ^ k[i%len(k)]
+	}
+	return string(out)
+}
+
+// ---- keys ----
+
+func sessionKey(handle string) string { return itemKey(dbSession, handle) }
+
+func tokenKey(h [32]byte) string { return itemKey(dbSessionToken, string(h[:])) }
+
+func ownerPrefix(db int, owner string) string {
+	b := []byte{'k', byte(db)}
+	b = appendStr(b, owner)
+	return string(b)
+}
+
+func sessChild(handle, sub string) string { return childPrefix(dbSession, handle) + sub }
+
+func genChild(handle string, gen uint64) string {
+	var g [8]byte
+	binary.BigEndian.PutUint64(g[:], gen)
+	return sessChild(handle, "t"+string(g[:]))
+}
+
+var counterKey = itemKey(dbSessionMeta, "n")
+
+// ---- low-level access ----
+
+func (tx *Tx) get(item string) (string, bool) {
+	tx.e.sess.work.Add(1)
+	v, err := tx.bt.Get(item, true)
+	return v, err == nil
+}
+
+func (tx *Tx) setItem(item, val string) {
+	_, _, _ = tx.bt.Set(item, val, nil)
+	tx.wrote = true
+}
+
+func (tx *Tx) delItem(item string) {
+	if _, err := tx.bt.Delete(item); err == nil {
+		tx.wrote = true
+	}
+}
+
+// getSession returns the session record of handle; an expired one is
+// reported (and reaped: now in a write transaction, right after a read one).
+func (tx *Tx) getSession(handle string) (Session, Reason) {
+	ik := sessionKey(handle)
+	v, ok := tx.get(ik)
+	if !ok {
+		return Session{}, ReasonUnknown
+	}
+	r := decodeRecord(ik, v)
+	if r.Type != TypeSession {
+		return Session{}, ReasonUnknown
+	}
+	s, ok := decodeSession(handle, r.Payload)
+	if !ok {
+		return Session{}, ReasonUnknown
+	}
+	s.Expires = r.Deadline
+	if expired(r.Deadline, tx.Now) {
+		if tx.writable {
+			tx.expireRecord(r)
+		} else {
+			tx.noteExpired(ik)
+		}
+		return Session{}, ReasonExpired
+	}
+	return s, ReasonOK
+}
+
+// putSession writes the record with its deadline recomputed.
+func (tx *Tx) putSession(s *Session) {
+	s.Expires = s.deadline()
+	tx.setItem(sessionKey(s.Handle), encodeRecord(TypeSession, s.Expires, encodeSession(s)))
+}
+
+func (tx *Tx) getTokenEntry(h [32]byte) (tokenEntry, bool) {
+	ik := tokenKey(h)
+	v, ok := tx.get(ik)
+	if !ok {
+		return tokenEntry{}, false
+	}
+	r := decodeRecord(ik, v)
+	if expired(r.Deadline, tx.Now) {
+		if tx.writable {
+			tx.expireRecord(r)
+		} else {
+			tx.noteExpired(ik)
+		}
+		return tokenEntry{}, false
+	}
+	t, ok := decodeTokenEntry(r.Payload)
+	t.deadline = r.Deadline
+	return t, ok
+}
+
+func (tx *Tx) putTokenEntry(h [32]byte, t *tokenEntry) {
+	tx.setItem(tokenKey(h), encodeRecord(TypeSessionToken, t.deadline, encodeTokenEntry(t)))
+}
+
+// addToken makes token the session's current token (generation s.gen+1).
+func (tx *Tx) addToken(s *Session, h [32]byte) {
+	s.gen++
+	s.TokenHash = h
+	tx.putTokenEntry(h, &tokenEntry{state: tokCurrent, gen: s.gen, handle: s.Handle})
+	tx.setItem(genChild(s.Handle, s.gen), string(h[:]))
+	for s.gen-s.oldest >= MaxRememberedTokens {
+		tx.forgetGen(s.Handle, s.oldest)
+		s.oldest++
+	}
+}
+
+// forgetGen deletes one remembered token of a session.
+func (tx *Tx) forgetGen(handle string, gen uint64) {
+	ck := genChild(handle, gen)
+	if v, ok := tx.get(ck); ok {
+		var h [32]byte
+		copy(h[:], v)
+		tx.delItem(tokenKey(h))
+		tx.delItem(ck)
+	}
+}
+
+// forgetAllTokens deletes every remembered token of the session (REGENERATE,
+// ATTACH: the old tokens stop at once).
+func (tx *Tx) forgetAllTokens(s *Session) {
+	prefix := sessChild(s.Handle, "t")
+	var keys, hashes []string
+	tx.bt.AscendGreaterOrEqual("", prefix, func(k, v string) bool {
+		if !strings.HasPrefix(k, prefix) {
+			return false
+		}
+		keys = append(keys, k)
+		hashes = append(hashes, v)
+		return true
+	})
+	for i := range keys {
+		tx.delItem(itemKey(dbSessionToken, hashes[i]))
+		tx.delItem(keys[i])
+	}
+	s.oldest = s.gen + 1
+}
+
+// counters
+
+type sessCounters struct{ live, owners, detached int64 }
+
+func (tx *Tx) counters() sessCounters {
+	v, ok := tx.get(counterKey)
+	if !ok {
+		return sessCounters{}
+	}
+	d := decoder{s: decodeRecord(counterKey, v).Payload}
+	c := sessCounters{int64(d.uvarint()), int64(d.uvarint()), int64(d.uvarint())}
+	if d.bad {
+		return sessCounters{}
+	}
+	return c
+}
+
+func (tx *Tx) addCounters(live, owners, detached int64) {
+	c := tx.counters()
+	c.live = max(0, c.live+live)
+	c.owners = max(0, c.owners+owners)
+	c.detached = max(0, c.detached+detached)
+	b := binary.AppendUvarint(nil, uint64(c.live))
+	b = binary.AppendUvarint(b, uint64(c.owners))
+	b = binary.AppendUvarint(b, uint64(c.detached))
+	tx.setItem(counterKey, encodeRecord(TypeSessionIndex, 0, string(b)))
+}
+
+// hasPrefix reports whether any item starts with prefix (one seek).
+func (tx *Tx) hasPrefix(prefix string) bool {
+	found := false
+	tx.bt.AscendGreaterOrEqual("", prefix, func(k, _ string) bool {
+		found = strings.HasPrefix(k, prefix)
+		return false
+	})
+	return found
+}
+
+// indexWalk calls fn with the handle of each entry of an owner/detached index
+// under prefix.
+func (tx *Tx) indexWalk(prefix string, fn func(handle string) bool) {
+	tx.bt.AscendGreaterOrEqual("", prefix, func(k, _ string) bool {
+		if !strings.HasPrefix(k, prefix) {
+			return false
+		}
+		tx.e.sess.work.Add(1)
+		return fn(k[len(prefix):])
+	})
+}
+
+func (tx *Tx) sessEvent(name, handle string) {
+	if tx.e.sess.events.Load() && tx.writable {
+		tx.Emit(Event{Class: 'S', Name: name, Key: handle})
+	}
+}
+
+// cleanupSession deletes everything of a session but its record, updates the
+// counters and runs the OnSessionEnd hooks. Every way a session ends goes
+// through here (the record itself is deleted by the caller).
+func (tx *Tx) cleanupSession(s Session, why SessionEndReason) {
+	prefix := sessChild(s.Handle, "t")
+	var hashes []string
+	tx.bt.AscendGreaterOrEqual("", prefix, func(k, v string) bool {
+		if !strings.HasPrefix(k, prefix) {
+			return false
+		}
+		hashes = append(hashes, v)
+		return true
+	})
+	for _, h := range hashes {
+		tx.delItem(itemKey(dbSessionToken, h))
+	}
+	tx.deletePrefix(childPrefix(dbSession, s.Handle))
+	var dOwners, dDet int64
+	if s.Owner != "" {
+		tx.delItem(ownerPrefix(dbSessionOwner, s.Owner) + s.Handle)
+		if !tx.hasPrefix(ownerPrefix(dbSessionOwner, s.Owner)) {
+			dOwners = -1
+		}
+	}
+	if s.Detached {
+		tx.delItem(ownerPrefix(dbSessionDet, s.Owner) + s.Handle)
+		dDet = -1
+	}
+	tx.addCounters(-1, dOwners, dDet)
+	st := &tx.e.sess.stats
+	switch why {
+	case SessionExpired:
+		st.Expired.Add(1)
+	case SessionDestroyed:
+		st.Destroyed.Add(1)
+	case SessionRevoked, SessionReplayed:
+		st.Revoked.Add(1)
+	}
+	if why == SessionReplayed {
+		tx.sessEvent("revoked", s.Handle)
+	} else if why != SessionFlushed {
+		tx.sessEvent(why.String(), s.Handle)
+	}
+	tx.e.sess.mu.RLock()
+	hooks := tx.e.sess.onEnd
+	tx.e.sess.mu.RUnlock()
+	for _, fn := range hooks {
+		fn(tx, s, why)
+	}
+}
+
+// endSession ends a live session for a reason other than expiry.
+func (tx *Tx) endSession(s Session, why SessionEndReason) {
+	tx.delItem(sessionKey(s.Handle))
+	tx.cleanupSession(s, why)
+	if why == SessionRevoked || why == SessionReplayed {
+		dl := tx.Now + RevokedTombstoneTTL
+		if s.Expires != 0 && s.Expires < dl {
+			dl = s.Expires
+		}
+		tx.putTokenEntry(s.TokenHash, &tokenEntry{state: tokRevoked, handle: s.Handle, deadline: dl})
+	}
+}
+
+// ---- lookups for dependants ----
+
+// SessionByHandle returns the live (not expired) session with this handle,
+// attached or detached.
+func (tx *Tx) SessionByHandle(handle string) (Session, bool) {
+	s, r := tx.getSession(handle)
+	return s, r == ReasonOK
+}
+
+// SessionByToken returns the live session whose current token hashes to h
+// (see HashToken), attached or detached. Rotated-out tokens do not count;
+// use AuthSession for the full rules.
+func (tx *Tx) SessionByToken(h [32]byte) (Session, bool) {
+	t, ok := tx.getTokenEntry(h)
+	if !ok || t.state != tokCurrent {
+		return Session{}, false
+	}
+	return tx.SessionByHandle(t.handle)
+}
+
+// AuthSession resolves a presented token with every rule of the SESS
+// commands: the current token of an attached session authenticates; a
+// rotated-out one does within pol.RotateGrace of its rotation and is a replay
+// afterwards (in a write transaction with pol.ReplayRevoke the session is
+// then revoked); a detached session's tokens answer ReasonDetached.
+func (tx *Tx) AuthSession(token string, pol SessionPolicy) (Session, Reason) {
+	s, _, r := tx.authSession(token, pol)
+	return s, r
+}
+
+func (tx *Tx) authSession(token string, pol SessionPolicy) (Session, tokenEntry, Reason) {
+	h := HashToken(token)
+	t, ok := tx.getTokenEntry(h)
+	if !ok {
+		return Session{}, t, ReasonUnknown
+	}
+	if t.state == tokRevoked {
+		return Session{}, t, ReasonRevoked
+	}
+	s, r := tx.getSession(t.handle)
+	if r != ReasonOK {
+		return Session{}, t, r
+	}
+	if s.Detached {
+		return s, t, ReasonDetached
+	}
+	if t.state == tokRotated && tx.Now > t.rotatedAt+pol.RotateGrace {
+		tx.e.sess.stats.Replayed.Add(1)
+		tx.sessEvent("replayed", s.Handle)
+		if tx.writable && pol.ReplayRevoke {
+			tx.endSession(s, SessionReplayed)
+		}
+		return Session{}, t, ReasonReplayed
+	}
+	return s, t, ReasonOK
+}
+
+// touch moves the idle deadline to now+idle.
+func (tx *Tx) touchSession(s *Session) {
+	s.LastSeen = tx.Now
+	tx.putSession(s)
+}
+
+// ---- operations (one per command) ----
+
+// NewSession describes a session to create. Handle and Token come from the
+// caller (FormatHandle / FormatToken over crypto/rand bytes, or an
+// application's token).
+type NewSession struct {
+	Handle     string
+	Token      string
+	Owner      string
+	Data       string
+	Prefix     string
+	Idle       int64 // ms, 0 none
+	Absolute   int64 // ms, 0 none
+	Detachable bool
+	Meta       []string // field, value, ...
+}
+
+// CreateSession creates a session with nonce 1. It fails with ErrTokenInUse
+// when the token's hash is known (live, rotated-out or tombstoned).
+func (tx *Tx) CreateSession(n NewSession) (Session, error) {
+	h := HashToken(n.Token)
+	if _, ok := tx.getTokenEntry(h); ok {
+		return Session{}, ErrTokenInUse
+	}
+	if _, r := tx.getSession(n.Handle); r == ReasonOK {
+		return Session{}, ErrHandleInUse
+	}
+	s := Session{Handle: n.Handle, Owner: n.Owner, Prefix: n.Prefix, Nonce: 1,
+		Created: tx.Now, LastSeen: tx.Now, Idle: n.Idle, Absolute: n.Absolute,
+		Detachable: n.Detachable, oldest: 1}
+	tx.addToken(&s, h)
+	if n.Data != "" {
+		tx.setItem(sessChild(s.Handle, "d"), n.Data)
+	}
+	if len(n.Meta) > 0 {
+		var b []byte
+		b = binary.AppendUvarint(b, uint64(len(n.Meta)))
+		for _, m := range n.Meta {
+			b = appendStr(b, m)
+		}
+		tx.setItem(sessChild(s.Handle, "m"), string(b))
+	}
+	var dOwners int64
+	if s.Owner != "" {
+		op := ownerPrefix(dbSessionOwner, s.Owner)
+		if !tx.hasPrefix(op) {
+			dOwners = 1
+		}
+		tx.setItem(op+s.Handle, encodeRecord(TypeSessionIndex, 0, ""))
+	}
+	tx.addCounters(1, dOwners, 0)
+	tx.putSession(&s)
+	tx.e.sess.stats.Created.Add(1)
+	tx.sessEvent("created", s.Handle)
+	return s, nil
+}
+
+// SessionData returns the session's data blob ("" when none).
+func (tx *Tx) SessionData(handle string) string {
+	v, _ := tx.get(sessChild(handle, "d"))
+	return v
+}
+
+// SessionMeta returns the session's META pairs (field, value, ...).
+func (tx *Tx) SessionMeta(handle string) []string {
+	v, ok := tx.get(sessChild(handle, "m"))
+	if !ok {
+		return nil
+	}
+	d := decoder{s: v}
+	n := d.uvarint()
+	if n > uint64(len(v)) {
+		return nil
+	}
+	out := make([]string, 0, n)
+	for i := uint64(0); i < n && !d.bad; i++ {
+		out = append(out, d.str())
+	}
+	if d.bad {
+		return nil
+	}
+	return out
+}
+
+// SessionTokenCount is SESS.INFO's `tokens`: transition tokens bound to the session.
+func (tx *Tx) SessionTokenCount(handle string) int {
+	tx.e.sess.mu.RLock()
+	fn := tx.e.sess.counter
+	tx.e.sess.mu.RUnlock()
+	if fn == nil {
+		return 0
+	}
+	return fn(tx, handle)
+}
+
+// SessionGet returns the data of the session the token authenticates,
+// touching it when touch is set (write transaction).
+func (tx *Tx) SessionGet(token string, touch bool, pol SessionPolicy) (string, Reason) {
+	s, r := tx.AuthSession(token, pol)
+	if r != ReasonOK {
+		return "", r
+	}
+	if touch {
+		tx.touchSession(&s)
+	}
+	return tx.SessionData(s.Handle), ReasonOK
+}
+
+// SessionSet replaces the data, optionally sets the idle / absolute timeouts
+// (ms, Keep for unchanged), and touches. A new absolute deadline already
+// past ends the session (expired) and still reports success.
+func (tx *Tx) SessionSet(token, data string, idle, absolute int64, pol SessionPolicy) Reason {
+	s, r := tx.AuthSession(token, pol)
+	if r != ReasonOK {
+		return r
+	}
+	if data == "" {
+		tx.delItem(sessChild(s.Handle, "d"))
+	} else {
+		tx.setItem(sessChild(s.Handle, "d"), data)
+	}
+	tx.setTimeouts(&s, idle, absolute, true)
+	return ReasonOK
+}
+
+// setTimeouts applies timeouts, optionally touching, and writes the session
+// (or ends it when its new deadline has passed).
+func (tx *Tx) setTimeouts(s *Session, idle, absolute int64, touch bool) {
+	if idle != Keep {
+		s.Idle = idle
+	}
+	if absolute != Keep {
+		s.Absolute = absolute
+	}
+	if touch {
+		s.LastSeen = tx.Now
+	}
+	if d := s.deadline(); expired(d, tx.Now) {
+		s.Expires = d
+		tx.delItem(sessionKey(s.Handle))
+		tx.cleanupSession(*s, SessionExpired)
+		return
+	}
+	tx.putSession(s)
+}
+
+// SessionTouch optionally sets the idle timeout and touches; it returns the
+// session as it is now.
+func (tx *Tx) SessionTouch(token string, idle int64, pol SessionPolicy) (Session, Reason) {
+	s, r := tx.AuthSession(token, pol)
+	if r != ReasonOK {
+		return s, r
+	}
+	tx.setTimeouts(&s, idle, Keep, true)
+	return s, ReasonOK
+}
+
+// SessionExpire sets the idle or absolute timeout (ms, Keep for unchanged)
+// without touching. A deadline already past ends the session.
+func (tx *Tx) SessionExpire(token string, idle, absolute int64, pol SessionPolicy) Reason {
+	s, r := tx.AuthSession(token, pol)
+	if r != ReasonOK {
+		return r
+	}
+	tx.setTimeouts(&s, idle, absolute, false)
+	return ReasonOK
+}
+
+// ValidateResult is SESS.VALIDATE's answer.
+type ValidateResult struct {
+	Reason  Reason // ReasonOK on success
+	Token   string // the token to use next
+	Nonce   uint64 // the nonce to use next
+	Expires int64
+}
+
+// SessionValidate checks (token, nonce). On success the nonce advances and,
+// when rotate is set, the token is replaced by FormatToken(prefix, raw); the
+// old token keeps answering for pol.RotateGrace, a repeat of the same
+// (token, nonce) within it returning the same successor.
+func (tx *Tx) SessionValidate(token string, nonce uint64, rotate bool, raw [TokenBytes]byte, pol SessionPolicy) (ValidateResult, error) {
+	s, t, r := tx.authSession(token, pol)
+	if r != ReasonOK {
+		return ValidateResult{Reason: r}, nil
+	}
+	if t.state == tokRotated {
+		// A repeat within the grace: the same successor, whatever happened since.
+		if nonce != t.nonceAt {
+			return ValidateResult{Reason: ReasonNonce}, nil
+		}
+		var succ [TokenBytes]byte
+		copy(succ[:], seal(token, []byte(t.sealed)))
+		tx.touchSession(&s)
+		return ValidateResult{Token: FormatToken(s.Prefix, succ), Nonce: nonce + 1, Expires: s.Expires}, nil
+	}
+	if nonce != s.Nonce {
+		return ValidateResult{Reason: ReasonNonce}, nil
+	}
+	s.Nonce++
+	next := token
+	if rotate {
+		next = FormatToken(s.Prefix, raw)
+		nh := HashToken(next)
+		if _, ok := tx.getTokenEntry(nh); ok {
+			return ValidateResult{}, ErrTokenInUse
+		}
+		t.state, t.rotatedAt, t.nonceAt = tokRotated, tx.Now, nonce
+		t.sealed = seal(token, raw[:])
+		tx.putTokenEntry(HashToken(token), &t)
+		tx.addToken(&s, nh)
+		tx.e.sess.stats.Rotated.Add(1)
+		tx.sessEvent("rotated", s.Handle)
+	}
+	tx.touchSession(&s)
+	return ValidateResult{Token: next, Nonce: s.Nonce, Expires: s.Expires}, nil
+}
+
+// SessionRegenerate gives the session a new token FormatToken(prefix, raw);
+// every older token stops at once. Handle, data, owner and nonce stay.
+func (tx *Tx) SessionRegenerate(token string, raw [TokenBytes]byte, pol SessionPolicy) (Session, string, Reason, error) {
+	s, r := tx.AuthSession(token, pol)
+	if r != ReasonOK {
+		return s, "", r, nil
+	}
+	next := FormatToken(s.Prefix, raw)
+	nh := HashToken(next)
+	if _, ok := tx.getTokenEntry(nh); ok {
+		return s, "", ReasonOK, ErrTokenInUse
+	}
+	tx.forgetAllTokens(&s)
+	tx.addToken(&s, nh)
+	tx.touchSession(&s)
+	tx.e.sess.stats.Regenerated.Add(1)
+	tx.sessEvent("regenerated", s.Handle)
+	return s, next, ReasonOK, nil
+}
+
+// DestroySession ends the session the token authenticates.
+func (tx *Tx) DestroySession(token string, pol SessionPolicy) bool {
+	s, r := tx.AuthSession(token, pol)
+	if r != ReasonOK {
+		return false
+	}
+	tx.endSession(s, SessionDestroyed)
+	return true
+}
+
+// DestroySessionHandle ends the session with this handle (attached or detached).
+func (tx *Tx) DestroySessionHandle(handle string) bool {
+	s, ok := tx.SessionByHandle(handle)
+	if !ok {
+		return false
+	}
+	tx.endSession(s, SessionDestroyed)
+	return true
+}
+
+// RevokeSession revokes the session with this handle: like destroy, but its
+// current token answers `revoked` for a while.
+func (tx *Tx) RevokeSession(handle string) bool {
+	s, ok := tx.SessionByHandle(handle)
+	if !ok {
+		return false
+	}
+	tx.endSession(s, SessionRevoked)
+	return true
+}
+
+// RevokeOwner revokes every session of owner (attached or detached) except
+// the one exceptToken names (any of its remembered tokens; "" for none). It
+// reads the owner index only.
+func (tx *Tx) RevokeOwner(owner, exceptToken string) int {
+	keep := ""
+	if exceptToken != "" {
+		if t, ok := tx.getTokenEntry(HashToken(exceptToken)); ok && t.state != tokRevoked {
+			keep = t.handle
+		}
+	}
+	var handles []string
+	tx.indexWalk(ownerPrefix(dbSessionOwner, owner), func(h string) bool {
+		if h != keep {
+			handles = append(handles, h)
+		}
+		return true
+	})
+	n := 0
+	for _, h := range handles {
+		if tx.RevokeSession(h) {
+			n++
+		}
+	}
+	return n
+}
+
+// SessionAllowDetach marks the session detachable.
+func (tx *Tx) SessionAllowDetach(token string, pol SessionPolicy) bool {
+	s, r := tx.AuthSession(token, pol)
+	if r != ReasonOK {
+		return false
+	}
+	if !s.Detachable {
+		s.Detachable = true
+		tx.putSession(&s)
+	}
+	return true
+}
+
+// SessionDetach logs a detachable session out but keeps it: its tokens stop
+// authenticating (they answer `detached`), it no longer idles out, and it
+// lives until its absolute deadline or pol.DetachedTimeout from now.
+func (tx *Tx) SessionDetach(token string, pol SessionPolicy) bool {
+	s, r := tx.AuthSession(token, pol)
+	if r != ReasonOK || !s.Detachable {
+		return false
+	}
+	s.Detached, s.DetachedAt, s.detachedUntil = true, tx.Now, 0
+	if pol.DetachedTimeout > 0 {
+		s.detachedUntil = tx.Now + pol.DetachedTimeout
+	}
+	tx.setItem(ownerPrefix(dbSessionDet, s.Owner)+s.Handle, encodeRecord(TypeSessionIndex, 0, ""))
+	tx.addCounters(0, 0, 1)
+	tx.putSession(&s)
+	tx.e.sess.stats.Detached.Add(1)
+	tx.sessEvent("detached", s.Handle)
+	return true
+}
+
+// SessionAttach gives a detached session of owner a fresh token
+// FormatToken(prefix, raw); its older tokens stop. It reports false when the
+// handle names no detached session of that owner.
+func (tx *Tx) SessionAttach(handle, owner string, raw [TokenBytes]byte) (Session, string, bool, error) {
+	s, ok := tx.SessionByHandle(handle)
+	if !ok || !s.Detached || s.Owner != owner {
+		return Session{}, "", false, nil
+	}
+	next := FormatToken(s.Prefix, raw)
+	nh := HashToken(next)
+	if _, ok := tx.getTokenEntry(nh); ok {
+		return Session{}, "", false, ErrTokenInUse
+	}
+	tx.delItem(ownerPrefix(dbSessionDet, s.Owner) + s.Handle)
+	tx.addCounters(0, 0, -1)
+	s.Detached, s.DetachedAt, s.detachedUntil = false, 0, 0
+	tx.forgetAllTokens(&s)
+	tx.addToken(&s, nh)
+	tx.touchSession(&s)
+	tx.e.sess.stats.Attached.Add(1)
+	tx.sessEvent("attached", s.Handle)
+	return s, next, true, nil
+}
+
+// DetachedSessions lists the handles of detached sessions, of one owner or
+// (all) of everyone, from the detached index.
+func (tx *Tx) DetachedSessions(owner string, all bool) []string {
+	prefix := ownerPrefix(dbSessionDet, owner)
+	if all {
+		prefix = dbPrefix(dbSessionDet)
+	}
+	var out []string
+	tx.indexWalk(prefix, func(k string) bool {
+		h := k
+		if all {
+			d := decoder{s: k}
+			d.str()
+			if d.bad {
+				return true
+			}
+			h = d.s
+		}
+		if _, r := tx.getSession(h); r == ReasonOK {
+			out = append(out, h)
+		}
+		return true
+	})
+	return out
+}
+
+// OwnerSessions returns the owner's live sessions, newest first, reading the
+// owner index only.
+func (tx *Tx) OwnerSessions(owner string) []Session {
+	var out []Session
+	tx.indexWalk(ownerPrefix(dbSessionOwner, owner), func(h string) bool {
+		if s, r := tx.getSession(h); r == ReasonOK {
+			out = append(out, s)
+		}
+		return true
+	})
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Created != out[j].Created {
+			return out[i].Created > out[j].Created
+		}
+		return out[i].Handle > out[j].Handle
+	})
+	return out
+}
+
+// CountOwnerSessions counts the owner's live sessions (attached or detached).
+func (tx *Tx) CountOwnerSessions(owner string) int {
+	n := 0
+	tx.indexWalk(ownerPrefix(dbSessionOwner, owner), func(h string) bool {
+		if _, r := tx.getSession(h); r == ReasonOK {
+			n++
+		}
+		return true
+	})
+	return n
+}
+
+// SessionCounts returns the number of sessions (including expired ones the
+// expirer has not reaped yet, as DBSIZE counts keys), of distinct owners, and
+// of detached sessions. O(1): a counter record kept in every transaction.
+func (tx *Tx) SessionCounts() (sessions, owners, detached int64) {
+	c := tx.counters()
+	return c.live, c.owners, c.detached
+}
+
+// SessionFootprint counts every item of the session namespace except the
+// counters record: records, children, token entries (tombstones included)
+// and index entries. Tests use it to show that ending a session leaves
+// nothing behind.
+func (tx *Tx) SessionFootprint() int {
+	n := 0
+	for _, p := range []string{dbPrefix(dbSession), dbPrefix(dbSessionToken), dbPrefix(dbSessionOwner),
+		dbPrefix(dbSessionDet), string([]byte{'c', dbSession})} {
+		tx.bt.AscendGreaterOrEqual("", p, func(k, _ string) bool {
+			if !strings.HasPrefix(k, p) {
+				return false
+			}
+			n++
+			return true
+		})
+	}
+	return n
+}
