@@ -491,7 +491,10 @@ func TestSessionEndHook(t *testing.T) {
 		_ = r
 		return nil
 	})
-	upd(t, e, t0+1, func(tx *Tx) error { tx.SessionValidate(d, 1, true, rawToken(), SessionPolicy{ReplayRevoke: true}); return nil })
+	upd(t, e, t0+1, func(tx *Tx) error {
+		tx.SessionValidate(d, 1, true, rawToken(), SessionPolicy{ReplayRevoke: true})
+		return nil
+	})
 	e.expireBatchAt(t0+1001, 100)
 	want := []string{"a:destroyed", "c:revoked", "d:replayed", "b:expired"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
