@@ -67,6 +67,7 @@ type side struct {
 	missing []string // native commands the server does not know
 	plain   bool     // key:0..keys-1 are loaded
 	table   *sessTable
+	pprof   string // sessiond's pprof HTTP address when profiling
 }
 
 func (b *bench) row(name, kind, target string) *row {
@@ -147,6 +148,7 @@ func compare(ctx context.Context, cfg *config) (bool, error) {
 	progress("workdir %s; sides %v; %d clients, %v per run (+%v warmup), %d rounds, n=%d, keys=%d",
 		b.workdir, cfg.sides, cfg.clients, cfg.duration, cfg.warmup, cfg.rounds, cfg.n, cfg.keys)
 	started := time.Now()
+	load0 := loadAvg()
 
 	steps := []func() error{
 		func() error { return b.throughputGroup("everysec", "everysec", b.mainScenarios()) },
@@ -162,8 +164,8 @@ func compare(ctx context.Context, cfg *config) (bool, error) {
 		}
 	}
 	printTable(os.Stdout, b)
-	fmt.Printf("\n%s; %s vs %s; total %v\n", machineLine(), versionOf(cfg, proc.Sessiond), versionOf(cfg, proc.Redis),
-		time.Since(started).Round(time.Second))
+	fmt.Printf("\n%s; load average %s at start, %s at end\n%s vs %s; total %v\n", machineLine(), load0, loadAvg(),
+		versionOf(cfg, proc.Sessiond), versionOf(cfg, proc.Redis), time.Since(started).Round(time.Second))
 	if cfg.jsonOut != "" {
 		if err := writeJSON(cfg.jsonOut, b); err != nil {
 			return false, err
@@ -181,10 +183,19 @@ func (b *bench) startSide(k proc.Kind, dir, fsync string) (*side, error) {
 	if err := os.RemoveAll(cfg.Dir); err != nil {
 		return nil, err
 	}
+	pprofAddr := ""
 	switch k {
 	case proc.Sessiond:
 		cfg.Bin = b.cfg.sessiondBin
 		cfg.Extra = strings.Fields(b.cfg.sessiondArgs)
+		if b.cfg.profileDir != "" {
+			port, err := proc.FreePort()
+			if err != nil {
+				return nil, err
+			}
+			pprofAddr = "127.0.0.1:" + strconv.Itoa(port)
+			cfg.Env = []string{"SESSIOND_PPROF=" + pprofAddr}
+		}
 	default:
 		cfg.Bin = b.cfg.redisBin
 		cfg.Extra = strings.Fields(b.cfg.redisArgs)
@@ -193,7 +204,7 @@ func (b *bench) startSide(k proc.Kind, dir, fsync string) (*side, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &side{kind: k, srv: srv}
+	s := &side{kind: k, srv: srv, pprof: pprofAddr}
 	if _, err := srv.WaitReady(60*time.Second, nil); err != nil {
 		srv.Kill()
 		return nil, err
@@ -427,12 +438,18 @@ func (b *bench) runThroughput(sc tpScenario, s *side, round int) (measure, error
 	}
 	var cpu0 atomic.Int64
 	cpu0.Store(-1)
+	var prof *profiler
+	if s.pprof != "" && round == 0 && b.cfg.duration > 0 {
+		prof = b.newProfiler(s, sc.name)
+	}
 	opts.AtMeasure = func() {
 		if c, err := s.srv.CPUTime(); err == nil {
 			cpu0.Store(int64(c))
 		}
+		prof.startCPU(b.cfg.duration)
 	}
 	res, err := load.Run(b.ctx, opts, factory)
+	prof.finish()
 	if err != nil {
 		return measure{}, err
 	}

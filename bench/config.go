@@ -31,6 +31,7 @@ type config struct {
 	dataSize     int
 	valueSize    int
 	stormWindow  time.Duration
+	stormRate    float64
 	scenarios    string
 	patterns     []string
 	workdir      string
@@ -41,6 +42,7 @@ type config struct {
 	redisArgs    string
 	noRB         bool
 	verbose      bool
+	profileDir   string
 }
 
 func defaultConfig() *config {
@@ -56,6 +58,7 @@ func defaultConfig() *config {
 		dataSize:     200,
 		valueSize:    100,
 		stormWindow:  10 * time.Second,
+		stormRate:    10000,
 		scenarios:    "all",
 	}
 }
@@ -76,6 +79,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.dataSize, "data", c.dataSize, "bytes of session data")
 	fs.IntVar(&c.valueSize, "value", c.valueSize, "bytes of each plain value")
 	fs.DurationVar(&c.stormWindow, "storm-window", c.stormWindow, "how long GETs run after the expiry storm's deadline")
+	fs.Float64Var(&c.stormRate, "storm-rate", c.stormRate, "GETs per second (all clients) during the expiry storm, paced so latency shows stalls, not saturation; 0: as fast as possible")
 	fs.StringVar(&c.scenarios, "scenarios", c.scenarios, "comma-separated scenario names or globs (e.g. 'set-*,sess-get'); 'all'")
 	fs.StringVar(&c.workdir, "workdir", "", "where data directories go (default: a new temporary directory, removed after)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the data directories and server logs")
@@ -84,6 +88,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.sessiondArgs, "sessiond-args", "", "extra arguments for sessiond (space-separated)")
 	fs.StringVar(&c.redisArgs, "redis-args", "", "extra arguments for redis-server (space-separated)")
 	fs.BoolVar(&c.noRB, "no-redis-benchmark", false, "skip the redis-benchmark cross-check")
+	fs.StringVar(&c.profileDir, "profile", "", "save sessiond's pprof CPU profile of each scenario's first round (and heap profiles) into this directory")
 	fs.BoolVar(&c.verbose, "v", false, "print every round's numbers as they come")
 }
 

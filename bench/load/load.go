@@ -46,6 +46,14 @@ type Options struct {
 	Timeout time.Duration
 	// MaxFailures stops the run early after this many failed checks. Zero means 100.
 	MaxFailures int64
+	// Rate, when positive, paces the load at this many operations per second in total (spread
+	// evenly over the clients) instead of running as fast as the server answers. Each batch has a
+	// scheduled send time and its latency counts from that time, so a server stall is charged to
+	// every request that should have been sent during it (no coordinated omission).
+	Rate float64
+	// SplitAt, when set, sends operations scheduled (paced) or sent before it to Result.Before
+	// instead of Result.Hist: a calm baseline and the event after it, from one run.
+	SplitAt time.Time
 	// AtMeasure, when set, is called (on its own goroutine) when the measured part starts, e.g.
 	// to sample the server's CPU time.
 	AtMeasure func()
@@ -60,7 +68,8 @@ type Result struct {
 	Failures uint64        // replies whose check failed, warmup included
 	Failed   []string      // the first few failure messages
 	Elapsed  time.Duration // from the start of the measured part to its last reply
-	Hist     Hist          // latency of every measured operation
+	Hist     Hist          // latency of every measured operation (from SplitAt on, if set)
+	Before   Hist          // latency of the operations before SplitAt
 }
 
 // OpsPerSec is the measured throughput.
@@ -78,10 +87,13 @@ type worker struct {
 	conn     *wire.Conn
 	client   Client
 	hist     Hist
+	before   Hist
 	ops      uint64
 	fails    uint64
 	failed   []string
 	lastDone time.Time
+	interval time.Duration // between batches when paced
+	next     time.Time     // scheduled send time of the next batch when paced
 }
 
 // Run dials opts.Clients connections, makes one Client per connection with newClient, and drives
@@ -159,7 +171,12 @@ func Run(ctx context.Context, opts Options, newClient func(id int) (Client, erro
 		}()
 	}
 
-	for _, w := range workers {
+	for i, w := range workers {
+		if opts.Rate > 0 {
+			w.interval = time.Duration(float64(opts.Clients*opts.Pipeline) / opts.Rate * float64(time.Second))
+			// Spread the clients' schedules evenly over one interval.
+			w.next = start.Add(w.interval * time.Duration(i) / time.Duration(opts.Clients))
+		}
 		wg.Add(1)
 		go func(w *worker) {
 			defer wg.Done()
@@ -189,6 +206,7 @@ func Run(ctx context.Context, opts Options, newClient func(id int) (Client, erro
 	var last time.Time
 	for _, w := range workers {
 		res.Hist.Merge(&w.hist)
+		res.Before.Merge(&w.before)
 		res.Ops += w.ops
 		res.Failures += w.fails
 		for _, f := range w.failed {
@@ -214,6 +232,11 @@ func (w *worker) loop(ctx context.Context, o *Options, measureFrom, measureTo, h
 		if ctx.Err() != nil || failures.Load() >= o.MaxFailures {
 			return nil
 		}
+		if w.interval > 0 {
+			if d := time.Until(w.next); d > 0 {
+				time.Sleep(d)
+			}
+		}
 		now := time.Now()
 		if now.After(hardDeadline) || (!measureTo.IsZero() && !now.Before(measureTo)) {
 			return nil
@@ -238,6 +261,11 @@ func (w *worker) loop(ctx context.Context, o *Options, measureFrom, measureTo, h
 		}
 		w.conn.SetReadDeadline(now.Add(o.Timeout))
 		t0 := time.Now()
+		if w.interval > 0 {
+			// Latency counts from when the batch should have gone out.
+			t0 = w.next
+			w.next = w.next.Add(w.interval)
+		}
 		if err := w.conn.W.Flush(); err != nil {
 			return fmt.Errorf("write: %w", err)
 		}
@@ -260,8 +288,12 @@ func (w *worker) loop(ctx context.Context, o *Options, measureFrom, measureTo, h
 			}
 		}
 		if measured {
+			h := &w.hist
+			if !o.SplitAt.IsZero() && t0.Before(o.SplitAt) {
+				h = &w.before
+			}
 			for _, d := range lat {
-				w.hist.Record(d)
+				h.Record(d)
 			}
 			w.ops += uint64(n)
 		}

@@ -39,6 +39,8 @@ type Config struct {
 	Fsync string
 	// Extra arguments appended to the command line.
 	Extra []string
+	// Env is added to the bench's environment for the process.
+	Env []string
 }
 
 // Server is a running server process.
@@ -106,6 +108,9 @@ func Start(cfg Config) (*Server, error) {
 	}
 	cmd := exec.Command(cfg.Bin, Args(cfg)...)
 	cmd.Dir = cfg.Dir
+	if len(cfg.Env) > 0 {
+		cmd.Env = append(os.Environ(), cfg.Env...)
+	}
 	cmd.Stdout = lf
 	cmd.Stderr = lf
 	// If the bench itself dies without running its cleanup, the kernel kills the server.
