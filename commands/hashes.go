@@ -1,0 +1,432 @@
+package commands
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/sessiond/sessiond/engine"
+	"github.com/sessiond/sessiond/glob"
+)
+
+func init() {
+	const w, r, f, d = FlagWrite, FlagReadonly, FlagFast, FlagDenyOOM
+	register(
+		&Spec{Name: "hset", Arity: -4, Flags: w | d | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+			Syntax: "key field value [field value ...]", Summary: "Creates or modifies the value of a field in a hash.",
+			Example: "> HSET sess:a user alice role admin\n(integer) 2", Run: cmdHset},
+		&Spec{Name: "hmset", Arity: -4, Flags: w | d | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+			Syntax: "key field value [field value ...]", Summary: "Sets the values of multiple fields.",
+			Example: "> HMSET sess:a creationTime 1754000000000 maxInactiveInterval 1800\nOK", Run: cmdHset},
+		&Spec{Name: "hsetnx", Arity: 4, Flags: w | d | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+			Syntax: "key field value", Summary: "Sets the value of a field in a hash only when the field doesn't exist.",
+			Example: "> HSETNX sess:a user bob\n(integer) 0", Run: cmdHsetnx},
+		&Spec{Name: "hget", Arity: 3, Flags: r | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+			Syntax: "key field", Summary: "Returns the value of a field in a hash.",
+			Example: "> HGET sess:a user\n\"alice\"", Run: cmdHget},
+		&Spec{Name: "hmget", Arity: -3, Flags: r | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+			Syntax: "key field [field ...]", Summary: "Returns the values of all fields in a hash.",
+			Example: "> HMGET sess:a user nope\n1) \"alice\"\n2) (nil)", Run: cmdHmget},
+		&Spec{Name: "hgetall", Arity: 2, Flags: r, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+			Syntax: "key", Summary: "Returns all fields and values in a hash.",
+			Example: "> HGETALL sess:a\n1) \"role\"\n2) \"admin\"\n3) \"user\"\n4) \"alice\"", Run: cmdHgetall},
+		&Spec{Name: "hkeys", Arity: 2, Flags: r, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+			Syntax: "key", Summary: "Returns all fields in a hash.",
+			Example: "> HKEYS sess:a\n1) \"role\"\n2) \"user\"", Run: cmdHkeys},
+		&Spec{Name: "hvals", Arity: 2, Flags: r, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+			Syntax: "key", Summary: "Returns all values in a hash.",
+			Example: "> HVALS sess:a\n1) \"admin\"\n2) \"alice\"", Run: cmdHvals},
+		&Spec{Name: "hdel", Arity: -3, Flags: w | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+			Syntax: "key field [field ...]", Summary: "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.",
+			Example: "> HDEL sess:a role nope\n(integer) 1", Run: cmdHdel},
+		&Spec{Name: "hexists", Arity: 3, Flags: r | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+			Syntax: "key field", Summary: "Determines whether a field exists in a hash.",
+			Example: "> HEXISTS sess:a user\n(integer) 1", Run: cmdHexists},
+		&Spec{Name: "hlen", Arity: 2, Flags: r | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+			Syntax: "key", Summary: "Returns the number of fields in a hash.",
+			Example: "> HLEN sess:a\n(integer) 2", Run: cmdHlen},
+		&Spec{Name: "hstrlen", Arity: 3, Flags: r | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "3.2.0",
+			Syntax: "key field", Summary: "Returns the length of the value of a field.",
+			Example: "> HSTRLEN sess:a user\n(integer) 5", Run: cmdHstrlen},
+		&Spec{Name: "hincrby", Arity: 4, Flags: w | d | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+			Syntax: "key field increment", Summary: "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.",
+			Example: "> HINCRBY sess:a hits 1\n(integer) 1", Run: cmdHincrby},
+		&Spec{Name: "hincrbyfloat", Arity: 4, Flags: w | d | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.6.0",
+			Syntax: "key field increment", Summary: "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.",
+			Example: "> HINCRBYFLOAT sess:a score 1.5\n\"1.5\"", Run: cmdHincrbyfloat},
+		&Spec{Name: "hrandfield", Arity: -2, Flags: r, FirstKey: 1, LastKey: 1, Group: "hash", Since: "6.2.0",
+			Syntax: "key [count [WITHVALUES]]", Summary: "Returns one or more random fields from a hash.",
+			Example: "> HRANDFIELD sess:a -2 WITHVALUES\n1) \"user\"\n2) \"alice\"\n3) \"user\"\n4) \"alice\"", Run: cmdHrandfield},
+		&Spec{Name: "hscan", Arity: -3, Flags: r, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.8.0",
+			Syntax: "key cursor [MATCH pattern] [COUNT count]", Summary: "Iterates over fields and values of a hash.",
+			Example: "> HSCAN sess:a 0 MATCH u*\n1) \"0\"\n2) 1) \"user\"\n   2) \"alice\"", Run: cmdHscan},
+	)
+}
+
+// newRand returns a random source for one command.
+func newRand() *rand.Rand { return rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())) }
+
+// argStrings converts args[from:] to strings.
+func argStrings(c *Call, from int) []string {
+	out := make([]string, 0, len(c.Args)-from)
+	for _, a := range c.Args[from:] {
+		out = append(out, string(a))
+	}
+	return out
+}
+
+// parseRangeLong parses an integer within [min, max] with Redis' words
+// for each failure (getRangeLongFromObjectOrReply): msg, when not empty,
+// replaces them all.
+func parseRangeLong(c *Call, arg []byte, min, max int64, msg string) (int64, bool) {
+	n, ok := parseInt(arg)
+	if !ok || n < min || n > max {
+		switch {
+		case msg != "":
+			c.W.Error(msg)
+		case !ok:
+			c.W.Error(msgNotInt)
+		default:
+			c.W.Error(fmt.Sprintf("ERR value is out of range, value must between %d and %d", min, max))
+		}
+		return 0, false
+	}
+	return n, true
+}
+
+// parsePositive is getPositiveLongFromObjectOrReply.
+func parsePositive(c *Call, arg []byte, msg string) (int64, bool) {
+	if msg == "" {
+		msg = "ERR value is out of range, must be positive"
+	}
+	return parseRangeLong(c, arg, 0, math.MaxInt64, msg)
+}
+
+func cmdHset(c *Call) {
+	if len(c.Args)%2 != 0 {
+		c.W.Error(errWrongArgs(c.Spec.Name))
+		return
+	}
+	pairs := argStrings(c, 2)
+	var added int
+	err := c.Write(func(tx *engine.Tx) error {
+		var err error
+		added, err = tx.HSet(c.DB(), c.Arg(1), pairs, false)
+		return err
+	})
+	switch {
+	case err != nil:
+		writeErr(c, err)
+	case c.Spec.Name == "hmset":
+		c.W.OK()
+	default:
+		c.W.Int(int64(added))
+	}
+}
+
+func cmdHsetnx(c *Call) {
+	var added int
+	err := c.Write(func(tx *engine.Tx) error {
+		var err error
+		added, err = tx.HSet(c.DB(), c.Arg(1), []string{c.Arg(2), c.Arg(3)}, true)
+		return err
+	})
+	if err != nil {
+		writeErr(c, err)
+		return
+	}
+	c.W.Int(int64(added))
+}
+
+func cmdHget(c *Call) {
+	var v string
+	var ok bool
+	err := c.Read(func(tx *engine.Tx) error {
+		var err error
+		v, ok, err = tx.HGet(c.DB(), c.Arg(1), c.Arg(2))
+		return err
+	})
+	switch {
+	case err != nil:
+		writeErr(c, err)
+	case !ok:
+		c.W.Null()
+	default:
+		c.W.BulkString(v)
+	}
+}
+
+func cmdHmget(c *Call) {
+	var vals []string
+	var oks []bool
+	err := c.Read(func(tx *engine.Tx) error {
+		var err error
+		vals, oks, err = tx.HMGet(c.DB(), c.Arg(1), argStrings(c, 2))
+		return err
+	})
+	if err != nil {
+		writeErr(c, err)
+		return
+	}
+	c.W.Array(len(vals))
+	for i, v := range vals {
+		if oks[i] {
+			c.W.BulkString(v)
+		} else {
+			c.W.Null()
+		}
+	}
+}
+
+// hashAll reads a whole hash for HGETALL, HKEYS and HVALS.
+func hashAll(c *Call) (fields, vals []string, ok bool) {
+	err := c.Read(func(tx *engine.Tx) error {
+		var err error
+		fields, vals, err = tx.HGetAll(c.DB(), c.Arg(1))
+		return err
+	})
+	if err != nil {
+		writeErr(c, err)
+		return nil, nil, false
+	}
+	return fields, vals, true
+}
+
+func cmdHgetall(c *Call) {
+	fields, vals, ok := hashAll(c)
+	if !ok {
+		return
+	}
+	c.W.Map(len(fields))
+	for i := range fields {
+		c.W.BulkString(fields[i])
+		c.W.BulkString(vals[i])
+	}
+}
+
+func cmdHkeys(c *Call) {
+	if fields, _, ok := hashAll(c); ok {
+		c.W.BulkStrings(fields)
+	}
+}
+
+func cmdHvals(c *Call) {
+	if _, vals, ok := hashAll(c); ok {
+		c.W.BulkStrings(vals)
+	}
+}
+
+func cmdHdel(c *Call) {
+	var n int
+	err := c.Write(func(tx *engine.Tx) error {
+		var err error
+		n, err = tx.HDel(c.DB(), c.Arg(1), argStrings(c, 2))
+		return err
+	})
+	if err != nil {
+		writeErr(c, err)
+		return
+	}
+	c.W.Int(int64(n))
+}
+
+func cmdHexists(c *Call) {
+	var ok bool
+	err := c.Read(func(tx *engine.Tx) error {
+		var err error
+		_, ok, err = tx.HGet(c.DB(), c.Arg(1), c.Arg(2))
+		return err
+	})
+	if err != nil {
+		writeErr(c, err)
+		return
+	}
+	c.W.Int(int64(b2i(ok)))
+}
+
+func cmdHlen(c *Call) {
+	var n int64
+	err := c.Read(func(tx *engine.Tx) error {
+		var err error
+		n, err = tx.HLen(c.DB(), c.Arg(1))
+		return err
+	})
+	if err != nil {
+		writeErr(c, err)
+		return
+	}
+	c.W.Int(n)
+}
+
+func cmdHstrlen(c *Call) {
+	var v string
+	err := c.Read(func(tx *engine.Tx) error {
+		var err error
+		v, _, err = tx.HGet(c.DB(), c.Arg(1), c.Arg(2))
+		return err
+	})
+	if err != nil {
+		writeErr(c, err)
+		return
+	}
+	c.W.Int(int64(len(v)))
+}
+
+func cmdHincrby(c *Call) {
+	delta, ok := parseInt(c.Args[3])
+	if !ok {
+		c.W.Error(msgNotInt)
+		return
+	}
+	var n int64
+	err := c.Write(func(tx *engine.Tx) error {
+		var err error
+		n, err = tx.HIncrBy(c.DB(), c.Arg(1), c.Arg(2), delta)
+		return err
+	})
+	if err != nil {
+		writeErr(c, err)
+		return
+	}
+	c.W.Int(n)
+}
+
+func cmdHincrbyfloat(c *Call) {
+	delta, ok := parseFloat(c.Args[3])
+	if !ok {
+		c.W.Error(msgNotFloat)
+		return
+	}
+	if math.IsInf(delta, 0) {
+		c.W.Error("ERR value is NaN or Infinity")
+		return
+	}
+	var s string
+	err := c.Write(func(tx *engine.Tx) error {
+		var err error
+		s, err = tx.HIncrByFloat(c.DB(), c.Arg(1), c.Arg(2), delta)
+		return err
+	})
+	if err != nil {
+		writeErr(c, err)
+		return
+	}
+	c.W.BulkString(s)
+}
+
+// parseRandCount parses the count of HRANDFIELD, ZRANDMEMBER (with
+// WITHVALUES/WITHSCORES as option word) and reports whether the option was given.
+func parseRandCount(c *Call, option string) (count int64, with bool, ok bool) {
+	count, ok = parseRangeLong(c, c.Args[2], -math.MaxInt64, math.MaxInt64, "")
+	if !ok {
+		return 0, false, false
+	}
+	if len(c.Args) > 4 || (len(c.Args) == 4 && !keyword(c.Args[3], option)) {
+		c.W.Error(msgSyntax)
+		return 0, false, false
+	}
+	with = len(c.Args) == 4
+	if with && (count < -math.MaxInt64/2 || count > math.MaxInt64/2) {
+		c.W.Error("ERR value is out of range")
+		return 0, false, false
+	}
+	return count, with, true
+}
+
+func cmdHrandfield(c *Call) {
+	if len(c.Args) == 2 {
+		var fields []string
+		err := c.Read(func(tx *engine.Tx) error {
+			var err error
+			fields, _, err = tx.HRandField(c.DB(), c.Arg(1), 1, newRand())
+			return err
+		})
+		switch {
+		case err != nil:
+			writeErr(c, err)
+		case len(fields) == 0:
+			c.W.Null()
+		default:
+			c.W.BulkString(fields[0])
+		}
+		return
+	}
+	count, with, ok := parseRandCount(c, "WITHVALUES")
+	if !ok {
+		return
+	}
+	var fields, vals []string
+	err := c.Read(func(tx *engine.Tx) error {
+		var err error
+		fields, vals, err = tx.HRandField(c.DB(), c.Arg(1), count, newRand())
+		return err
+	})
+	if err != nil {
+		writeErr(c, err)
+		return
+	}
+	writePairs(c, fields, with, func(i int) { c.W.BulkString(vals[i]) })
+}
+
+// writePairs writes names alone, or with their values: pairs in RESP3, a
+// flat array in RESP2 (HRANDFIELD WITHVALUES, ZRANGE WITHSCORES, ...).
+func writePairs(c *Call, names []string, with bool, value func(i int)) {
+	if !with {
+		c.W.BulkStrings(names)
+		return
+	}
+	if c.W.Proto() == 3 {
+		c.W.Array(len(names))
+		for i, n := range names {
+			c.W.Array(2)
+			c.W.BulkString(n)
+			value(i)
+		}
+		return
+	}
+	c.W.Array(2 * len(names))
+	for i, n := range names {
+		c.W.BulkString(n)
+		value(i)
+	}
+}
+
+// compositeScan runs HSCAN, SSCAN or ZSCAN: step calls the engine with the
+// cursor and count and reports each element as its reply strings (the first
+// being the name MATCH filters).
+func compositeScan(c *Call, step func(tx *engine.Tx, cursor uint64, count int, emit func(items ...string)) (uint64, error)) {
+	cursor, ok := parseCursor(c, c.Args[2])
+	if !ok {
+		return
+	}
+	opt, ok := parseScanOptions(c, 3, false)
+	if !ok {
+		return
+	}
+	var out []string
+	var next uint64
+	err := c.Read(func(tx *engine.Tx) error {
+		var err error
+		next, err = step(tx, cursor, opt.Count, func(items ...string) {
+			if opt.Match != "" && opt.Match != "*" && !glob.Match(opt.Match, items[0]) {
+				return
+			}
+			out = append(out, items...)
+		})
+		return err
+	})
+	if err != nil {
+		writeErr(c, err)
+		return
+	}
+	c.W.Array(2)
+	c.W.BulkString(strconv.FormatUint(next, 10))
+	c.W.BulkStrings(out)
+}
+
+func cmdHscan(c *Call) {
+	compositeScan(c, func(tx *engine.Tx, cursor uint64, count int, emit func(...string)) (uint64, error) {
+		return tx.HScan(c.DB(), c.Arg(1), cursor, count, func(f, v string) { emit(f, v) })
+	})
+}

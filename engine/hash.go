@@ -1,0 +1,419 @@
+package engine
+
+import (
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+)
+
+// Composite values (hash, set, sorted set) keep each element as its own
+// buntdb item under childPrefix(db, key), so changing one element costs one
+// B-tree update whatever the size of the value. The top-level record's
+// payload is small and fixed: the element count and a generation number
+// bumped by every change (WATCH compares records, and a change to one field
+// must change the record).
+//
+// Sub-keys under the prefix:
+//
+//	hash    "f" field             -> value
+//	set     "m" member            -> ""
+//	zset    "m" member            -> 8-byte IEEE score (big-endian bits)
+//	        "s" sortable(score) member -> ""   (the score-ordered index)
+const (
+	subField  = "f"
+	subMember = "m"
+	subScore  = "s"
+)
+
+const compPayloadLen = 16
+
+func compPayload(n int64, gen uint64) string {
+	var b [compPayloadLen]byte
+	binary.BigEndian.PutUint64(b[0:8], uint64(n))
+	binary.BigEndian.PutUint64(b[8:16], gen)
+	return string(b[:])
+}
+
+func compHeader(payload string) (n int64, gen uint64) {
+	if len(payload) < compPayloadLen {
+		return 0, 0
+	}
+	return int64(binary.BigEndian.Uint64([]byte(payload[0:8]))), binary.BigEndian.Uint64([]byte(payload[8:16]))
+}
+
+// comp is an open composite value inside a write or read transaction.
+type comp struct {
+	tx      *Tx
+	db      int
+	key     string
+	typ     byte
+	rec     Record
+	exists  bool
+	prefix  string
+	n       int64
+	gen     uint64
+	changed bool
+}
+
+// openComp looks key up as a composite of type typ. A missing key gives an
+// empty value that save() creates if elements were added.
+func (tx *Tx) openComp(db int, key string, typ byte) (*comp, error) {
+	r, ok, err := tx.lookupType(db, key, typ)
+	if err != nil {
+		return nil, err
+	}
+	c := &comp{tx: tx, db: db, key: key, typ: typ, rec: r, exists: ok, prefix: childPrefix(db, key)}
+	if ok {
+		c.n, c.gen = compHeader(r.Payload)
+	}
+	return c, nil
+}
+
+func (c *comp) get(sub string) (string, bool) {
+	v, err := c.tx.bt.Get(c.prefix+sub, true)
+	if err != nil {
+		return "", false
+	}
+	return v, true
+}
+
+// set writes a child and reports whether it was new.
+func (c *comp) set(sub, val string) bool {
+	_, replaced, _ := c.tx.bt.Set(c.prefix+sub, val, nil)
+	c.changed = true
+	c.tx.wrote = true
+	return !replaced
+}
+
+// del deletes a child and reports whether it existed.
+func (c *comp) del(sub string) bool {
+	if _, err := c.tx.bt.Delete(c.prefix + sub); err != nil {
+		return false
+	}
+	c.changed = true
+	c.tx.wrote = true
+	return true
+}
+
+// each calls fn for the children whose sub-key starts with sub, in order,
+// with the sub-key stripped of prefix and sub, until fn returns false.
+func (c *comp) each(sub string, fn func(k, v string) bool) {
+	if !c.exists {
+		return
+	}
+	p := c.prefix + sub
+	c.tx.bt.AscendGreaterOrEqual("", p, func(k, v string) bool {
+		if !strings.HasPrefix(k, p) {
+			return false
+		}
+		return fn(k[len(p):], v)
+	})
+}
+
+// save writes the record after changes: it creates the key, updates its count
+// and generation, or deletes it when no element is left. It reports whether
+// the key was deleted (the caller then publishes "del").
+func (c *comp) save() bool {
+	if !c.changed {
+		return false
+	}
+	if c.n <= 0 {
+		if c.exists {
+			c.tx.removeRecord(c.rec, DropDeleted)
+			c.exists = false
+			return true
+		}
+		return false
+	}
+	c.gen++
+	if c.exists {
+		c.tx.putRecord(c.rec, compPayload(c.n, c.gen))
+		c.rec.Payload = compPayload(c.n, c.gen)
+		return false
+	}
+	c.tx.put(c.db, c.key, c.typ, 0, compPayload(c.n, c.gen))
+	c.exists = true
+	c.rec, _ = c.tx.Lookup(c.db, c.key)
+	return false
+}
+
+// replaceWith deletes whatever key holds (of any type) so that a new value
+// can be stored there (the STORE commands). It returns whether a key existed.
+func (tx *Tx) replaceWith(db int, key string) bool {
+	r, ok := tx.Lookup(db, key)
+	if ok {
+		tx.removeRecord(r, DropDeleted)
+	}
+	return ok
+}
+
+// pickRandom chooses elements of a composite for HRANDFIELD, SRANDMEMBER,
+// SPOP and ZRANDMEMBER. With count >= 0 the picks are distinct (at most n);
+// with count < 0, -count picks with repetition. Small values are sampled
+// uniformly from a full listing; for large ones each pick seeks a random
+// point of the B-tree (cheap, not perfectly uniform).
+func (c *comp) pickRandom(sub string, count int64, rnd *rand.Rand) (keys, vals []string) {
+	if !c.exists || c.n == 0 || count == 0 {
+		return nil, nil
+	}
+	const listAll = 4096
+	n := c.n
+	if n <= listAll || (count > 0 && count*4 >= n) {
+		var ks, vs []string
+		c.each(sub, func(k, v string) bool {
+			ks = append(ks, k)
+			vs = append(vs, v)
+			return true
+		})
+		if count < 0 {
+			for i := int64(0); i < -count; i++ {
+				j := rnd.IntN(len(ks))
+				keys = append(keys, ks[j])
+				vals = append(vals, vs[j])
+			}
+			return keys, vals
+		}
+		if count >= int64(len(ks)) {
+			return ks, vs
+		}
+		// Partial Fisher-Yates: the first count slots end up a uniform sample.
+		for i := 0; i < int(count); i++ {
+			j := i + rnd.IntN(len(ks)-i)
+			ks[i], ks[j] = ks[j], ks[i]
+			vs[i], vs[j] = vs[j], vs[i]
+		}
+		return ks[:count], vs[:count]
+	}
+	seen := map[string]bool{}
+	want := count
+	unique := count > 0
+	if count < 0 {
+		want = -count
+	}
+	p := c.prefix + sub
+	for int64(len(keys)) < want {
+		var rb [8]byte
+		binary.BigEndian.PutUint64(rb[:], rnd.Uint64())
+		pivot := p + string(rb[:])
+		found := false
+		var fk, fv string
+		c.tx.bt.AscendGreaterOrEqual("", pivot, func(k, v string) bool {
+			if strings.HasPrefix(k, p) {
+				fk, fv, found = k[len(p):], v, true
+			}
+			return false
+		})
+		if !found {
+			c.tx.bt.AscendGreaterOrEqual("", p, func(k, v string) bool {
+				if strings.HasPrefix(k, p) {
+					fk, fv, found = k[len(p):], v, true
+				}
+				return false
+			})
+		}
+		if !found {
+			break
+		}
+		if unique {
+			if seen[fk] {
+				continue
+			}
+			seen[fk] = true
+		}
+		keys = append(keys, fk)
+		vals = append(vals, fv)
+	}
+	return keys, vals
+}
+
+// scanComp is HSCAN/SSCAN/ZSCAN: one step of a cursor over the children
+// of key under sub.
+func (tx *Tx) scanComp(db int, key string, typ byte, sub string, cursor uint64, count int, fn func(k, v string)) (uint64, error) {
+	r, ok, err := tx.lookupType(db, key, typ)
+	if err != nil || !ok {
+		return 0, err
+	}
+	return tx.ScanChildren(r, sub, cursor, count, fn), nil
+}
+
+// Errors of the hash commands, in Redis' words.
+var (
+	ErrHashNotInt   = errorString("ERR hash value is not an integer")
+	ErrHashNotFloat = errorString("ERR hash value is not a float")
+)
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+// HSet sets field/value pairs (pairs alternates them) and returns how many
+// fields were new. With nx, a field that exists is left alone (HSETNX).
+func (tx *Tx) HSet(db int, key string, pairs []string, nx bool) (int, error) {
+	c, err := tx.openComp(db, key, TypeHash)
+	if err != nil {
+		return 0, err
+	}
+	added := 0
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if nx {
+			if _, ok := c.get(subField + pairs[i]); ok {
+				continue
+			}
+		}
+		if c.set(subField+pairs[i], pairs[i+1]) {
+			added++
+			c.n++
+		}
+	}
+	if c.changed {
+		c.save()
+		tx.Notify('h', "hset", db, key)
+	}
+	return added, nil
+}
+
+// HGet returns one field's value.
+func (tx *Tx) HGet(db int, key, field string) (string, bool, error) {
+	c, err := tx.openComp(db, key, TypeHash)
+	if err != nil || !c.exists {
+		return "", false, err
+	}
+	v, ok := c.get(subField + field)
+	return v, ok, nil
+}
+
+// HMGet returns the values of fields; ok[i] is false for a missing field.
+func (tx *Tx) HMGet(db int, key string, fields []string) (vals []string, ok []bool, err error) {
+	c, err := tx.openComp(db, key, TypeHash)
+	if err != nil {
+		return nil, nil, err
+	}
+	vals = make([]string, len(fields))
+	ok = make([]bool, len(fields))
+	if !c.exists {
+		return vals, ok, nil
+	}
+	for i, f := range fields {
+		vals[i], ok[i] = c.get(subField + f)
+	}
+	return vals, ok, nil
+}
+
+// HGetAll returns every field and value, in field order.
+func (tx *Tx) HGetAll(db int, key string) (fields, vals []string, err error) {
+	c, err := tx.openComp(db, key, TypeHash)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.each(subField, func(k, v string) bool {
+		fields = append(fields, k)
+		vals = append(vals, v)
+		return true
+	})
+	return fields, vals, nil
+}
+
+// HLen returns the number of fields.
+func (tx *Tx) HLen(db int, key string) (int64, error) {
+	c, err := tx.openComp(db, key, TypeHash)
+	if err != nil {
+		return 0, err
+	}
+	return c.n, nil
+}
+
+// HDel deletes fields and returns how many existed.
+func (tx *Tx) HDel(db int, key string, fields []string) (int, error) {
+	c, err := tx.openComp(db, key, TypeHash)
+	if err != nil || !c.exists {
+		return 0, err
+	}
+	n := 0
+	for _, f := range fields {
+		if c.del(subField + f) {
+			n++
+			c.n--
+		}
+	}
+	if n > 0 {
+		deleted := c.save()
+		tx.Notify('h', "hdel", db, key)
+		if deleted {
+			tx.Notify('g', "del", db, key)
+		}
+	}
+	return n, nil
+}
+
+// HIncrBy adds delta to an integer field (0 when missing).
+func (tx *Tx) HIncrBy(db int, key, field string, delta int64) (int64, error) {
+	c, err := tx.openComp(db, key, TypeHash)
+	if err != nil {
+		return 0, err
+	}
+	var cur int64
+	if v, ok := c.get(subField + field); ok {
+		cur, err = ParseRedisInt(v)
+		if err != nil {
+			return 0, ErrHashNotInt
+		}
+	}
+	if (delta > 0 && cur > math.MaxInt64-delta) || (delta < 0 && cur < math.MinInt64-delta) {
+		return 0, ErrOverflow
+	}
+	cur += delta
+	if c.set(subField+field, strconv.FormatInt(cur, 10)) {
+		c.n++
+	}
+	c.save()
+	tx.Notify('h', "hincrby", db, key)
+	return cur, nil
+}
+
+// HIncrByFloat adds delta to a numeric field (0 when missing) and returns
+// the stored text of the result.
+func (tx *Tx) HIncrByFloat(db int, key, field string, delta float64) (string, error) {
+	c, err := tx.openComp(db, key, TypeHash)
+	if err != nil {
+		return "", err
+	}
+	var cur float64
+	if v, ok := c.get(subField + field); ok {
+		cur, err = ParseRedisFloat(v)
+		if err != nil || strings.IndexByte(v, 0) >= 0 {
+			return "", ErrHashNotFloat
+		}
+	}
+	cur += delta
+	if math.IsNaN(cur) || math.IsInf(cur, 0) {
+		return "", ErrNaN
+	}
+	s := strconv.FormatFloat(cur, 'f', -1, 64)
+	if s == "-0" {
+		s = "0"
+	}
+	if c.set(subField+field, s) {
+		c.n++
+	}
+	c.save()
+	tx.Notify('h', "hincrbyfloat", db, key)
+	return s, nil
+}
+
+// HRandField returns random fields (and their values): count >= 0 distinct,
+// count < 0 with repetition.
+func (tx *Tx) HRandField(db int, key string, count int64, rnd *rand.Rand) (fields, vals []string, err error) {
+	c, err := tx.openComp(db, key, TypeHash)
+	if err != nil {
+		return nil, nil, err
+	}
+	fields, vals = c.pickRandom(subField, count, rnd)
+	return fields, vals, nil
+}
+
+// HScan is one HSCAN step: fn receives each field and value examined.
+func (tx *Tx) HScan(db int, key string, cursor uint64, count int, fn func(field, val string)) (uint64, error) {
+	return tx.scanComp(db, key, TypeHash, subField, cursor, count, fn)
+}
