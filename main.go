@@ -13,6 +13,8 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -33,6 +35,10 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sessiond:", err)
 		os.Exit(2)
+	}
+	if addr := os.Getenv("SESSIOND_PPROF"); addr != "" {
+		// Profiling for bench/: SESSIOND_PPROF=127.0.0.1:6060 sessiond ...
+		go func() { log.Println(http.ListenAndServe(addr, nil)) }()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -224,39 +224,9 @@ func (d *Dispatcher) Exec(cl *Client, args [][]byte) {
 	if len(args) == 0 {
 		return
 	}
-	d.stats.commands.Add(1)
 	now := time.Now()
-	cl.mu.Lock()
-	cl.lastInter = now
-	cl.mu.Unlock()
-
-	spec := lookup(args[0])
-	if spec == nil {
-		d.reject(cl, nil, unknownCommand(args))
-		return
-	}
-	if !arityOK(spec.Arity, len(args)) {
-		d.reject(cl, spec, errWrongArgs(spec.Name))
-		return
-	}
-	if spec.subs != nil && len(args) >= 2 {
-		sub := spec.subs[strings.ToLower(string(args[1]))]
-		if sub == nil {
-			d.reject(cl, spec, errUnknownSubcommand(string(args[1]), strings.ToUpper(spec.Name)))
-			return
-		}
-		if !arityOK(sub.Arity, len(args)) {
-			d.reject(cl, sub, errWrongArgs(sub.FullName()))
-			return
-		}
-		spec = sub
-	}
-	if !cl.Authed && spec.Flags&FlagNoAuth == 0 {
-		d.reject(cl, spec, msgNoAuth)
-		return
-	}
-	if cl.proto == 2 && cl.subs.count() > 0 && !allowedWhileSubscribed(spec) {
-		d.reject(cl, spec, fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", spec.FullName()))
+	spec, ok := d.admit(cl, args, now)
+	if !ok {
 		return
 	}
 	if cl.multi.active && !runsInsideMulti(spec) {
@@ -265,6 +235,114 @@ func (d *Dispatcher) Exec(cl *Client, args [][]byte) {
 		return
 	}
 	d.run(cl, spec, args, nil, now)
+}
+
+// ExecBatch runs a pipeline of commands for cl in order. Runs of consecutive
+// batchable commands (FlagBatch) share one engine transaction, so a pipeline
+// of N writes costs one lock and one write to the data file instead of N.
+func (d *Dispatcher) ExecBatch(cl *Client, cmds [][][]byte, stop func() bool) {
+	for i := 0; i < len(cmds); {
+		j := i
+		write := false
+		for j < len(cmds) && j-i < maxBatch {
+			spec := d.batchable(cl, cmds[j])
+			if spec == nil {
+				break
+			}
+			write = write || spec.Flags&FlagWrite != 0
+			j++
+		}
+		if j-i < 2 {
+			d.Exec(cl, cmds[i])
+			i++
+			if stop() {
+				return
+			}
+			continue
+		}
+		d.runGroup(cl, cmds[i:j], write)
+		i = j
+		if stop() {
+			return
+		}
+	}
+}
+
+const maxBatch = 256
+
+// batchable returns the spec of args if it can join a shared transaction.
+func (d *Dispatcher) batchable(cl *Client, args [][]byte) *Spec {
+	if len(args) == 0 || cl.multi.active || !cl.Authed || cl.subs.count() > 0 {
+		return nil
+	}
+	spec := lookup(args[0])
+	if spec == nil || spec.Flags&FlagBatch == 0 || spec.subs != nil || !arityOK(spec.Arity, len(args)) {
+		return nil
+	}
+	return spec
+}
+
+func (d *Dispatcher) runGroup(cl *Client, cmds [][][]byte, write bool) {
+	now := time.Now()
+	body := func(tx *engine.Tx) error {
+		for _, args := range cmds {
+			if spec, ok := d.admit(cl, args, now); ok {
+				d.run(cl, spec, args, tx, now)
+			}
+		}
+		return nil
+	}
+	if !write {
+		_ = d.Engine.View(now.UnixMilli(), body)
+		return
+	}
+	t, err := d.Engine.Update(now.UnixMilli(), body)
+	if err != nil {
+		log.Printf("batch transaction failed: %v", err)
+	}
+	if t > cl.ticket {
+		cl.ticket = t
+	}
+}
+
+// admit resolves a command and runs the checks that precede execution
+// (unknown command, arity, subcommand, authentication, pub/sub context). On
+// failure it writes the error reply and returns false.
+func (d *Dispatcher) admit(cl *Client, args [][]byte, now time.Time) (*Spec, bool) {
+	d.stats.commands.Add(1)
+	cl.mu.Lock()
+	cl.lastInter = now
+	cl.mu.Unlock()
+	spec := lookup(args[0])
+	if spec == nil {
+		d.reject(cl, nil, unknownCommand(args))
+		return nil, false
+	}
+	if !arityOK(spec.Arity, len(args)) {
+		d.reject(cl, spec, errWrongArgs(spec.Name))
+		return nil, false
+	}
+	if spec.subs != nil && len(args) >= 2 {
+		sub := spec.subs[strings.ToLower(string(args[1]))]
+		if sub == nil {
+			d.reject(cl, spec, errUnknownSubcommand(string(args[1]), strings.ToUpper(spec.Name)))
+			return nil, false
+		}
+		if !arityOK(sub.Arity, len(args)) {
+			d.reject(cl, sub, errWrongArgs(sub.FullName()))
+			return nil, false
+		}
+		spec = sub
+	}
+	if !cl.Authed && spec.Flags&FlagNoAuth == 0 {
+		d.reject(cl, spec, msgNoAuth)
+		return nil, false
+	}
+	if cl.proto == 2 && cl.subs.count() > 0 && !allowedWhileSubscribed(spec) {
+		d.reject(cl, spec, fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", spec.FullName()))
+		return nil, false
+	}
+	return spec, true
 }
 
 func arityOK(arity, n int) bool {

@@ -27,6 +27,12 @@ const (
 	FlagNoAuth                    // allowed before AUTH
 	FlagNoMulti                   // not queued by MULTI (runs at once)
 	FlagAllowBusy
+	// FlagBatch lets consecutive pipelined commands of one client share one
+	// engine transaction (one lock, one write to the data file). A batchable
+	// handler must do all its work through one c.Read or c.Write and must not
+	// write anything before it returns an error, since a shared transaction
+	// cannot roll back one command alone. It is not shown by COMMAND.
+	FlagBatch
 )
 
 var flagNames = []struct {
@@ -106,6 +112,16 @@ func register(specs ...*Spec) {
 func lookup(name []byte) *Spec {
 	if s, ok := table[string(name)]; ok {
 		return s
+	}
+	var buf [32]byte
+	if len(name) <= len(buf) {
+		for i, c := range name {
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		return table[string(buf[:len(name)])]
 	}
 	return table[strings.ToLower(string(name))]
 }

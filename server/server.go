@@ -231,18 +231,22 @@ func (s *Server) serveConn(nc net.Conn) {
 			return
 		}
 		conn.beginBatch()
-		for _, cmd := range cmds {
-			s.disp.Exec(cl, cmd.Args)
-			if cl.CloseAfterReply {
-				break
-			}
-			if cl.W.Len() >= flushThreshold {
-				if !s.flush(conn, cl) {
-					return
-				}
-			}
+		args := make([][][]byte, len(cmds))
+		for i := range cmds {
+			args[i] = cmds[i].Args
 		}
-		if !s.flush(conn, cl) {
+		alive := true
+		s.disp.ExecBatch(cl, args, func() bool {
+			if cl.CloseAfterReply {
+				return true
+			}
+			if cl.W.Len() >= flushThreshold && !s.flush(conn, cl) {
+				alive = false
+				return true
+			}
+			return false
+		})
+		if !alive || !s.flush(conn, cl) {
 			return
 		}
 		conn.endBatch()
