@@ -31,6 +31,7 @@ const (
 	msgCountPositive  = "ERR COUNT must be > 0"
 	msgLoading        = "LOADING Redis is loading the dataset in memory"
 	msgOnlyOneOf      = "ERR %s and %s options at the same time are not compatible"
+	msgSessTokenLen   = "ERR TOKEN must be 22 to 1024 characters"
 )
 
 func errWrongArgs(name string) string {
