@@ -67,7 +67,13 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 
-# 4. Run each unit and count.
+# 4. Run each unit and count, from a private copy of the suite (runtest
+# cleans tests/tmp, and other runs may share the source tree) and a random
+# port range for the suite's own test server.
+mkdir -p "$work/suite"
+cp -a "$suite/runtest" "$suite/tests" "$work/suite/"
+suite=$work/suite
+baseport=$((20000 + RANDOM % 20000))
 extra=()
 [ "${DURABLE:-0}" = 1 ] && extra+=(--durable)
 total_ok=0 total_err=0 rc=0
@@ -77,7 +83,7 @@ for u in "${units[@]}"; do
 	log="$work/$(echo "$u" | tr / _).out"
 	t0=$(date +%s)
 	(cd "$suite" && ./runtest --host 127.0.0.1 --port "$port" --single "unit/$u" \
-		--ignore-encoding --clients 1 --timeout 600 \
+		--ignore-encoding --clients 1 --timeout 600 --baseport "$baseport" \
 		--tags -needs:debug --tags -needs:repl \
 		--tags -needs:config-maxmemory --tags -needs:config-resetstat \
 		"${extra[@]}") >"$log" 2>&1
