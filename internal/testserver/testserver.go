@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sessiond/sessiond/config"
+	"github.com/sessiond/sessiond/engine"
 	"github.com/sessiond/sessiond/server"
 )
 
@@ -99,6 +100,10 @@ func (s *Server) Restart() {
 	s.Stop()
 	s.start()
 }
+
+// Engine returns the running server's engine, for tests that count engine
+// work or stored items behind what the socket shows.
+func (s *Server) Engine() *engine.Engine { return s.srv.Dispatcher().Engine }
 
 // Set changes a config override for the next Restart.
 func (s *Server) Set(name, value string) { s.params[name] = value }
