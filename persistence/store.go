@@ -92,6 +92,10 @@ type Store struct {
 	stop     chan struct{}
 	done     chan struct{}
 
+	rewritePct     int
+	rewriteMinSize int64
+	lastRewriteSz  atomic.Int64
+
 	rewriting  atomic.Bool
 	saving     atomic.Bool
 	lastSave   atomic.Int64 // unix seconds
@@ -143,15 +147,20 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("read config of %s: %w", path, err)
 	}
 	cfg.SyncPolicy = buntdb.Never
-	cfg.AutoShrinkDisabled = opts.AutoRewritePercentage <= 0
-	cfg.AutoShrinkPercentage = opts.AutoRewritePercentage
-	cfg.AutoShrinkMinSize = int(opts.AutoRewriteMinSize)
+	// buntdb's own auto-shrink renames its new file into place without
+	// fsyncing it or the directory; rewrites are driven from here instead
+	// (see maybeRewrite), so each one is made durable.
+	cfg.AutoShrinkDisabled = true
 	if err := db.SetConfig(cfg); err != nil {
 		db.Close()
 		s.releaseLock()
 		return nil, fmt.Errorf("configure %s: %w", path, err)
 	}
 	s.db = db
+	s.rewritePct, s.rewriteMinSize = opts.AutoRewritePercentage, opts.AutoRewriteMinSize
+	if st, err := os.Stat(path); err == nil {
+		s.lastRewriteSz.Store(st.Size())
+	}
 	go s.flusher()
 	return s, nil
 }
@@ -265,7 +274,11 @@ func (s *Store) flusher() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			if s.InMemory() || Fsync(s.policy.Load()) == FsyncNo {
+			if s.InMemory() {
+				continue
+			}
+			s.maybeRewrite()
+			if Fsync(s.policy.Load()) == FsyncNo {
 				continue
 			}
 			s.mu.Lock()
@@ -337,7 +350,7 @@ func (s *Store) snapshot(path string) error {
 		os.Remove(tmp)
 		return fmt.Errorf("snapshot %s: %w", path, err)
 	}
-	return nil
+	return syncDir(filepath.Dir(path))
 }
 
 // Backup writes a consistent copy of the data set to w while the server keeps serving.
@@ -355,6 +368,47 @@ func (s *Store) Rewrite() error {
 	defer s.rewriting.Store(false)
 	if err := s.db.Shrink(); err != nil {
 		return fmt.Errorf("rewrite %s: %w", s.path, err)
+	}
+	// The rewritten file replaced the old one by rename: make both the new
+	// file's contents and the directory entry durable.
+	if err := s.fsyncFile(); err != nil {
+		return err
+	}
+	if err := syncDir(filepath.Dir(s.path)); err != nil {
+		return err
+	}
+	if st, err := os.Stat(s.path); err == nil {
+		s.lastRewriteSz.Store(st.Size())
+	}
+	return nil
+}
+
+// maybeRewrite starts a rewrite when the file has grown by
+// auto-aof-rewrite-percentage since the last one and is at least
+// auto-aof-rewrite-min-size, as Redis does for its AOF.
+func (s *Store) maybeRewrite() {
+	if s.rewritePct <= 0 || s.rewriting.Load() {
+		return
+	}
+	st, err := os.Stat(s.path)
+	if err != nil {
+		return
+	}
+	base := s.lastRewriteSz.Load()
+	if st.Size() < s.rewriteMinSize || st.Size() <= base+base*int64(s.rewritePct)/100 {
+		return
+	}
+	go func() { _ = s.Rewrite() }()
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("fsync dir %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync dir %s: %w", dir, err)
 	}
 	return nil
 }
