@@ -13,6 +13,7 @@ const (
 	TypeSet    byte = 't'
 	TypeZSet   byte = 'z'
 	TypeList   byte = 'l'
+	TypeStream byte = 'x'
 )
 
 // TypeName returns the name TYPE reports for a record type ("none" if unknown).
@@ -28,6 +29,8 @@ func TypeName(t byte) string {
 		return "zset"
 	case TypeList:
 		return "list"
+	case TypeStream:
+		return "stream"
 	}
 	return "none"
 }
@@ -45,13 +48,15 @@ func TypeByName(name string) byte {
 		return TypeZSet
 	case "list":
 		return TypeList
+	case "stream":
+		return TypeStream
 	}
 	return 0
 }
 
 // composite types keep their elements as child items under childPrefix.
 func composite(t byte) bool {
-	return t == TypeHash || t == TypeSet || t == TypeZSet || t == TypeList
+	return t == TypeHash || t == TypeSet || t == TypeZSet || t == TypeList || t == TypeStream
 }
 
 const headerLen = 9
@@ -150,6 +155,8 @@ func Encoding(r Record) string {
 		return "skiplist"
 	case TypeList:
 		return "quicklist"
+	case TypeStream:
+		return "stream"
 	}
 	return "raw"
 }
