@@ -3,6 +3,8 @@ module github.com/sessiond/sessiond
 go 1.26.8
 
 require (
+	github.com/go-jose/go-jose/v4 v4.1.9
+	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/tidwall/buntdb v1.3.0
 	github.com/tidwall/redcon v1.6.4
