@@ -7,6 +7,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log"
@@ -31,6 +32,7 @@ type Server struct {
 	eng   *engine.Engine
 	disp  *commands.Dispatcher
 	ln    net.Listener
+	tlsLn net.Listener // set when tls-port is configured
 
 	mu       sync.Mutex
 	conns    map[*clientConn]struct{}
@@ -95,11 +97,33 @@ func (s *Server) Listen() error {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
 	s.ln = ln
+	if port := s.cfg.Int("tls-port"); port > 0 {
+		cert, err := tls.LoadX509KeyPair(s.cfg.Get("tls-cert-file"), s.cfg.Get("tls-key-file"))
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("tls: load certificate: %w", err)
+		}
+		tlsAddr := net.JoinHostPort(s.cfg.Get("bind"), strconv.FormatInt(port, 10))
+		tln, err := tls.Listen("tcp", tlsAddr, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen tls %s: %w", tlsAddr, err)
+		}
+		s.tlsLn = tln
+	}
 	return nil
 }
 
 // Addr is the bound address.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// TLSAddr is the bound TLS address, or nil without tls-port.
+func (s *Server) TLSAddr() net.Addr {
+	if s.tlsLn == nil {
+		return nil
+	}
+	return s.tlsLn.Addr()
+}
 
 // Serve accepts connections until ctx is done or SHUTDOWN is received, then
 // closes every connection and the data file (flushing it).
@@ -111,28 +135,27 @@ func (s *Server) Serve(ctx context.Context) error {
 		case <-s.stopped:
 		}
 	}()
-	var acceptErr error
-	for {
-		nc, err := s.ln.Accept()
-		if err != nil {
-			s.mu.Lock()
-			closing := s.closing
-			s.mu.Unlock()
-			if !closing {
-				acceptErr = err
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() {
-					time.Sleep(10 * time.Millisecond)
-					continue
-				}
-			}
-			break
-		}
-		s.wg.Add(1)
+	errs := make(chan error, 2)
+	listeners := []net.Listener{s.ln}
+	if s.tlsLn != nil {
+		listeners = append(listeners, s.tlsLn)
+	}
+	var loops sync.WaitGroup
+	for _, ln := range listeners {
+		loops.Add(1)
 		go func() {
-			defer s.wg.Done()
-			s.serveConn(nc)
+			defer loops.Done()
+			if err := s.acceptLoop(ln); err != nil {
+				errs <- err
+				s.Stop()
+			}
 		}()
+	}
+	loops.Wait()
+	var acceptErr error
+	select {
+	case acceptErr = <-errs:
+	default:
 	}
 	s.Stop()
 	s.wg.Wait()
@@ -140,15 +163,34 @@ func (s *Server) Serve(ctx context.Context) error {
 	if err := s.store.Close(); err != nil {
 		return err
 	}
-	if acceptErr != nil {
-		s.mu.Lock()
-		closing := s.closing
-		s.mu.Unlock()
-		if !closing {
-			return acceptErr
+	return acceptErr
+}
+
+// acceptLoop serves one listener until it is closed; it returns an error
+// only when accepting failed while the server was not stopping.
+func (s *Server) acceptLoop(ln net.Listener) error {
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closing := s.closing
+			s.mu.Unlock()
+			if closing {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return err
 		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serveConn(nc)
+		}()
 	}
-	return nil
 }
 
 // Stop begins a graceful shutdown: no new connections; open ones are closed.
@@ -163,6 +205,9 @@ func (s *Server) Stop() {
 		s.mu.Unlock()
 		if s.ln != nil {
 			s.ln.Close()
+		}
+		if s.tlsLn != nil {
+			s.tlsLn.Close()
 		}
 		for _, c := range conns {
 			c.Close()
