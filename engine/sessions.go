@@ -204,7 +204,7 @@ func init() {
 			s.Expires = r.Deadline
 			// Delete the record first: the end hooks must not see it (and an
 			// expired record met again would be expired again).
-			tx.delItem(r.item)
+			tx.sessDel(r.item)
 			why := SessionDestroyed
 			switch reason {
 			case DropExpired:
@@ -295,17 +295,17 @@ func (s *Session) Remaining(now int64) int64 {
 
 const sessionVersion = 1
 
-func appendStr(b []byte, s string) []byte {
+func sessAppendStr(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
 }
 
-type decoder struct {
+type sessDecoder struct {
 	s   string
 	bad bool
 }
 
-func (d *decoder) uvarint() uint64 {
+func (d *sessDecoder) uvarint() uint64 {
 	if d.bad {
 		return 0
 	}
@@ -318,7 +318,7 @@ func (d *decoder) uvarint() uint64 {
 	return v
 }
 
-func (d *decoder) byte1() byte {
+func (d *sessDecoder) byte1() byte {
 	if d.bad || len(d.s) < 1 {
 		d.bad = true
 		return 0
@@ -328,7 +328,7 @@ func (d *decoder) byte1() byte {
 	return c
 }
 
-func (d *decoder) bytes(n int) string {
+func (d *sessDecoder) bytes(n int) string {
 	if d.bad || len(d.s) < n {
 		d.bad = true
 		return ""
@@ -338,7 +338,7 @@ func (d *decoder) bytes(n int) string {
 	return v
 }
 
-func (d *decoder) str() string {
+func (d *sessDecoder) str() string {
 	n := d.uvarint()
 	if n > uint64(len(d.s)) {
 		d.bad = true
@@ -350,8 +350,8 @@ func (d *decoder) str() string {
 func encodeSession(s *Session) string {
 	b := make([]byte, 0, 96+len(s.Owner)+len(s.Prefix))
 	b = append(b, sessionVersion)
-	b = appendStr(b, s.Owner)
-	b = appendStr(b, s.Prefix)
+	b = sessAppendStr(b, s.Owner)
+	b = sessAppendStr(b, s.Prefix)
 	b = binary.AppendUvarint(b, s.Nonce)
 	b = binary.AppendUvarint(b, uint64(s.Created))
 	b = binary.AppendUvarint(b, uint64(s.LastSeen))
@@ -374,7 +374,7 @@ func encodeSession(s *Session) string {
 }
 
 func decodeSession(handle, payload string) (Session, bool) {
-	d := decoder{s: payload}
+	d := sessDecoder{s: payload}
 	if d.byte1() != sessionVersion {
 		return Session{}, false
 	}
@@ -403,7 +403,7 @@ const (
 	tokRevoked = 'x'
 )
 
-type tokenEntry struct {
+type sessTokenEntry struct {
 	state     byte
 	gen       uint64
 	handle    string
@@ -413,11 +413,11 @@ type tokenEntry struct {
 	deadline  int64
 }
 
-func encodeTokenEntry(t *tokenEntry) string {
+func encodeTokenEntry(t *sessTokenEntry) string {
 	b := make([]byte, 0, 64+len(t.handle))
 	b = append(b, 1, t.state)
 	b = binary.AppendUvarint(b, t.gen)
-	b = appendStr(b, t.handle)
+	b = sessAppendStr(b, t.handle)
 	if t.state == tokRotated {
 		b = binary.AppendUvarint(b, uint64(t.rotatedAt))
 		b = binary.AppendUvarint(b, t.nonceAt)
@@ -426,12 +426,12 @@ func encodeTokenEntry(t *tokenEntry) string {
 	return string(b)
 }
 
-func decodeTokenEntry(payload string) (tokenEntry, bool) {
-	d := decoder{s: payload}
+func decodeTokenEntry(payload string) (sessTokenEntry, bool) {
+	d := sessDecoder{s: payload}
 	if d.byte1() != 1 {
-		return tokenEntry{}, false
+		return sessTokenEntry{}, false
 	}
-	t := tokenEntry{state: d.byte1()}
+	t := sessTokenEntry{state: d.byte1()}
 	t.gen = d.uvarint()
 	t.handle = d.str()
 	if t.state == tokRotated {
@@ -444,7 +444,7 @@ func decodeTokenEntry(payload string) (tokenEntry, bool) {
 
 // seal XORs the successor's random bytes with a key only the holder of the
 // old token can derive. Each old token seals exactly one successor.
-func seal(oldToken string, raw []byte) string {
+func sealSuccessor(oldToken string, raw []byte) string {
 	m := hmac.New(sha256.New, []byte(oldToken))
 	m.Write([]byte("sessiond rotate successor v1"))
 	k := m.Sum(nil)
@@ -459,38 +459,38 @@ func seal(oldToken string, raw []byte) string {
 
 func sessionKey(handle string) string { return itemKey(dbSession, handle) }
 
-func tokenKey(h [32]byte) string { return itemKey(dbSessionToken, string(h[:])) }
+func sessTokenKey(h [32]byte) string { return itemKey(dbSessionToken, string(h[:])) }
 
-func ownerPrefix(db int, owner string) string {
+func sessOwnerPrefix(db int, owner string) string {
 	b := []byte{'k', byte(db)}
-	b = appendStr(b, owner)
+	b = sessAppendStr(b, owner)
 	return string(b)
 }
 
 func sessChild(handle, sub string) string { return childPrefix(dbSession, handle) + sub }
 
-func genChild(handle string, gen uint64) string {
+func sessGenChild(handle string, gen uint64) string {
 	var g [8]byte
 	binary.BigEndian.PutUint64(g[:], gen)
 	return sessChild(handle, "t"+string(g[:]))
 }
 
-var counterKey = itemKey(dbSessionMeta, "n")
+var sessCounterKey = itemKey(dbSessionMeta, "n")
 
 // ---- low-level access ----
 
-func (tx *Tx) get(item string) (string, bool) {
+func (tx *Tx) sessGet(item string) (string, bool) {
 	tx.e.sess.work.Add(1)
 	v, err := tx.bt.Get(item, true)
 	return v, err == nil
 }
 
-func (tx *Tx) setItem(item, val string) {
+func (tx *Tx) sessSet(item, val string) {
 	_, _, _ = tx.bt.Set(item, val, nil)
 	tx.wrote = true
 }
 
-func (tx *Tx) delItem(item string) {
+func (tx *Tx) sessDel(item string) {
 	if _, err := tx.bt.Delete(item); err == nil {
 		tx.wrote = true
 	}
@@ -500,7 +500,7 @@ func (tx *Tx) delItem(item string) {
 // reported (and reaped: now in a write transaction, right after a read one).
 func (tx *Tx) getSession(handle string) (Session, Reason) {
 	ik := sessionKey(handle)
-	v, ok := tx.get(ik)
+	v, ok := tx.sessGet(ik)
 	if !ok {
 		return Session{}, ReasonUnknown
 	}
@@ -527,14 +527,14 @@ func (tx *Tx) getSession(handle string) (Session, Reason) {
 // putSession writes the record with its deadline recomputed.
 func (tx *Tx) putSession(s *Session) {
 	s.Expires = s.deadline()
-	tx.setItem(sessionKey(s.Handle), encodeRecord(TypeSession, s.Expires, encodeSession(s)))
+	tx.sessSet(sessionKey(s.Handle), encodeRecord(TypeSession, s.Expires, encodeSession(s)))
 }
 
-func (tx *Tx) getTokenEntry(h [32]byte) (tokenEntry, bool) {
-	ik := tokenKey(h)
-	v, ok := tx.get(ik)
+func (tx *Tx) getTokenEntry(h [32]byte) (sessTokenEntry, bool) {
+	ik := sessTokenKey(h)
+	v, ok := tx.sessGet(ik)
 	if !ok {
-		return tokenEntry{}, false
+		return sessTokenEntry{}, false
 	}
 	r := decodeRecord(ik, v)
 	if expired(r.Deadline, tx.Now) {
@@ -543,23 +543,23 @@ func (tx *Tx) getTokenEntry(h [32]byte) (tokenEntry, bool) {
 		} else {
 			tx.noteExpired(ik)
 		}
-		return tokenEntry{}, false
+		return sessTokenEntry{}, false
 	}
 	t, ok := decodeTokenEntry(r.Payload)
 	t.deadline = r.Deadline
 	return t, ok
 }
 
-func (tx *Tx) putTokenEntry(h [32]byte, t *tokenEntry) {
-	tx.setItem(tokenKey(h), encodeRecord(TypeSessionToken, t.deadline, encodeTokenEntry(t)))
+func (tx *Tx) putTokenEntry(h [32]byte, t *sessTokenEntry) {
+	tx.sessSet(sessTokenKey(h), encodeRecord(TypeSessionToken, t.deadline, encodeTokenEntry(t)))
 }
 
 // addToken makes token the session's current token (generation s.gen+1).
 func (tx *Tx) addToken(s *Session, h [32]byte) {
 	s.gen++
 	s.TokenHash = h
-	tx.putTokenEntry(h, &tokenEntry{state: tokCurrent, gen: s.gen, handle: s.Handle})
-	tx.setItem(genChild(s.Handle, s.gen), string(h[:]))
+	tx.putTokenEntry(h, &sessTokenEntry{state: tokCurrent, gen: s.gen, handle: s.Handle})
+	tx.sessSet(sessGenChild(s.Handle, s.gen), string(h[:]))
 	for s.gen-s.oldest >= MaxRememberedTokens {
 		tx.forgetGen(s.Handle, s.oldest)
 		s.oldest++
@@ -568,12 +568,12 @@ func (tx *Tx) addToken(s *Session, h [32]byte) {
 
 // forgetGen deletes one remembered token of a session.
 func (tx *Tx) forgetGen(handle string, gen uint64) {
-	ck := genChild(handle, gen)
-	if v, ok := tx.get(ck); ok {
+	ck := sessGenChild(handle, gen)
+	if v, ok := tx.sessGet(ck); ok {
 		var h [32]byte
 		copy(h[:], v)
-		tx.delItem(tokenKey(h))
-		tx.delItem(ck)
+		tx.sessDel(sessTokenKey(h))
+		tx.sessDel(ck)
 	}
 }
 
@@ -591,42 +591,42 @@ func (tx *Tx) forgetAllTokens(s *Session) {
 		return true
 	})
 	for i := range keys {
-		tx.delItem(itemKey(dbSessionToken, hashes[i]))
-		tx.delItem(keys[i])
+		tx.sessDel(itemKey(dbSessionToken, hashes[i]))
+		tx.sessDel(keys[i])
 	}
 	s.oldest = s.gen + 1
 }
 
 // counters
 
-type sessCounters struct{ live, owners, detached int64 }
+type sessCountRec struct{ live, owners, detached int64 }
 
-func (tx *Tx) counters() sessCounters {
-	v, ok := tx.get(counterKey)
+func (tx *Tx) sessCounts() sessCountRec {
+	v, ok := tx.sessGet(sessCounterKey)
 	if !ok {
-		return sessCounters{}
+		return sessCountRec{}
 	}
-	d := decoder{s: decodeRecord(counterKey, v).Payload}
-	c := sessCounters{int64(d.uvarint()), int64(d.uvarint()), int64(d.uvarint())}
+	d := sessDecoder{s: decodeRecord(sessCounterKey, v).Payload}
+	c := sessCountRec{int64(d.uvarint()), int64(d.uvarint()), int64(d.uvarint())}
 	if d.bad {
-		return sessCounters{}
+		return sessCountRec{}
 	}
 	return c
 }
 
-func (tx *Tx) addCounters(live, owners, detached int64) {
-	c := tx.counters()
+func (tx *Tx) sessAddCounts(live, owners, detached int64) {
+	c := tx.sessCounts()
 	c.live = max(0, c.live+live)
 	c.owners = max(0, c.owners+owners)
 	c.detached = max(0, c.detached+detached)
 	b := binary.AppendUvarint(nil, uint64(c.live))
 	b = binary.AppendUvarint(b, uint64(c.owners))
 	b = binary.AppendUvarint(b, uint64(c.detached))
-	tx.setItem(counterKey, encodeRecord(TypeSessionIndex, 0, string(b)))
+	tx.sessSet(sessCounterKey, encodeRecord(TypeSessionIndex, 0, string(b)))
 }
 
-// hasPrefix reports whether any item starts with prefix (one seek).
-func (tx *Tx) hasPrefix(prefix string) bool {
+// sessHasPrefix reports whether any item starts with prefix (one seek).
+func (tx *Tx) sessHasPrefix(prefix string) bool {
 	found := false
 	tx.bt.AscendGreaterOrEqual("", prefix, func(k, _ string) bool {
 		found = strings.HasPrefix(k, prefix)
@@ -635,9 +635,9 @@ func (tx *Tx) hasPrefix(prefix string) bool {
 	return found
 }
 
-// indexWalk calls fn with the handle of each entry of an owner/detached index
+// sessIndexWalk calls fn with the handle of each entry of an owner/detached index
 // under prefix.
-func (tx *Tx) indexWalk(prefix string, fn func(handle string) bool) {
+func (tx *Tx) sessIndexWalk(prefix string, fn func(handle string) bool) {
 	tx.bt.AscendGreaterOrEqual("", prefix, func(k, _ string) bool {
 		if !strings.HasPrefix(k, prefix) {
 			return false
@@ -667,21 +667,21 @@ func (tx *Tx) cleanupSession(s Session, why SessionEndReason) {
 		return true
 	})
 	for _, h := range hashes {
-		tx.delItem(itemKey(dbSessionToken, h))
+		tx.sessDel(itemKey(dbSessionToken, h))
 	}
 	tx.deletePrefix(childPrefix(dbSession, s.Handle))
 	var dOwners, dDet int64
 	if s.Owner != "" {
-		tx.delItem(ownerPrefix(dbSessionOwner, s.Owner) + s.Handle)
-		if !tx.hasPrefix(ownerPrefix(dbSessionOwner, s.Owner)) {
+		tx.sessDel(sessOwnerPrefix(dbSessionOwner, s.Owner) + s.Handle)
+		if !tx.sessHasPrefix(sessOwnerPrefix(dbSessionOwner, s.Owner)) {
 			dOwners = -1
 		}
 	}
 	if s.Detached {
-		tx.delItem(ownerPrefix(dbSessionDet, s.Owner) + s.Handle)
+		tx.sessDel(sessOwnerPrefix(dbSessionDet, s.Owner) + s.Handle)
 		dDet = -1
 	}
-	tx.addCounters(-1, dOwners, dDet)
+	tx.sessAddCounts(-1, dOwners, dDet)
 	st := &tx.e.sess.stats
 	switch why {
 	case SessionExpired:
@@ -706,14 +706,14 @@ func (tx *Tx) cleanupSession(s Session, why SessionEndReason) {
 
 // endSession ends a live session for a reason other than expiry.
 func (tx *Tx) endSession(s Session, why SessionEndReason) {
-	tx.delItem(sessionKey(s.Handle))
+	tx.sessDel(sessionKey(s.Handle))
 	tx.cleanupSession(s, why)
 	if why == SessionRevoked || why == SessionReplayed {
 		dl := tx.Now + RevokedTombstoneTTL
 		if s.Expires != 0 && s.Expires < dl {
 			dl = s.Expires
 		}
-		tx.putTokenEntry(s.TokenHash, &tokenEntry{state: tokRevoked, handle: s.Handle, deadline: dl})
+		tx.putTokenEntry(s.TokenHash, &sessTokenEntry{state: tokRevoked, handle: s.Handle, deadline: dl})
 	}
 }
 
@@ -747,7 +747,7 @@ func (tx *Tx) AuthSession(token string, pol SessionPolicy) (Session, Reason) {
 	return s, r
 }
 
-func (tx *Tx) authSession(token string, pol SessionPolicy) (Session, tokenEntry, Reason) {
+func (tx *Tx) authSession(token string, pol SessionPolicy) (Session, sessTokenEntry, Reason) {
 	h := HashToken(token)
 	t, ok := tx.getTokenEntry(h)
 	if !ok {
@@ -812,25 +812,25 @@ func (tx *Tx) CreateSession(n NewSession) (Session, error) {
 		Detachable: n.Detachable, oldest: 1}
 	tx.addToken(&s, h)
 	if n.Data != "" {
-		tx.setItem(sessChild(s.Handle, "d"), n.Data)
+		tx.sessSet(sessChild(s.Handle, "d"), n.Data)
 	}
 	if len(n.Meta) > 0 {
 		var b []byte
 		b = binary.AppendUvarint(b, uint64(len(n.Meta)))
 		for _, m := range n.Meta {
-			b = appendStr(b, m)
+			b = sessAppendStr(b, m)
 		}
-		tx.setItem(sessChild(s.Handle, "m"), string(b))
+		tx.sessSet(sessChild(s.Handle, "m"), string(b))
 	}
 	var dOwners int64
 	if s.Owner != "" {
-		op := ownerPrefix(dbSessionOwner, s.Owner)
-		if !tx.hasPrefix(op) {
+		op := sessOwnerPrefix(dbSessionOwner, s.Owner)
+		if !tx.sessHasPrefix(op) {
 			dOwners = 1
 		}
-		tx.setItem(op+s.Handle, encodeRecord(TypeSessionIndex, 0, ""))
+		tx.sessSet(op+s.Handle, encodeRecord(TypeSessionIndex, 0, ""))
 	}
-	tx.addCounters(1, dOwners, 0)
+	tx.sessAddCounts(1, dOwners, 0)
 	tx.putSession(&s)
 	tx.e.sess.stats.Created.Add(1)
 	tx.sessEvent("created", s.Handle)
@@ -839,17 +839,17 @@ func (tx *Tx) CreateSession(n NewSession) (Session, error) {
 
 // SessionData returns the session's data blob ("" when none).
 func (tx *Tx) SessionData(handle string) string {
-	v, _ := tx.get(sessChild(handle, "d"))
+	v, _ := tx.sessGet(sessChild(handle, "d"))
 	return v
 }
 
 // SessionMeta returns the session's META pairs (field, value, ...).
 func (tx *Tx) SessionMeta(handle string) []string {
-	v, ok := tx.get(sessChild(handle, "m"))
+	v, ok := tx.sessGet(sessChild(handle, "m"))
 	if !ok {
 		return nil
 	}
-	d := decoder{s: v}
+	d := sessDecoder{s: v}
 	n := d.uvarint()
 	if n > uint64(len(v)) {
 		return nil
@@ -897,9 +897,9 @@ func (tx *Tx) SessionSet(token, data string, idle, absolute int64, pol SessionPo
 		return r
 	}
 	if data == "" {
-		tx.delItem(sessChild(s.Handle, "d"))
+		tx.sessDel(sessChild(s.Handle, "d"))
 	} else {
-		tx.setItem(sessChild(s.Handle, "d"), data)
+		tx.sessSet(sessChild(s.Handle, "d"), data)
 	}
 	tx.setTimeouts(&s, idle, absolute, true)
 	return ReasonOK
@@ -919,7 +919,7 @@ func (tx *Tx) setTimeouts(s *Session, idle, absolute int64, touch bool) {
 	}
 	if d := s.deadline(); expired(d, tx.Now) {
 		s.Expires = d
-		tx.delItem(sessionKey(s.Handle))
+		tx.sessDel(sessionKey(s.Handle))
 		tx.cleanupSession(*s, SessionExpired)
 		return
 	}
@@ -971,7 +971,7 @@ func (tx *Tx) SessionValidate(token string, nonce uint64, rotate bool, raw [Toke
 			return ValidateResult{Reason: ReasonNonce}, nil
 		}
 		var succ [TokenBytes]byte
-		copy(succ[:], seal(token, []byte(t.sealed)))
+		copy(succ[:], sealSuccessor(token, []byte(t.sealed)))
 		tx.touchSession(&s)
 		return ValidateResult{Token: FormatToken(s.Prefix, succ), Nonce: nonce + 1, Expires: s.Expires}, nil
 	}
@@ -987,7 +987,7 @@ func (tx *Tx) SessionValidate(token string, nonce uint64, rotate bool, raw [Toke
 			return ValidateResult{}, ErrTokenInUse
 		}
 		t.state, t.rotatedAt, t.nonceAt = tokRotated, tx.Now, nonce
-		t.sealed = seal(token, raw[:])
+		t.sealed = sealSuccessor(token, raw[:])
 		tx.putTokenEntry(HashToken(token), &t)
 		tx.addToken(&s, nh)
 		tx.e.sess.stats.Rotated.Add(1)
@@ -1059,7 +1059,7 @@ func (tx *Tx) RevokeOwner(owner, exceptToken string) int {
 		}
 	}
 	var handles []string
-	tx.indexWalk(ownerPrefix(dbSessionOwner, owner), func(h string) bool {
+	tx.sessIndexWalk(sessOwnerPrefix(dbSessionOwner, owner), func(h string) bool {
 		if h != keep {
 			handles = append(handles, h)
 		}
@@ -1099,8 +1099,8 @@ func (tx *Tx) SessionDetach(token string, pol SessionPolicy) bool {
 	if pol.DetachedTimeout > 0 {
 		s.detachedUntil = tx.Now + pol.DetachedTimeout
 	}
-	tx.setItem(ownerPrefix(dbSessionDet, s.Owner)+s.Handle, encodeRecord(TypeSessionIndex, 0, ""))
-	tx.addCounters(0, 0, 1)
+	tx.sessSet(sessOwnerPrefix(dbSessionDet, s.Owner)+s.Handle, encodeRecord(TypeSessionIndex, 0, ""))
+	tx.sessAddCounts(0, 0, 1)
 	tx.putSession(&s)
 	tx.e.sess.stats.Detached.Add(1)
 	tx.sessEvent("detached", s.Handle)
@@ -1120,8 +1120,8 @@ func (tx *Tx) SessionAttach(handle, owner string, raw [TokenBytes]byte) (Session
 	if _, ok := tx.getTokenEntry(nh); ok {
 		return Session{}, "", false, ErrTokenInUse
 	}
-	tx.delItem(ownerPrefix(dbSessionDet, s.Owner) + s.Handle)
-	tx.addCounters(0, 0, -1)
+	tx.sessDel(sessOwnerPrefix(dbSessionDet, s.Owner) + s.Handle)
+	tx.sessAddCounts(0, 0, -1)
 	s.Detached, s.DetachedAt, s.detachedUntil = false, 0, 0
 	tx.forgetAllTokens(&s)
 	tx.addToken(&s, nh)
@@ -1134,15 +1134,15 @@ func (tx *Tx) SessionAttach(handle, owner string, raw [TokenBytes]byte) (Session
 // DetachedSessions lists the handles of detached sessions, of one owner or
 // (all) of everyone, from the detached index.
 func (tx *Tx) DetachedSessions(owner string, all bool) []string {
-	prefix := ownerPrefix(dbSessionDet, owner)
+	prefix := sessOwnerPrefix(dbSessionDet, owner)
 	if all {
 		prefix = dbPrefix(dbSessionDet)
 	}
 	var out []string
-	tx.indexWalk(prefix, func(k string) bool {
+	tx.sessIndexWalk(prefix, func(k string) bool {
 		h := k
 		if all {
-			d := decoder{s: k}
+			d := sessDecoder{s: k}
 			d.str()
 			if d.bad {
 				return true
@@ -1161,7 +1161,7 @@ func (tx *Tx) DetachedSessions(owner string, all bool) []string {
 // owner index only.
 func (tx *Tx) OwnerSessions(owner string) []Session {
 	var out []Session
-	tx.indexWalk(ownerPrefix(dbSessionOwner, owner), func(h string) bool {
+	tx.sessIndexWalk(sessOwnerPrefix(dbSessionOwner, owner), func(h string) bool {
 		if s, r := tx.getSession(h); r == ReasonOK {
 			out = append(out, s)
 		}
@@ -1179,7 +1179,7 @@ func (tx *Tx) OwnerSessions(owner string) []Session {
 // CountOwnerSessions counts the owner's live sessions (attached or detached).
 func (tx *Tx) CountOwnerSessions(owner string) int {
 	n := 0
-	tx.indexWalk(ownerPrefix(dbSessionOwner, owner), func(h string) bool {
+	tx.sessIndexWalk(sessOwnerPrefix(dbSessionOwner, owner), func(h string) bool {
 		if _, r := tx.getSession(h); r == ReasonOK {
 			n++
 		}
@@ -1192,7 +1192,7 @@ func (tx *Tx) CountOwnerSessions(owner string) int {
 // expirer has not reaped yet, as DBSIZE counts keys), of distinct owners, and
 // of detached sessions. O(1): a counter record kept in every transaction.
 func (tx *Tx) SessionCounts() (sessions, owners, detached int64) {
-	c := tx.counters()
+	c := tx.sessCounts()
 	return c.live, c.owners, c.detached
 }
 
