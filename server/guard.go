@@ -103,12 +103,24 @@ func (g *guard) Read(p []byte) (int, error) {
 // scan validates data, returns the bytes to deliver, and keeps an incomplete
 // header in g.carry. On a violation it sets g.err and returns what preceded it.
 func (g *guard) scan(data []byte) []byte {
-	out := data[:0:0]
+	// out stays a prefix of data (no copy) until a byte has to be dropped;
+	// only then are the delivered runs copied out.
+	out := data[:0]
+	contiguous := true
 	start := 0 // start of the run of bytes to deliver
 	flush := func(end int) {
-		if end > start {
-			out = append(out, data[start:end]...)
+		if end <= start {
+			return
 		}
+		if contiguous && start == len(out) {
+			out = data[:end]
+			return
+		}
+		if contiguous {
+			out = append([]byte(nil), out...)
+			contiguous = false
+		}
+		out = append(out, data[start:end]...)
 	}
 	i := 0
 	for i < len(data) {
