@@ -80,6 +80,7 @@ type Engine struct {
 	dropHook map[byte]func(tx *Tx, r Record, reason DropReason) // per record type
 
 	sess sessionState // native sessions (sessions.go)
+	tok  tokenState   // transition tokens (tokens.go)
 
 	stopExpire chan struct{}
 	expireDone chan struct{}
