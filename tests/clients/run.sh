@@ -23,14 +23,15 @@ apt_install() {
     echo "missing Debian packages: $* (run: sudo apt-get install -y $*)" >&2
     return 1
   fi
+  local apt=(apt-get -o DPkg::Lock::Timeout=300 -y -qq)
   log "apt-get install $*"
-  if ! apt-get install -y -qq "$@" </dev/null >/dev/null 2>&1; then
+  if ! "${apt[@]}" install "$@" </dev/null >/dev/null 2>&1; then
     if [ "$apt_updated" = 0 ]; then
       log "apt-get update"
-      apt-get update -qq </dev/null >/dev/null
+      "${apt[@]}" update </dev/null >/dev/null
       apt_updated=1
     fi
-    apt-get install -y -qq "$@" </dev/null >/dev/null
+    "${apt[@]}" install "$@" </dev/null >/dev/null
   fi
 }
 
