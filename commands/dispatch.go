@@ -68,8 +68,19 @@ func NewDispatcher(e *engine.Engine, cfg *config.Config) *Dispatcher {
 			}
 		}
 	}
+	for _, fn := range dispatcherHooks {
+		fn(d)
+	}
 	return d
 }
+
+// dispatcherHooks run at the end of NewDispatcher. A family whose engine
+// code needs settings outside any command (the active expirer ending a
+// session, say) registers one from its init to hand the engine a reader of
+// its config.
+var dispatcherHooks []func(d *Dispatcher)
+
+func onNewDispatcher(fn func(d *Dispatcher)) { dispatcherHooks = append(dispatcherHooks, fn) }
 
 // OnCommit is the engine's commit hook: it feeds WATCH and keyspace notifications.
 func (d *Dispatcher) OnCommit(c engine.Commit) {
