@@ -34,9 +34,9 @@ package engine
 //	                               remembered (current and rotated-out), by generation
 //	"k" 0xF1 sha256(token)         token entry (TypeSessionToken): handle and state
 //	                               (current, rotated-out, revoked tombstone)
-//	"k" 0xF2 ulen owner handle     owner index (TypeSessionIndex)
-//	"k" 0xF3 ulen owner handle     detached index (TypeSessionIndex)
-//	"k" 0xF4 "n"                   counters: sessions, owners, detached
+//	"c" 0xF2 ulen owner handle     owner index (no deadline: not in the expiry index)
+//	"c" 0xF3 ulen owner handle     detached index
+//	"c" 0xF4 "n"                   counters: sessions, owners, detached
 //
 // Databases 0xF5 and up are free for the other native families.
 //
@@ -71,7 +71,6 @@ import (
 const (
 	TypeSession      byte = 'S' // session record, db dbSession
 	TypeSessionToken byte = 'K' // token hash entry, db dbSessionToken
-	TypeSessionIndex byte = 'I' // owner/detached index entries and counters
 )
 
 // Reserved databases of the session namespace.
@@ -295,17 +294,20 @@ func (s *Session) Remaining(now int64) int64 {
 
 const sessionVersion = 1
 
-func sessAppendStr(b []byte, s string) []byte {
+// appendStr and decoder are the engine's compact encoding helpers
+// (uvarint-length-prefixed strings, uvarints); other native families
+// (jwt.go, tokens.go) use them too.
+func appendStr(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
 }
 
-type sessDecoder struct {
+type decoder struct {
 	s   string
 	bad bool
 }
 
-func (d *sessDecoder) uvarint() uint64 {
+func (d *decoder) uvarint() uint64 {
 	if d.bad {
 		return 0
 	}
@@ -318,7 +320,7 @@ func (d *sessDecoder) uvarint() uint64 {
 	return v
 }
 
-func (d *sessDecoder) byte1() byte {
+func (d *decoder) byte1() byte {
 	if d.bad || len(d.s) < 1 {
 		d.bad = true
 		return 0
@@ -328,7 +330,7 @@ func (d *sessDecoder) byte1() byte {
 	return c
 }
 
-func (d *sessDecoder) bytes(n int) string {
+func (d *decoder) bytes(n int) string {
 	if d.bad || len(d.s) < n {
 		d.bad = true
 		return ""
@@ -338,7 +340,7 @@ func (d *sessDecoder) bytes(n int) string {
 	return v
 }
 
-func (d *sessDecoder) str() string {
+func (d *decoder) str() string {
 	n := d.uvarint()
 	if n > uint64(len(d.s)) {
 		d.bad = true
@@ -350,8 +352,8 @@ func (d *sessDecoder) str() string {
 func encodeSession(s *Session) string {
 	b := make([]byte, 0, 96+len(s.Owner)+len(s.Prefix))
 	b = append(b, sessionVersion)
-	b = sessAppendStr(b, s.Owner)
-	b = sessAppendStr(b, s.Prefix)
+	b = appendStr(b, s.Owner)
+	b = appendStr(b, s.Prefix)
 	b = binary.AppendUvarint(b, s.Nonce)
 	b = binary.AppendUvarint(b, uint64(s.Created))
 	b = binary.AppendUvarint(b, uint64(s.LastSeen))
@@ -374,7 +376,7 @@ func encodeSession(s *Session) string {
 }
 
 func decodeSession(handle, payload string) (Session, bool) {
-	d := sessDecoder{s: payload}
+	d := decoder{s: payload}
 	if d.byte1() != sessionVersion {
 		return Session{}, false
 	}
@@ -417,7 +419,7 @@ func encodeTokenEntry(t *sessTokenEntry) string {
 	b := make([]byte, 0, 64+len(t.handle))
 	b = append(b, 1, t.state)
 	b = binary.AppendUvarint(b, t.gen)
-	b = sessAppendStr(b, t.handle)
+	b = appendStr(b, t.handle)
 	if t.state == tokRotated {
 		b = binary.AppendUvarint(b, uint64(t.rotatedAt))
 		b = binary.AppendUvarint(b, t.nonceAt)
@@ -427,7 +429,7 @@ func encodeTokenEntry(t *sessTokenEntry) string {
 }
 
 func decodeTokenEntry(payload string) (sessTokenEntry, bool) {
-	d := sessDecoder{s: payload}
+	d := decoder{s: payload}
 	if d.byte1() != 1 {
 		return sessTokenEntry{}, false
 	}
@@ -461,11 +463,10 @@ func sessionKey(handle string) string { return itemKey(dbSession, handle) }
 
 func sessTokenKey(h [32]byte) string { return itemKey(dbSessionToken, string(h[:])) }
 
-func sessOwnerPrefix(db int, owner string) string {
-	b := []byte{'k', byte(db)}
-	b = sessAppendStr(b, owner)
-	return string(b)
-}
+// sessOwnerPrefix is the prefix of an owner's entries in the owner or
+// detached index. Index entries and the counters are "c" items: they carry
+// no deadline, so they stay out of the expiry index.
+func sessOwnerPrefix(db int, owner string) string { return childPrefix(db, owner) }
 
 func sessChild(handle, sub string) string { return childPrefix(dbSession, handle) + sub }
 
@@ -475,7 +476,7 @@ func sessGenChild(handle string, gen uint64) string {
 	return sessChild(handle, "t"+string(g[:]))
 }
 
-var sessCounterKey = itemKey(dbSessionMeta, "n")
+var sessCounterKey = string([]byte{'c', dbSessionMeta, 'n'})
 
 // ---- low-level access ----
 
@@ -606,7 +607,7 @@ func (tx *Tx) sessCounts() sessCountRec {
 	if !ok {
 		return sessCountRec{}
 	}
-	d := sessDecoder{s: decodeRecord(sessCounterKey, v).Payload}
+	d := decoder{s: v}
 	c := sessCountRec{int64(d.uvarint()), int64(d.uvarint()), int64(d.uvarint())}
 	if d.bad {
 		return sessCountRec{}
@@ -622,7 +623,7 @@ func (tx *Tx) sessAddCounts(live, owners, detached int64) {
 	b := binary.AppendUvarint(nil, uint64(c.live))
 	b = binary.AppendUvarint(b, uint64(c.owners))
 	b = binary.AppendUvarint(b, uint64(c.detached))
-	tx.sessSet(sessCounterKey, encodeRecord(TypeSessionIndex, 0, string(b)))
+	tx.sessSet(sessCounterKey, string(b))
 }
 
 // sessHasPrefix reports whether any item starts with prefix (one seek).
@@ -818,7 +819,7 @@ func (tx *Tx) CreateSession(n NewSession) (Session, error) {
 		var b []byte
 		b = binary.AppendUvarint(b, uint64(len(n.Meta)))
 		for _, m := range n.Meta {
-			b = sessAppendStr(b, m)
+			b = appendStr(b, m)
 		}
 		tx.sessSet(sessChild(s.Handle, "m"), string(b))
 	}
@@ -828,7 +829,7 @@ func (tx *Tx) CreateSession(n NewSession) (Session, error) {
 		if !tx.sessHasPrefix(op) {
 			dOwners = 1
 		}
-		tx.sessSet(op+s.Handle, encodeRecord(TypeSessionIndex, 0, ""))
+		tx.sessSet(op+s.Handle, "")
 	}
 	tx.sessAddCounts(1, dOwners, 0)
 	tx.putSession(&s)
@@ -849,7 +850,7 @@ func (tx *Tx) SessionMeta(handle string) []string {
 	if !ok {
 		return nil
 	}
-	d := sessDecoder{s: v}
+	d := decoder{s: v}
 	n := d.uvarint()
 	if n > uint64(len(v)) {
 		return nil
@@ -1099,7 +1100,7 @@ func (tx *Tx) SessionDetach(token string, pol SessionPolicy) bool {
 	if pol.DetachedTimeout > 0 {
 		s.detachedUntil = tx.Now + pol.DetachedTimeout
 	}
-	tx.sessSet(sessOwnerPrefix(dbSessionDet, s.Owner)+s.Handle, encodeRecord(TypeSessionIndex, 0, ""))
+	tx.sessSet(sessOwnerPrefix(dbSessionDet, s.Owner)+s.Handle, "")
 	tx.sessAddCounts(0, 0, 1)
 	tx.putSession(&s)
 	tx.e.sess.stats.Detached.Add(1)
@@ -1136,13 +1137,13 @@ func (tx *Tx) SessionAttach(handle, owner string, raw [TokenBytes]byte) (Session
 func (tx *Tx) DetachedSessions(owner string, all bool) []string {
 	prefix := sessOwnerPrefix(dbSessionDet, owner)
 	if all {
-		prefix = dbPrefix(dbSessionDet)
+		prefix = string([]byte{'c', dbSessionDet})
 	}
 	var out []string
 	tx.sessIndexWalk(prefix, func(k string) bool {
 		h := k
 		if all {
-			d := sessDecoder{s: k}
+			d := decoder{s: k}
 			d.str()
 			if d.bad {
 				return true
@@ -1202,8 +1203,8 @@ func (tx *Tx) SessionCounts() (sessions, owners, detached int64) {
 // nothing behind.
 func (tx *Tx) SessionFootprint() int {
 	n := 0
-	for _, p := range []string{dbPrefix(dbSession), dbPrefix(dbSessionToken), dbPrefix(dbSessionOwner),
-		dbPrefix(dbSessionDet), string([]byte{'c', dbSession})} {
+	for _, p := range []string{dbPrefix(dbSession), dbPrefix(dbSessionToken), string([]byte{'c', dbSession}),
+		string([]byte{'c', dbSessionOwner}), string([]byte{'c', dbSessionDet})} {
 		tx.bt.AscendGreaterOrEqual("", p, func(k, _ string) bool {
 			if !strings.HasPrefix(k, p) {
 				return false

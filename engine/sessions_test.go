@@ -548,3 +548,49 @@ func TestSessionPersistence(t *testing.T) {
 		return nil
 	})
 }
+
+func BenchmarkSessionCreate(b *testing.B) {
+	e := openTest(b, ":memory:")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var h [HandleBytes]byte
+		var k [TokenBytes]byte
+		copy(h[:], fmt.Sprintf("h%015d", i))
+		copy(k[:], fmt.Sprintf("t%031d", i))
+		upd(b, e, t0, func(tx *Tx) error {
+			_, err := tx.CreateSession(NewSession{Handle: FormatHandle(h), Token: FormatToken("", k), Owner: fmt.Sprintf("user%d", i%5000), Idle: 3600_000})
+			return err
+		})
+	}
+}
+
+func BenchmarkSessionValidate(b *testing.B) {
+	e := openTest(b, ":memory:")
+	_, tok := create(b, e, t0, NewSession{Owner: "o", Idle: 3600_000})
+	nonce := uint64(1)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var k [TokenBytes]byte
+		copy(k[:], fmt.Sprintf("v%031d", i))
+		upd(b, e, t0+int64(i), func(tx *Tx) error {
+			r, err := tx.SessionValidate(tok, nonce, true, k, pol)
+			tok, nonce = r.Token, r.Nonce
+			return err
+		})
+	}
+}
+
+func BenchmarkSessionGetTouch(b *testing.B) {
+	e := openTest(b, ":memory:")
+	_, tok := create(b, e, t0, NewSession{Owner: "o", Idle: 3600_000, Data: string(make([]byte, 1000))})
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		upd(b, e, t0+int64(i), func(tx *Tx) error {
+			_, r := tx.SessionGet(tok, true, pol)
+			if r != ReasonOK {
+				b.Fatal(r)
+			}
+			return nil
+		})
+	}
+}
