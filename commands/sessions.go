@@ -25,72 +25,72 @@ func init() {
 		return sp
 	}
 	register(
-		s(&Spec{Name: "sess.new", Arity: -1, Flags: FlagWrite | FlagDenyOOM | FlagFast,
+		s(&Spec{Name: "sess.new", Arity: -1, Flags: FlagWrite | FlagDenyOOM | FlagFast | FlagBatch,
 			Syntax:  "[OWNER id] [DATA blob] [IDLE seconds] [ABSOLUTE seconds] [PREFIX prefix] [DETACHABLE] [TOKEN token] [META field value [field value ...]]",
 			Summary: "Creates a session and returns its token (256 random bits, base64url, or the application's own TOKEN of at least 22 characters), its handle, nonce 1, its deadline and its timeouts in ms. Null when TOKEN is already in use. META takes every remaining argument.",
 			Example: "> SESS.NEW OWNER user:42 DATA {\"cart\":3} IDLE 1800\n1) \"token\"\n2) \"Hk1x0...43 chars\"\n3) \"handle\"\n4) \"q8fW2mJ0bYpT1sVxZ3cR9a\"\n5) \"nonce\"\n6) (integer) 1\n7) \"expires\"\n8) (integer) 1754000000000\n9) \"idle\"\n10) (integer) 1800000\n11) \"absolute\"\n12) (integer) 86400000",
 			Run:     cmdSessNew}),
-		s(&Spec{Name: "sess.get", Arity: -2, Flags: FlagWrite | FlagFast,
+		s(&Spec{Name: "sess.get", Arity: -2, Flags: FlagWrite | FlagFast | FlagBatch,
 			Syntax:  "token [NOTOUCH]",
 			Summary: "Returns the session's data (empty string when none), or null when the token is not valid. Touches the session unless NOTOUCH or session-auto-touch no.",
 			Example: "> SESS.GET Hk1x0...\n\"{\\\"cart\\\":3}\"\n> SESS.GET nope\n(nil)",
 			Run:     cmdSessGet}),
-		s(&Spec{Name: "sess.info", Arity: -2, Flags: FlagReadonly | FlagFast,
+		s(&Spec{Name: "sess.info", Arity: -2, Flags: FlagReadonly | FlagFast | FlagBatch,
 			Syntax:  "token | HANDLE handle",
 			Summary: "Returns a session's fields: handle owner nonce created last_seen expires idle absolute detachable detached tokens meta (times in ms); null when not valid. Never returns a token. By HANDLE it also shows detached sessions.",
 			Example: "> SESS.INFO HANDLE q8fW2mJ0bYpT1sVxZ3cR9a\n1) \"handle\"\n2) \"q8fW2mJ0bYpT1sVxZ3cR9a\"\n3) \"owner\"\n4) \"user:42\"\n5) \"nonce\"\n6) (integer) 1\n...\n23) \"meta\"\n24) (empty array)",
 			Run:     cmdSessInfo}),
-		s(&Spec{Name: "sess.set", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagFast,
+		s(&Spec{Name: "sess.set", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagFast | FlagBatch,
 			Syntax:  "token blob [IDLE seconds] [ABSOLUTE seconds]",
 			Summary: "Replaces the session's data and touches it, optionally changing its idle and absolute timeouts. 1 updated, 0 not valid.",
 			Example: "> SESS.SET Hk1x0... {\"cart\":4} IDLE 600\n(integer) 1",
 			Run:     cmdSessSet}),
-		s(&Spec{Name: "sess.touch", Arity: -2, Flags: FlagWrite | FlagFast,
+		s(&Spec{Name: "sess.touch", Arity: -2, Flags: FlagWrite | FlagFast | FlagBatch,
 			Syntax:  "token [IDLE seconds]",
 			Summary: "Touches the session (idle deadline = now + idle), optionally setting a new idle timeout; returns the remaining ms, -1 when it never expires, -2 when not valid.",
 			Example: "> SESS.TOUCH Hk1x0...\n(integer) 1800000",
 			Run:     cmdSessTouch}),
-		s(&Spec{Name: "sess.active", Arity: -2, Flags: FlagWrite | FlagFast,
+		s(&Spec{Name: "sess.active", Arity: -2, Flags: FlagWrite | FlagFast | FlagBatch,
 			Syntax:  "token [OWNER id]",
 			Summary: "1 when the token is valid (and its session belongs to id), else 0. Does not touch.",
 			Example: "> SESS.ACTIVE Hk1x0... OWNER user:42\n(integer) 1",
 			Run:     cmdSessActive}),
-		s(&Spec{Name: "sess.validate", Arity: -3, Flags: FlagWrite | FlagFast,
+		s(&Spec{Name: "sess.validate", Arity: -3, Flags: FlagWrite | FlagFast | FlagBatch,
 			Syntax:  "token nonce [NOROTATE]",
 			Summary: "Checks a token and its nonce. Success: ok 1 with the next token (a new one unless NOROTATE), nonce+1 and the deadline; the old token answers for session-rotate-grace, a repeat of the same (token, nonce) returning the same successor. Failure: ok 0 and a reason (unknown, expired, nonce, replayed, detached, revoked).",
 			Example: "> SESS.VALIDATE Hk1x0... 1\n1) \"ok\"\n2) (integer) 1\n3) \"token\"\n4) \"Zr9...\"\n5) \"nonce\"\n6) (integer) 2\n7) \"expires\"\n8) (integer) 1754000001800\n> SESS.VALIDATE Zr9... 7\n1) \"ok\"\n2) (integer) 0\n3) \"reason\"\n4) \"nonce\"",
 			Run:     cmdSessValidate}),
-		s(&Spec{Name: "sess.regenerate", Arity: 2, Flags: FlagWrite | FlagFast,
+		s(&Spec{Name: "sess.regenerate", Arity: 2, Flags: FlagWrite | FlagFast | FlagBatch,
 			Syntax:  "token",
 			Summary: "Gives the session a new token (same handle, data, owner, nonce); every older token stops at once. Use after login against fixation. Null when not valid.",
 			Example: "> SESS.REGENERATE Hk1x0...\n1) \"token\"\n2) \"Pq7...\"\n3) \"nonce\"\n4) (integer) 1\n5) \"expires\"\n6) (integer) 1754000001800",
 			Run:     cmdSessRegenerate}),
-		s(&Spec{Name: "sess.destroy", Arity: -2, Flags: FlagWrite | FlagFast,
+		s(&Spec{Name: "sess.destroy", Arity: -2, Flags: FlagWrite | FlagFast | FlagBatch,
 			Syntax:  "token | HANDLE handle",
 			Summary: "Destroys a session with its data, tokens and dependants. 1 destroyed, 0 not found.",
 			Example: "> SESS.DESTROY Hk1x0...\n(integer) 1",
 			Run:     cmdSessDestroy}),
-		s(&Spec{Name: "sess.ttl", Arity: 2, Flags: FlagReadonly | FlagFast,
+		s(&Spec{Name: "sess.ttl", Arity: 2, Flags: FlagReadonly | FlagFast | FlagBatch,
 			Syntax:  "token",
 			Summary: "Remaining ms of the session, -1 when it never expires, -2 when not valid.",
 			Example: "> SESS.TTL Hk1x0...\n(integer) 1799412",
 			Run:     cmdSessTTL}),
-		s(&Spec{Name: "sess.expire", Arity: 4, Flags: FlagWrite | FlagFast,
+		s(&Spec{Name: "sess.expire", Arity: 4, Flags: FlagWrite | FlagFast | FlagBatch,
 			Syntax:  "token IDLE|ABSOLUTE seconds",
 			Summary: "Sets the session's own idle timeout or absolute timeout (counted from creation), 0 for none, without touching it. 1 set, 0 not valid. A deadline already past ends the session.",
 			Example: "> SESS.EXPIRE Hk1x0... IDLE 300\n(integer) 1",
 			Run:     cmdSessExpire}),
-		s(&Spec{Name: "sess.allowdetach", Arity: 2, Flags: FlagWrite | FlagFast,
+		s(&Spec{Name: "sess.allowdetach", Arity: 2, Flags: FlagWrite | FlagFast | FlagBatch,
 			Syntax:  "token",
 			Summary: "Marks the session detachable. 1 done, 0 not valid.",
 			Example: "> SESS.ALLOWDETACH Hk1x0...\n(integer) 1",
 			Run:     cmdSessAllowDetach}),
-		s(&Spec{Name: "sess.detach", Arity: 2, Flags: FlagWrite | FlagFast,
+		s(&Spec{Name: "sess.detach", Arity: 2, Flags: FlagWrite | FlagFast | FlagBatch,
 			Syntax:  "token",
 			Summary: "Logs a detachable session out but keeps it: its token answers `detached`, it no longer idles out, and it lives until its absolute deadline or session-detached-timeout. 1 done, 0 not valid or not detachable.",
 			Example: "> SESS.DETACH Hk1x0...\n(integer) 1",
 			Run:     cmdSessDetach}),
-		s(&Spec{Name: "sess.attach", Arity: 5, Flags: FlagWrite | FlagFast,
+		s(&Spec{Name: "sess.attach", Arity: 5, Flags: FlagWrite | FlagFast | FlagBatch,
 			Syntax:  "HANDLE handle OWNER id",
 			Summary: "Gives a detached session of that owner a fresh token (older tokens stop) and attaches it again; null otherwise.",
 			Example: "> SESS.ATTACH HANDLE q8fW2mJ0bYpT1sVxZ3cR9a OWNER user:42\n1) \"token\"\n2) \"Lm3...\"\n3) \"nonce\"\n4) (integer) 1\n5) \"expires\"\n6) (integer) 1754000003600",
@@ -110,13 +110,27 @@ func init() {
 			Summary: "Revokes every session of an owner except the one EXCEPT names (\"log out everywhere else\"), or one session by handle; returns how many. A revoked session's token answers `revoked` for up to an hour.",
 			Example: "> SESS.REVOKE OWNER user:42 EXCEPT Hk1x0...\n(integer) 2",
 			Run:     cmdSessRevoke}),
-		s(&Spec{Name: "sess.count", Arity: -1, Flags: FlagReadonly | FlagFast,
+		s(&Spec{Name: "sess.count", Arity: -1, Flags: FlagReadonly | FlagFast | FlagBatch,
 			Syntax:  "[OWNER id]",
 			Summary: "Number of live sessions (attached and detached), of one owner or of all.",
 			Example: "> SESS.COUNT OWNER user:42\n(integer) 3",
 			Run:     cmdSessCount}),
 	)
 	addInfoSection("sessions", true, infoSessions)
+	onNewDispatcher(func(d *Dispatcher) {
+		// Session events come from the expirer too, not only from commands:
+		// the engine holds the switch, kept in step with the parameter.
+		d.Engine.SetSessionEvents(d.Config.Bool("notify-session-events"))
+		if p := d.Config.Lookup("notify-session-events"); p != nil {
+			prev := p.OnChange
+			p.OnChange = func(v string) {
+				d.Engine.SetSessionEvents(d.Config.Bool("notify-session-events"))
+				if prev != nil {
+					prev(v)
+				}
+			}
+		}
+	})
 }
 
 // maxTimeoutSec bounds timeout arguments (as the session-* parameters do).
@@ -125,11 +139,9 @@ const maxTimeoutSec = 1 << 40
 // maxAppToken bounds an application-supplied token.
 const maxAppToken = 1024
 
-// sessPolicy reads the session-* parameters for one command. It also keeps
-// the engine's session-event switch in step with notify-session-events.
+// sessPolicy reads the session-* parameters for one command.
 func sessPolicy(c *Call) engine.SessionPolicy {
 	cfg := c.d.Config
-	c.d.Engine.SetSessionEvents(cfg.Bool("notify-session-events"))
 	return engine.SessionPolicy{
 		RotateGrace:     cfg.Int("session-rotate-grace") * 1000,
 		ReplayRevoke:    cfg.Bool("session-replay-revoke"),
