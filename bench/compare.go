@@ -57,6 +57,9 @@ type bench struct {
 	rows    []*row
 	byName  map[string]*row
 	bad     bool // a reply check failed or a run errored
+	// loadRate remembers how fast each side loaded -n items (by kind+variant) in the memory
+	// scenario, so the storm can place its second far enough ahead.
+	loadRate map[string]float64
 }
 
 // side is one running server with what the bench has loaded into it.
@@ -126,7 +129,7 @@ func (s *side) lacks(cmds ...string) error {
 }
 
 func compare(ctx context.Context, cfg *config) (bool, error) {
-	b := &bench{cfg: cfg, ctx: ctx, byName: map[string]*row{}}
+	b := &bench{cfg: cfg, ctx: ctx, byName: map[string]*row{}, loadRate: map[string]float64{}}
 	if cfg.workdir != "" {
 		if err := os.MkdirAll(cfg.workdir, 0o755); err != nil {
 			return false, err
