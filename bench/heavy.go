@@ -276,12 +276,14 @@ func (b *bench) storm(k proc.Kind, variant string, round int) (measure, error) {
 	}
 	rate := float64(pilot) / pel.Seconds()
 	// A server slows down as it fills (the Lua side by 3x over a million sessions): trust the
-	// whole-load rate of the memory scenario when there is one, and keep a 2x margin.
-	if r, ok := b.loadRate[string(k)+variant]; ok && r < rate {
-		rate = r
+	// whole-load rate of the memory scenario when there is one and keep a 2x margin, else 4x.
+	margin := time.Duration(4)
+	if r, ok := b.loadRate[string(k)+variant]; ok {
+		rate = min(rate, r)
+		margin = 2
 	}
 	est := time.Duration(float64(n) / rate * float64(time.Second))
-	targetMs := time.Now().Add(est*2 + 3*time.Second).UnixMilli()
+	targetMs := time.Now().Add(est*margin + 3*time.Second).UnixMilli()
 	targetMs = (targetMs + 999) / 1000 * 1000
 	target := time.UnixMilli(targetMs)
 	var overrun atomic.Bool
