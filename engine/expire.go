@@ -59,7 +59,17 @@ func (e *Engine) expireBatchAt(now int64, limit int) int {
 			return true
 		})
 		for _, r := range recs {
-			tx.expireRecord(r)
+			// An earlier record's drop hook in this batch may have deleted
+			// or rewritten this one (a session takes its bound tokens with
+			// it): expire what is there now, if it is still expired, so no
+			// drop hook runs twice for one record.
+			v, err := tx.bt.Get(r.item, true)
+			if err != nil {
+				continue
+			}
+			if r = decodeRecord(r.item, v); expired(r.Deadline, now) {
+				tx.expireRecord(r)
+			}
 		}
 		n = len(recs)
 		return nil
