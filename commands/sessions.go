@@ -31,8 +31,8 @@ func init() {
 			Example: "> SESS.NEW OWNER user:42 DATA {\"cart\":3} IDLE 1800\n1) \"token\"\n2) \"Hk1x0...43 chars\"\n3) \"handle\"\n4) \"q8fW2mJ0bYpT1sVxZ3cR9a\"\n5) \"nonce\"\n6) (integer) 1\n7) \"expires\"\n8) (integer) 1754000000000\n9) \"idle\"\n10) (integer) 1800000\n11) \"absolute\"\n12) (integer) 86400000",
 			Run:     cmdSessNew}),
 		s(&Spec{Name: "sess.get", Arity: -2, Flags: FlagWrite | FlagFast | FlagBatch,
-			Syntax:  "token [NOTOUCH]",
-			Summary: "Returns the session's data (empty string when none), or null when the token is not valid. Touches the session unless NOTOUCH or session-auto-touch no.",
+			Syntax:  "token [NOTOUCH|TOUCH]",
+			Summary: "Returns the session's data (empty string when none), or null when the token is not valid. Touches the session unless NOTOUCH or session-auto-touch no; TOUCH touches whatever session-auto-touch says (token-session's getNtouch).",
 			Example: "> SESS.GET Hk1x0...\n\"{\\\"cart\\\":3}\"\n> SESS.GET nope\n(nil)",
 			Run:     cmdSessGet}),
 		s(&Spec{Name: "sess.info", Arity: -2, Flags: FlagReadonly | FlagFast | FlagBatch,
@@ -267,6 +267,8 @@ func cmdSessGet(c *Call) {
 	switch {
 	case len(c.Args) == 3 && keyword(c.Args[2], "NOTOUCH"):
 		touch = false
+	case len(c.Args) == 3 && keyword(c.Args[2], "TOUCH"):
+		touch = true
 	case len(c.Args) != 2:
 		c.W.Error(msgSyntax)
 		return
