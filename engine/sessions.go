@@ -1110,10 +1110,11 @@ func (tx *Tx) SessionDetach(token string, pol SessionPolicy) bool {
 
 // SessionAttach gives a detached session of owner a fresh token
 // FormatToken(prefix, raw); its older tokens stop. It reports false when the
-// handle names no detached session of that owner.
+// handle names no detached session of that owner (an ownerless session
+// cannot be attached: nobody can prove it is theirs).
 func (tx *Tx) SessionAttach(handle, owner string, raw [TokenBytes]byte) (Session, string, bool, error) {
 	s, ok := tx.SessionByHandle(handle)
-	if !ok || !s.Detached || s.Owner != owner {
+	if !ok || !s.Detached || s.Owner == "" || s.Owner != owner {
 		return Session{}, "", false, nil
 	}
 	next := FormatToken(s.Prefix, raw)

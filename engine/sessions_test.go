@@ -594,3 +594,17 @@ func BenchmarkSessionGetTouch(b *testing.B) {
 		})
 	}
 }
+
+func TestSessionAttachNeedsOwner(t *testing.T) {
+	e := openTest(t, ":memory:")
+	s, tok := create(t, e, t0, NewSession{Detachable: true})
+	upd(t, e, t0, func(tx *Tx) error {
+		if !tx.SessionDetach(tok, pol) {
+			t.Fatal("detach")
+		}
+		if _, _, ok, _ := tx.SessionAttach(s.Handle, "", rawToken()); ok {
+			t.Fatal("attached an ownerless session")
+		}
+		return nil
+	})
+}
