@@ -543,29 +543,35 @@ func TestSessPersistence(t *testing.T) {
 }
 
 // TestSessExpiry: idle (sliding) and absolute deadlines over the socket, and
-// expiry leaves nothing behind.
+// expiry leaves nothing behind. Margins are hundreds of ms so that a loaded
+// machine does not make it flaky.
 func TestSessExpiry(t *testing.T) {
 	s := testserver.Start(t)
 	c := s.Client(2)
-	slide := newSess(t, c, "IDLE", "1", "ABSOLUTE", "2", "OWNER", "o", "DATA", "d", "DETACHABLE")
+	start := time.Now()
+	at := func(d time.Duration) { time.Sleep(time.Until(start.Add(d))) }
+	slide := newSess(t, c, "IDLE", "2", "ABSOLUTE", "3", "OWNER", "o", "DATA", "d", "DETACHABLE")
 	idle := newSess(t, c, "IDLE", "1", "OWNER", "o")
-	det := newSess(t, c, "IDLE", "1", "ABSOLUTE", "2", "OWNER", "o", "DETACHABLE")
+	det := newSess(t, c, "IDLE", "1", "ABSOLUTE", "3", "OWNER", "o", "DETACHABLE")
 	do(t, c, "sess.detach", det.token)
-	for i := 0; i < 3; i++ {
-		time.Sleep(600 * time.Millisecond)
+	// Touches every 0.6 s keep a 2 s idle session alive past 2 s: the deadline slides.
+	for i, d := range []time.Duration{600, 1200, 1800, 2400} {
+		at(d * time.Millisecond)
 		if do(t, c, "sess.get", slide.token) == nil {
 			t.Fatalf("sliding session died at touch %d", i)
 		}
+		if i == 2 {
+			// 1.8 s: the idle-only session idled out; the detached one did not.
+			if do(t, c, "sess.get", idle.token) != nil {
+				t.Fatal("idle session outlived its idle timeout")
+			}
+			if do(t, c, "sess.info", "HANDLE", det.handle) == nil {
+				t.Fatal("detached session idled out")
+			}
+		}
 	}
-	// 1.8 s: the idle-only session idled out; the detached one did not.
-	if do(t, c, "sess.get", idle.token) != nil {
-		t.Fatal("idle session outlived its idle timeout")
-	}
-	if do(t, c, "sess.info", "HANDLE", det.handle) == nil {
-		t.Fatal("detached session idled out")
-	}
-	time.Sleep(400 * time.Millisecond)
-	// 2.2 s: past the absolute deadline, however recently touched.
+	// 3.3 s: past the absolute deadline (3 s) though the idle one is at 4.4 s.
+	at(3300 * time.Millisecond)
 	if do(t, c, "sess.get", slide.token) != nil {
 		t.Fatal("session outlived its absolute timeout")
 	}
