@@ -182,20 +182,31 @@ func ratio(r *row) (string, string) {
 	return fmt.Sprintf("%.2f", q), met
 }
 
+// cpuRatio is server CPU per operation, sessiond/Redis: lower is better, and less sensitive than
+// ops/s to whatever else shares the machine.
+func cpuRatio(r *row) string {
+	a, b := summarize(r.Runs[proc.Sessiond]), summarize(r.Runs[proc.Redis])
+	if !a.ok || !b.ok || a.cpu <= 0 || b.cpu <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.2f", float64(a.cpu)/float64(b.cpu))
+}
+
 func printTable(w io.Writer, b *bench) {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\tsessiond\tp50\tp99\tp99.9\tmax\tredis\tp50\tp99\tp99.9\tmax\tratio\ttarget\tmet\t")
+	fmt.Fprintln(tw, "scenario\tsessiond\tp50\tp99\tp99.9\tmax\tredis\tp50\tp99\tp99.9\tmax\tratio\ttarget\tmet\tcpu/op\t")
 	for _, r := range b.rows {
 		line := []string{r.Name}
 		line = append(line, cells(r.Kind, r, proc.Sessiond)...)
 		line = append(line, cells(r.Kind, r, proc.Redis)...)
 		q, met := ratio(r)
-		line = append(line, q, r.Target, met)
+		line = append(line, q, r.Target, met, cpuRatio(r))
 		fmt.Fprintln(tw, strings.Join(line, "\t")+"\t")
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nthroughput rows: ops/s (median of rounds), latency per operation; ratio = ops/s sessiond/Redis")
+	fmt.Fprintln(w, "\nthroughput rows: ops/s (median of rounds), latency per operation; ratio = ops/s sessiond/Redis;")
+	fmt.Fprintln(w, "cpu/op = server CPU time per operation sessiond/Redis (lower is better; steadier than ops/s on a shared machine)")
 	fmt.Fprintln(w, "memory: RSS growth per item, ratio = sessiond/Redis; restart: process start to first good read, ratio = sessiond/Redis")
 	fmt.Fprintln(w, "storm: paced GETs of other keys from the expiry second to -storm-window after it; ratio = worst latency sessiond/Redis")
 
