@@ -32,6 +32,8 @@ const (
 	msgLoading        = "LOADING Redis is loading the dataset in memory"
 	msgOnlyOneOf      = "ERR %s and %s options at the same time are not compatible"
 	msgSessTokenLen   = "ERR TOKEN must be 22 to 1024 characters"
+	msgTokEmpty       = "ERR the token must not be empty"
+	msgTokAmount      = "ERR amount is not a valid decimal number"
 )
 
 func errWrongArgs(name string) string {
