@@ -27,11 +27,13 @@ package engine
 //	"k" 0xF0 handle                session record (TypeSession); its header
 //	                               deadline is the session's expiry, so the shared
 //	                               expiry index and the active expirer reap it
-//	"c" 0xF0 len handle "d"        data blob (kept out of the record so a touch
-//	                               rewrites ~150 bytes, not the blob)
+//	"c" 0xF0 len handle "d"        data blob larger than InlineDataMax (smaller
+//	                               ones are in the record; a large one stays out
+//	                               of it so that a touch does not rewrite it)
 //	"c" 0xF0 len handle "m"        META pairs
-//	"c" 0xF0 len handle "t" gen    SHA-256 of every token of the session still
-//	                               remembered (current and rotated-out), by generation
+//	"c" 0xF0 len handle "t" gen    SHA-256 of each rotated-out token the session
+//	                               still remembers, by generation (the current
+//	                               token's hash is in the record)
 //	"k" 0xF1 sha256(token)         token entry (TypeSessionToken): handle and state
 //	                               (current, rotated-out, revoked tombstone)
 //	"c" 0xF2 ulen owner handle     owner index (no deadline: not in the expiry index)
@@ -169,7 +171,14 @@ type Session struct {
 	detachedUntil int64  // detached: DetachedAt + session-detached-timeout (0 none)
 	gen           uint64 // generation of the current token
 	oldest        uint64 // oldest generation possibly remembered
+	inline        bool   // data is in the record (small), else in the "d" child
+	data          string // the data when inline
 }
+
+// InlineDataMax is the largest data blob kept inside the session record.
+// Small blobs ride along (one item less, one lookup less per GET); larger
+// ones live in a child so that a touch does not rewrite them.
+const InlineDataMax = 512
 
 // SessionPolicy carries the config the session operations read; the command
 // layer fills it from session-* parameters.
@@ -350,7 +359,7 @@ func (d *decoder) str() string {
 }
 
 func encodeSession(s *Session) string {
-	b := make([]byte, 0, 96+len(s.Owner)+len(s.Prefix))
+	b := make([]byte, 0, 96+len(s.Owner)+len(s.Prefix)+len(s.data))
 	b = append(b, sessionVersion)
 	b = appendStr(b, s.Owner)
 	b = appendStr(b, s.Prefix)
@@ -366,12 +375,18 @@ func encodeSession(s *Session) string {
 	if s.Detached {
 		flags |= 2
 	}
+	if s.inline {
+		flags |= 4
+	}
 	b = append(b, flags)
 	b = binary.AppendUvarint(b, uint64(s.DetachedAt))
 	b = binary.AppendUvarint(b, uint64(s.detachedUntil))
 	b = append(b, s.TokenHash[:]...)
 	b = binary.AppendUvarint(b, s.gen)
 	b = binary.AppendUvarint(b, s.oldest)
+	if s.inline {
+		b = appendStr(b, s.data)
+	}
 	return string(b)
 }
 
@@ -389,12 +404,15 @@ func decodeSession(handle, payload string) (Session, bool) {
 	s.Idle = int64(d.uvarint())
 	s.Absolute = int64(d.uvarint())
 	flags := d.byte1()
-	s.Detachable, s.Detached = flags&1 != 0, flags&2 != 0
+	s.Detachable, s.Detached, s.inline = flags&1 != 0, flags&2 != 0, flags&4 != 0
 	s.DetachedAt = int64(d.uvarint())
 	s.detachedUntil = int64(d.uvarint())
 	copy(s.TokenHash[:], d.bytes(32))
 	s.gen = d.uvarint()
 	s.oldest = d.uvarint()
+	if s.inline {
+		s.data = d.str()
+	}
 	return s, !d.bad
 }
 
@@ -556,15 +574,22 @@ func (tx *Tx) putTokenEntry(h [32]byte, t *sessTokenEntry) {
 }
 
 // addToken makes token the session's current token (generation s.gen+1).
+// The current token is found through the record; rotated-out ones through
+// the "t" children (retireToken).
 func (tx *Tx) addToken(s *Session, h [32]byte) {
 	s.gen++
 	s.TokenHash = h
 	tx.putTokenEntry(h, &sessTokenEntry{state: tokCurrent, gen: s.gen, handle: s.Handle})
-	tx.sessSet(sessGenChild(s.Handle, s.gen), string(h[:]))
 	for s.gen-s.oldest >= MaxRememberedTokens {
 		tx.forgetGen(s.Handle, s.oldest)
 		s.oldest++
 	}
+}
+
+// retireToken remembers the session's current token as rotated-out (its
+// entry already rewritten by the caller).
+func (tx *Tx) retireToken(s *Session) {
+	tx.sessSet(sessGenChild(s.Handle, s.gen), string(s.TokenHash[:]))
 }
 
 // forgetGen deletes one remembered token of a session.
@@ -595,6 +620,7 @@ func (tx *Tx) forgetAllTokens(s *Session) {
 		tx.sessDel(itemKey(dbSessionToken, hashes[i]))
 		tx.sessDel(keys[i])
 	}
+	tx.sessDel(sessTokenKey(s.TokenHash))
 	s.oldest = s.gen + 1
 }
 
@@ -670,6 +696,7 @@ func (tx *Tx) cleanupSession(s Session, why SessionEndReason) {
 	for _, h := range hashes {
 		tx.sessDel(itemKey(dbSessionToken, h))
 	}
+	tx.sessDel(sessTokenKey(s.TokenHash))
 	tx.deletePrefix(childPrefix(dbSession, s.Handle))
 	var dOwners, dDet int64
 	if s.Owner != "" {
@@ -810,11 +837,9 @@ func (tx *Tx) CreateSession(n NewSession) (Session, error) {
 	}
 	s := Session{Handle: n.Handle, Owner: n.Owner, Prefix: n.Prefix, Nonce: 1,
 		Created: tx.Now, LastSeen: tx.Now, Idle: n.Idle, Absolute: n.Absolute,
-		Detachable: n.Detachable, oldest: 1}
+		Detachable: n.Detachable, oldest: 1, inline: true}
 	tx.addToken(&s, h)
-	if n.Data != "" {
-		tx.sessSet(sessChild(s.Handle, "d"), n.Data)
-	}
+	tx.setSessionData(&s, n.Data)
 	if len(n.Meta) > 0 {
 		var b []byte
 		b = binary.AppendUvarint(b, uint64(len(n.Meta)))
@@ -838,10 +863,36 @@ func (tx *Tx) CreateSession(n NewSession) (Session, error) {
 	return s, nil
 }
 
-// SessionData returns the session's data blob ("" when none).
+// SessionData returns the data blob of the live session with this handle
+// ("" when none).
 func (tx *Tx) SessionData(handle string) string {
-	v, _ := tx.sessGet(sessChild(handle, "d"))
+	s, r := tx.getSession(handle)
+	if r != ReasonOK {
+		return ""
+	}
+	return tx.sessionData(&s)
+}
+
+func (tx *Tx) sessionData(s *Session) string {
+	if s.inline {
+		return s.data
+	}
+	v, _ := tx.sessGet(sessChild(s.Handle, "d"))
 	return v
+}
+
+// setSessionData stores data inline or in the "d" child; the caller writes
+// the record afterwards.
+func (tx *Tx) setSessionData(s *Session, data string) {
+	if len(data) <= InlineDataMax {
+		if !s.inline {
+			tx.sessDel(sessChild(s.Handle, "d"))
+		}
+		s.data, s.inline = data, true
+		return
+	}
+	tx.sessSet(sessChild(s.Handle, "d"), data)
+	s.data, s.inline = "", false
 }
 
 // SessionMeta returns the session's META pairs (field, value, ...).
@@ -886,7 +937,7 @@ func (tx *Tx) SessionGet(token string, touch bool, pol SessionPolicy) (string, R
 	if touch {
 		tx.touchSession(&s)
 	}
-	return tx.SessionData(s.Handle), ReasonOK
+	return tx.sessionData(&s), ReasonOK
 }
 
 // SessionSet replaces the data, optionally sets the idle / absolute timeouts
@@ -897,11 +948,7 @@ func (tx *Tx) SessionSet(token, data string, idle, absolute int64, pol SessionPo
 	if r != ReasonOK {
 		return r
 	}
-	if data == "" {
-		tx.sessDel(sessChild(s.Handle, "d"))
-	} else {
-		tx.sessSet(sessChild(s.Handle, "d"), data)
-	}
+	tx.setSessionData(&s, data)
 	tx.setTimeouts(&s, idle, absolute, true)
 	return ReasonOK
 }
@@ -990,6 +1037,7 @@ func (tx *Tx) SessionValidate(token string, nonce uint64, rotate bool, raw [Toke
 		t.state, t.rotatedAt, t.nonceAt = tokRotated, tx.Now, nonce
 		t.sealed = sealSuccessor(token, raw[:])
 		tx.putTokenEntry(HashToken(token), &t)
+		tx.retireToken(&s)
 		tx.addToken(&s, nh)
 		tx.e.sess.stats.Rotated.Add(1)
 		tx.sessEvent("rotated", s.Handle)

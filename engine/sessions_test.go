@@ -265,8 +265,8 @@ func TestSessionRememberedTokensBounded(t *testing.T) {
 			return err
 		})
 	}
-	// record + 4 tokens (entries and children).
-	if n := footprint(t, e); n != 1+4*2 {
+	// record + the current token's entry + 3 rotated-out tokens (entries and children).
+	if n := footprint(t, e); n != 1+1+3*2 {
 		t.Fatalf("footprint %d", n)
 	}
 	view(t, e, t0+100, func(tx *Tx) error {
@@ -607,4 +607,42 @@ func TestSessionAttachNeedsOwner(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+func TestSessionDataInlineAndLarge(t *testing.T) {
+	e := openTest(t, ":memory:")
+	big := string(bytes.Repeat([]byte("x"), InlineDataMax+1))
+	s, tok := create(t, e, t0, NewSession{Data: big})
+	if n := footprint(t, e); n != 3 { // record, token entry, data child
+		t.Fatalf("footprint with a large blob %d", n)
+	}
+	upd(t, e, t0+1, func(tx *Tx) error {
+		if d, r := tx.SessionGet(tok, true, pol); r != ReasonOK || d != big {
+			t.Fatalf("large data %v", r)
+		}
+		if tx.SessionSet(tok, "small", Keep, Keep, pol) != ReasonOK {
+			t.Fatal("set small")
+		}
+		return nil
+	})
+	if n := footprint(t, e); n != 2 { // the child is gone
+		t.Fatalf("footprint after small set %d", n)
+	}
+	view(t, e, t0+2, func(tx *Tx) error {
+		if d := tx.SessionData(s.Handle); d != "small" {
+			t.Fatalf("data %q", d)
+		}
+		return nil
+	})
+	upd(t, e, t0+3, func(tx *Tx) error {
+		tx.SessionSet(tok, big+"y", Keep, Keep, pol)
+		if d, _ := tx.SessionGet(tok, false, pol); d != big+"y" {
+			t.Fatal("large again")
+		}
+		tx.DestroySession(tok, pol)
+		return nil
+	})
+	if n := footprint(t, e); n != 0 {
+		t.Fatalf("footprint after destroy %d", n)
+	}
 }
