@@ -684,20 +684,28 @@ func (tx *Tx) sessEvent(name, handle string) {
 // counters and runs the OnSessionEnd hooks. Every way a session ends goes
 // through here (the record itself is deleted by the caller).
 func (tx *Tx) cleanupSession(s Session, why SessionEndReason) {
-	prefix := sessChild(s.Handle, "t")
-	var hashes []string
+	// One walk over the session's children: data, meta and the remembered
+	// rotated-out tokens, whose entries go too.
+	prefix := childPrefix(dbSession, s.Handle)
+	tprefix := prefix + "t"
+	var children, hashes []string
 	tx.bt.AscendGreaterOrEqual("", prefix, func(k, v string) bool {
 		if !strings.HasPrefix(k, prefix) {
 			return false
 		}
-		hashes = append(hashes, v)
+		children = append(children, k)
+		if strings.HasPrefix(k, tprefix) {
+			hashes = append(hashes, v)
+		}
 		return true
 	})
 	for _, h := range hashes {
 		tx.sessDel(itemKey(dbSessionToken, h))
 	}
+	for _, k := range children {
+		tx.sessDel(k)
+	}
 	tx.sessDel(sessTokenKey(s.TokenHash))
-	tx.deletePrefix(childPrefix(dbSession, s.Handle))
 	var dOwners, dDet int64
 	if s.Owner != "" {
 		tx.sessDel(sessOwnerPrefix(dbSessionOwner, s.Owner) + s.Handle)
