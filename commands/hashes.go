@@ -58,6 +58,12 @@ func init() {
 		&Spec{Name: "hrandfield", Arity: -2, Flags: r, FirstKey: 1, LastKey: 1, Group: "hash", Since: "6.2.0",
 			Syntax: "key [count [WITHVALUES]]", Summary: "Returns one or more random fields from a hash.",
 			Example: "> HRANDFIELD sess:a -2 WITHVALUES\n1) \"user\"\n2) \"alice\"\n3) \"user\"\n4) \"alice\"", Run: cmdHrandfield},
+		&Spec{Name: "memory", Arity: -2, Group: "server", Since: "4.0.0", Summary: "A container for memory diagnostics commands.",
+			Subcommands: []*Spec{
+				{Name: "usage", Arity: -3, Flags: r, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key [SAMPLES count]", Summary: "Estimates the memory usage of a key.",
+					Example: "> MEMORY USAGE sess:a\n(integer) 212", Run: cmdMemoryUsage},
+				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("MEMORY")},
+			}},
 		&Spec{Name: "hscan", Arity: -3, Flags: r, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.8.0",
 			Syntax: "key cursor [MATCH pattern] [COUNT count]", Summary: "Iterates over fields and values of a hash.",
 			Example: "> HSCAN sess:a 0 MATCH u*\n1) \"0\"\n2) 1) \"user\"\n   2) \"alice\"", Run: cmdHscan},
@@ -429,4 +435,32 @@ func cmdHscan(c *Call) {
 	compositeScan(c, func(tx *engine.Tx, cursor uint64, count int, emit func(...string)) (uint64, error) {
 		return tx.HScan(c.DB(), c.Arg(1), cursor, count, func(f, v string) { emit(f, v) })
 	})
+}
+
+// cmdMemoryUsage is MEMORY USAGE key [SAMPLES count]; SAMPLES 0 counts every
+// element, the default samples 5 as Redis does.
+func cmdMemoryUsage(c *Call) {
+	samples := int64(5)
+	for i := 3; i < len(c.Args); i++ {
+		if keyword(c.Args[i], "SAMPLES") && i+1 < len(c.Args) {
+			n, ok := parseInt(c.Args[i+1])
+			if !ok {
+				c.W.Error(msgNotInt)
+				return
+			}
+			samples = n
+			i++
+			continue
+		}
+		c.W.Error(msgSyntax)
+		return
+	}
+	var n int64
+	var ok bool
+	_ = c.Read(func(tx *engine.Tx) error { n, ok = tx.MemoryUsage(c.DB(), c.Arg(2), int(samples)); return nil })
+	if !ok {
+		c.W.Null()
+		return
+	}
+	c.W.Int(n)
 }

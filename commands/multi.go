@@ -33,9 +33,21 @@ type watchRegistry struct {
 	mu       sync.Mutex
 	watchers map[engine.KeyRef]map[*Client]struct{}
 	engine   *engine.Engine
+
+	// Clients blocked on keys (BZPOPMIN and friends), served in the order
+	// they blocked, as Redis does. Both WATCH and blocking need the engine
+	// to report touched keys.
+	blocked  map[engine.KeyRef][]*blocker
+	nblocked int
+	seq      uint64
+	ready    []engine.KeyRef
+	serving  bool
 }
 
-func (w *watchRegistry) init() { w.watchers = map[engine.KeyRef]map[*Client]struct{}{} }
+func (w *watchRegistry) init() {
+	w.watchers = map[engine.KeyRef]map[*Client]struct{}{}
+	w.blocked = map[engine.KeyRef][]*blocker{}
+}
 
 func (w *watchRegistry) add(cl *Client, k engine.KeyRef) {
 	w.mu.Lock()
@@ -63,16 +75,18 @@ func (w *watchRegistry) unwatchAll(cl *Client) {
 	cl.multi.dirty = false
 }
 
+// active reports whether anything needs touched keys reported.
 func (w *watchRegistry) active() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return len(w.watchers) > 0
+	return len(w.watchers) > 0 || w.nblocked > 0
 }
 
 func (w *watchRegistry) invalidate(c engine.Commit) {
 	if len(c.Touched) == 0 && len(c.Flushed) == 0 {
 		return
 	}
+	w.wakeBlocked(c)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.watchers) == 0 {
@@ -226,4 +240,203 @@ func cmdExec(c *Call) {
 	if aborted {
 		c.W.NullArray()
 	}
+}
+
+// Blocking commands. A blocked client's goroutine waits inside its command.
+// After every commit that touched a key with blocked clients, the committing
+// goroutine serves them one at a time in the order they blocked: it wakes
+// one, waits until it has tried its pop, then the next. Commits made while
+// serving (the pops themselves) only queue their keys for the same loop.
+
+type blocker struct {
+	seq   uint64
+	keys  []engine.KeyRef
+	wake  chan struct{} // the server asks the client to try
+	done  chan struct{} // the client has tried
+	state int           // guarded by watchRegistry.mu
+	// missed: a key was touched while the client tried on its own.
+	missed bool
+}
+
+const (
+	blockSelf    = iota // trying on its own goroutine (not yet waiting)
+	blockWaiting        // asleep, to be woken by the server
+	blockServing        // woken, trying; the server waits for it
+	blockGone
+)
+
+func (w *watchRegistry) blockedCount() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.nblocked
+}
+
+func (w *watchRegistry) addBlocker(keys []engine.KeyRef) *blocker {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.seq++
+	b := &blocker{seq: w.seq, keys: keys, wake: make(chan struct{}, 1), done: make(chan struct{}, 1)}
+	seen := map[engine.KeyRef]bool{}
+	for _, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			w.blocked[k] = append(w.blocked[k], b)
+		}
+	}
+	w.nblocked++
+	return b
+}
+
+// removeBlocker forgets b; the caller holds w.mu.
+func (w *watchRegistry) removeBlocker(b *blocker) {
+	if b.state == blockGone {
+		return
+	}
+	b.state = blockGone
+	w.nblocked--
+	for _, k := range b.keys {
+		list := w.blocked[k]
+		for i, x := range list {
+			if x == b {
+				list = append(list[:i:i], list[i+1:]...)
+				break
+			}
+		}
+		if len(list) == 0 {
+			delete(w.blocked, k)
+		} else {
+			w.blocked[k] = list
+		}
+	}
+}
+
+func (w *watchRegistry) wakeBlocked(c engine.Commit) {
+	w.mu.Lock()
+	if w.nblocked == 0 {
+		w.mu.Unlock()
+		return
+	}
+	for _, k := range c.Touched {
+		if len(w.blocked[k]) > 0 {
+			w.ready = append(w.ready, k)
+		}
+	}
+	if len(c.Flushed) > 0 {
+		for k := range w.blocked {
+			w.ready = append(w.ready, k)
+		}
+	}
+	if w.serving || len(w.ready) == 0 {
+		w.mu.Unlock()
+		return
+	}
+	w.serving = true
+	for len(w.ready) > 0 {
+		k := w.ready[0]
+		w.ready = w.ready[1:]
+		list := append([]*blocker(nil), w.blocked[k]...)
+		for _, b := range list {
+			if b.state == blockSelf {
+				b.missed = true
+			}
+			if b.state != blockWaiting {
+				continue
+			}
+			b.state = blockServing
+			w.mu.Unlock()
+			b.wake <- struct{}{}
+			<-b.done
+			w.mu.Lock()
+		}
+	}
+	w.serving = false
+	w.mu.Unlock()
+}
+
+// block waits until try succeeds after a write to one of keys, the timeout
+// passes (0: never) or the connection closes. try runs in its own
+// transaction and reports whether the client was served. It returns
+// whether it was.
+func (d *Dispatcher) block(c *Call, keys []string, timeout time.Duration, try func() bool) bool {
+	refs := make([]engine.KeyRef, len(keys))
+	for i, k := range keys {
+		refs[i] = engine.KeyRef{DB: c.DB(), Key: k}
+	}
+	w := &d.watch
+	b := w.addBlocker(refs)
+	d.Engine.TrackWrites(true)
+	defer func() {
+		if !w.active() {
+			d.Engine.TrackWrites(false)
+		}
+	}()
+	// A write may have landed between the caller's first try and the
+	// registration above: try again before sleeping, as long as commits
+	// keep arriving meanwhile.
+	for {
+		ok := try()
+		w.mu.Lock()
+		if ok {
+			w.removeBlocker(b)
+			w.mu.Unlock()
+			return true
+		}
+		if b.missed {
+			b.missed = false
+			w.mu.Unlock()
+			continue
+		}
+		b.state = blockWaiting
+		w.mu.Unlock()
+		break
+	}
+	var expire <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		expire = t.C
+	}
+	var closed <-chan struct{}
+	if cc, ok := c.Client.Conn.(interface{ Done() <-chan struct{} }); ok {
+		closed = cc.Done()
+	}
+	for {
+		select {
+		case <-b.wake:
+			ok := try()
+			w.mu.Lock()
+			if ok {
+				w.removeBlocker(b)
+			} else {
+				b.state = blockWaiting
+			}
+			w.mu.Unlock()
+			b.done <- struct{}{}
+			if ok {
+				return true
+			}
+		case <-expire:
+			if w.giveUp(b) {
+				return false
+			}
+			expire = nil
+		case <-closed:
+			if w.giveUp(b) {
+				return false
+			}
+			closed = nil
+		}
+	}
+}
+
+// giveUp unregisters a waiting blocker; false if the server is serving it
+// right now (its wake is on the way and must be answered).
+func (w *watchRegistry) giveUp(b *blocker) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if b.state == blockServing {
+		return false
+	}
+	w.removeBlocker(b)
+	return true
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sessiond/sessiond/engine"
 	"github.com/sessiond/sessiond/glob"
@@ -26,6 +27,10 @@ type subscriptions struct {
 	mu       sync.Mutex
 	channels map[string]struct{}
 	patterns map[string]struct{}
+	// proto is the protocol publishers encode messages in, copied from the
+	// client's writer by its own goroutine at each (un)subscribe, so that a
+	// publisher never reads the writer another goroutine owns.
+	proto atomic.Int32
 }
 
 func (s *subscriptions) count() int {
@@ -59,7 +64,7 @@ func (h *Hub) Publish(channel, msg string) int {
 	h.mu.RUnlock()
 	var frames [4][]byte // by proto and pattern-ness
 	for _, t := range targets {
-		proto := t.cl.Proto()
+		proto := int(t.cl.subs.proto.Load())
 		idx := 0
 		if proto == 3 {
 			idx = 1
@@ -105,6 +110,7 @@ func (h *Hub) publishEvent(ev engine.Event) {
 }
 
 func (h *Hub) subscribe(cl *Client, pattern bool, name string) int {
+	cl.subs.proto.Store(int32(cl.Proto()))
 	h.mu.Lock()
 	m := h.channels
 	if pattern {
@@ -284,7 +290,7 @@ func cmdPubsubChannels(c *Call) {
 }
 
 func cmdPubsubNumsub(c *Call) {
-	c.W.Map(len(c.Args) - 2)
+	c.W.Array(2 * (len(c.Args) - 2))
 	c.d.hub.mu.RLock()
 	defer c.d.hub.mu.RUnlock()
 	for _, a := range c.Args[2:] {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sessiond/sessiond/engine"
 )
@@ -106,6 +107,15 @@ func init() {
 		&Spec{Name: "zdiffstore", Arity: -4, Flags: w | d, FirstKey: 1, LastKey: -1, Step: 1, Group: "sortedset", Since: "6.2.0",
 			Syntax: "destination numkeys key [key ...]", Summary: "Stores the difference of multiple sorted sets in a key.",
 			Example: "> ZDIFFSTORE c 2 a b\n(integer) 1", Run: zcombineCmd(engine.ZDiff, true)},
+		&Spec{Name: "bzpopmin", Arity: -3, Flags: w | f | FlagBlocking, FirstKey: 1, LastKey: -2, Step: 1, Group: "sortedset", Since: "5.0.0",
+			Syntax: "key [key ...] timeout", Summary: "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
+			Example: "> BZPOPMIN jobs 5\n1) \"jobs\"\n2) \"j1\"\n3) \"1\"", Run: bzpopCmd(false)},
+		&Spec{Name: "bzpopmax", Arity: -3, Flags: w | f | FlagBlocking, FirstKey: 1, LastKey: -2, Step: 1, Group: "sortedset", Since: "5.0.0",
+			Syntax: "key [key ...] timeout", Summary: "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped.",
+			Example: "> BZPOPMAX jobs 5\n1) \"jobs\"\n2) \"j9\"\n3) \"9\"", Run: bzpopCmd(true)},
+		&Spec{Name: "bzmpop", Arity: -5, Flags: w | FlagBlocking, FirstKey: 3, LastKey: -2, Step: 1, Group: "sortedset", Since: "7.0.0",
+			Syntax: "timeout numkeys key [key ...] MIN|MAX [COUNT count]", Summary: "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
+			Example: "> BZMPOP 5 1 jobs MIN\n1) \"jobs\"\n2) 1) 1) \"j1\"\n      2) \"1\"", Run: cmdBzmpop},
 		&Spec{Name: "zintercard", Arity: -3, Flags: r, FirstKey: 2, LastKey: -1, Step: 1, Group: "sortedset", Since: "7.0.0",
 			Syntax: "numkeys key [key ...] [LIMIT limit]", Summary: "Returns the number of members of the intersect of multiple sorted sets.",
 			Example: "> ZINTERCARD 2 a b LIMIT 10\n(integer) 1", Run: cmdZintercard},
@@ -864,4 +874,97 @@ func cmdZintercard(c *Call) {
 		return
 	}
 	c.W.Int(int64(len(items)))
+}
+
+// parseTimeout parses a blocking timeout in seconds (getTimeoutFromObjectOrReply).
+func parseTimeout(c *Call, arg []byte) (time.Duration, bool) {
+	f, ok := parseFloat(arg)
+	if !ok {
+		c.W.Error("ERR timeout is not a float or out of range")
+		return 0, false
+	}
+	ms := f * 1000
+	if ms < 0 {
+		c.W.Error("ERR timeout is negative")
+		return 0, false
+	}
+	if ms > float64(math.MaxInt64/int64(time.Millisecond)) {
+		c.W.Error("ERR timeout is out of range")
+		return 0, false
+	}
+	return time.Duration(ms * float64(time.Millisecond)), true
+}
+
+// blockingZpop pops as ZMPOP does, or blocks until it can (BZPOPMIN,
+// BZPOPMAX, BZMPOP). reply writes the result; it is called with no
+// elements on timeout.
+func blockingZpop(c *Call, keys []string, max bool, count int64, timeout time.Duration, reply func(key string, items []engine.ScoreMember)) {
+	var key string
+	var items []engine.ScoreMember
+	err := c.Write(func(tx *engine.Tx) error {
+		var err error
+		key, items, err = zpopKeys(c, tx, keys, max, count)
+		return err
+	})
+	if err != nil {
+		writeErr(c, err)
+		return
+	}
+	if len(items) > 0 || c.tx != nil {
+		// Inside MULTI a blocking command never blocks.
+		reply(key, items)
+		return
+	}
+	// Once blocked, a key of another type is skipped rather than an error:
+	// the client stays blocked until a sorted set shows up.
+	try := func() bool {
+		_ = c.Write(func(tx *engine.Tx) error {
+			for _, k := range keys {
+				got, err := tx.ZPop(c.DB(), k, max, count)
+				if err == nil && len(got) > 0 {
+					key, items = k, got
+					return nil
+				}
+			}
+			return nil
+		})
+		return len(items) > 0
+	}
+	c.d.block(c, keys, timeout, try)
+	reply(key, items)
+}
+
+func bzpopCmd(max bool) func(c *Call) {
+	return func(c *Call) {
+		timeout, ok := parseTimeout(c, c.Args[len(c.Args)-1])
+		if !ok {
+			return
+		}
+		keys := argStrings(c, 1)
+		keys = keys[:len(keys)-1]
+		blockingZpop(c, keys, max, 1, timeout, func(key string, items []engine.ScoreMember) {
+			if len(items) == 0 {
+				c.W.NullArray()
+				return
+			}
+			c.W.Array(3)
+			c.W.BulkString(key)
+			c.W.BulkString(items[0].Member)
+			c.W.Double(items[0].Score)
+		})
+	}
+}
+
+func cmdBzmpop(c *Call) {
+	keys, max, count, ok := parseMpop(c, 2)
+	if !ok {
+		return
+	}
+	timeout, ok := parseTimeout(c, c.Args[1])
+	if !ok {
+		return
+	}
+	blockingZpop(c, keys, max, count, timeout, func(key string, items []engine.ScoreMember) {
+		writeMpop(c, key, items)
+	})
 }

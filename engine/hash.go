@@ -417,3 +417,39 @@ func (tx *Tx) HRandField(db int, key string, count int64, rnd *rand.Rand) (field
 func (tx *Tx) HScan(db int, key string, cursor uint64, count int, fn func(field, val string)) (uint64, error) {
 	return tx.scanComp(db, key, TypeHash, subField, cursor, count, fn)
 }
+
+// MemoryUsage estimates the bytes key takes (MEMORY USAGE): its record and,
+// for a composite value, its children (sampling the first samples of them
+// when samples > 0, as Redis does, and scaling up).
+func (tx *Tx) MemoryUsage(db int, key string, samples int) (int64, bool) {
+	r, ok := tx.Lookup(db, key)
+	if !ok {
+		return 0, false
+	}
+	const overhead = 48 // per buntdb item: B-tree slot and item header
+	size := int64(len(r.item)+headerLen+len(r.Payload)) + overhead
+	if !composite(r.Type) {
+		return size, true
+	}
+	p := childPrefix(db, key)
+	var seen, bytes int64
+	tx.bt.AscendGreaterOrEqual("", p, func(k, v string) bool {
+		if !strings.HasPrefix(k, p) || (samples > 0 && seen >= int64(samples)) {
+			return false
+		}
+		seen++
+		bytes += int64(len(k)+len(v)) + overhead
+		return true
+	})
+	if seen > 0 && r.Type != TypeList {
+		n, _ := compHeader(r.Payload)
+		children := n
+		if r.Type == TypeZSet {
+			children = 2 * n
+		}
+		if children > seen {
+			bytes = bytes * children / seen
+		}
+	}
+	return size + bytes, true
+}

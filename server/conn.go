@@ -3,6 +3,7 @@ package server
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sessiond/sessiond/config"
@@ -27,14 +28,18 @@ type clientConn struct {
 	softSince time.Time
 	remote    string
 	local     string
+	done      chan struct{} // closed by Close
 }
 
 func newClientConn(nc net.Conn, cfg *config.Config) *clientConn {
-	return &clientConn{nc: nc, cfg: cfg, remote: nc.RemoteAddr().String(), local: nc.LocalAddr().String()}
+	return &clientConn{nc: nc, cfg: cfg, remote: nc.RemoteAddr().String(), local: nc.LocalAddr().String(), done: make(chan struct{})}
 }
 
 func (c *clientConn) RemoteAddr() string { return c.remote }
 func (c *clientConn) LocalAddr() string  { return c.local }
+
+// Done is closed when the connection is closed (a blocked command gives up).
+func (c *clientConn) Done() <-chan struct{} { return c.done }
 
 // Close disconnects the client; safe to call more than once, from any goroutine.
 func (c *clientConn) Close() error {
@@ -46,8 +51,28 @@ func (c *clientConn) Close() error {
 	if already {
 		return nil
 	}
+	close(c.done)
 	return c.nc.Close()
 }
+
+// pubsubLimit returns the pubsub class of client-output-buffer-limit,
+// parsing the setting only when it changes (Push runs once per message).
+func pubsubLimit(cfg *config.Config) config.OutputLimit {
+	v := cfg.Get("client-output-buffer-limit")
+	if p := limitCache.Load(); p != nil && p.setting == v {
+		return p.limit
+	}
+	l := cfg.OutputLimits()["pubsub"]
+	limitCache.Store(&cachedLimit{setting: v, limit: l})
+	return l
+}
+
+type cachedLimit struct {
+	setting string
+	limit   config.OutputLimit
+}
+
+var limitCache atomic.Pointer[cachedLimit]
 
 // writeTimeout bounds a single socket write: a client that reads nothing for
 // this long is disconnected rather than holding a goroutine forever.
@@ -101,7 +126,7 @@ func (c *clientConn) endBatch() {
 // backlog passes the pubsub hard limit, or stays over the soft limit for its
 // period, is disconnected.
 func (c *clientConn) Push(frame []byte) bool {
-	lim := c.cfg.OutputLimits()["pubsub"]
+	lim := pubsubLimit(c.cfg)
 	c.outMu.Lock()
 	if c.closed {
 		c.outMu.Unlock()
