@@ -233,7 +233,6 @@ func cmdSessNew(c *Call) {
 		n.Token = engine.FormatToken(n.Prefix, randomToken())
 	}
 	n.Handle = engine.FormatHandle(randomHandle())
-	_ = sessPolicy(c)
 	var s engine.Session
 	err := c.Write(func(tx *engine.Tx) error {
 		var err error
@@ -636,7 +635,6 @@ func cmdSessAttach(c *Call) {
 			return
 		}
 	}
-	_ = sessPolicy(c)
 	raw := randomToken()
 	var s engine.Session
 	var next string
@@ -702,7 +700,6 @@ func cmdSessList(c *Call) {
 func cmdSessRevoke(c *Call) {
 	switch {
 	case len(c.Args) == 3 && keyword(c.Args[1], "HANDLE"):
-		_ = sessPolicy(c)
 		done := false
 		_ = c.Write(func(tx *engine.Tx) error {
 			done = tx.RevokeSession(c.Arg(2))
@@ -719,7 +716,6 @@ func cmdSessRevoke(c *Call) {
 	if len(c.Args) == 5 {
 		except = c.Arg(4)
 	}
-	_ = sessPolicy(c)
 	n := 0
 	_ = c.Write(func(tx *engine.Tx) error {
 		n = tx.RevokeOwner(c.Arg(2), except)
