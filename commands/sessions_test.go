@@ -113,6 +113,13 @@ func TestSessCommands(t *testing.T) {
 		if e := m["expires"].(int64); e < before+100_000 || e > after+100_000 {
 			t.Fatalf("expires %d not now+idle", e)
 		}
+		// A handle never authenticates.
+		wantReason(t, validate(t, c, handle, 1), "unknown")
+		testserver.Run(t, c, []C{
+			{Cmd: []any{"sess.get", handle}, Want: nil},
+			{Cmd: []any{"sess.active", handle}, Want: int64(0)},
+			{Cmd: []any{"sess.destroy", handle}, Want: int64(0)},
+		})
 		// Defaults from config.
 		d := doMap(t, c, newFields, "sess.new")
 		if d["idle"] != int64(3600_000) || d["absolute"] != int64(86400_000) || len(d["token"].(string)) != 43 {
