@@ -109,7 +109,7 @@ func init() {
 				return
 			}
 			t.hash = tokHashOf(r.Key)
-			tx.tokUnindex(&t)
+			tx.tokUnindex(&t, nil)
 			if reason == DropExpired {
 				tx.e.tok.stats.Expired.Add(1)
 			}
@@ -414,17 +414,39 @@ func (tx *Tx) TokenCounts() TokenCounts {
 	return c
 }
 
-func (tx *Tx) tokCount(old, new *TransitionToken) {
+// tokCount applies the change of counts from old to new (either nil) to the
+// counters record, or, when acc is set, adds it to acc for the caller to
+// apply once (tokApply): a session ending with thousands of tokens then
+// rewrites the counters once, not once per token.
+func (tx *Tx) tokCount(old, new *TransitionToken, acc *TokenCounts) {
 	a, b := tokClass(old), tokClass(new)
 	if a == b {
 		return
 	}
+	d := TokenCounts{b.Live - a.Live, b.Bound - a.Bound, b.Transferable - a.Transferable,
+		b.Unassigned - a.Unassigned, b.Sellable - a.Sellable}
+	if acc != nil {
+		acc.Live += d.Live
+		acc.Bound += d.Bound
+		acc.Transferable += d.Transferable
+		acc.Unassigned += d.Unassigned
+		acc.Sellable += d.Sellable
+		return
+	}
+	tx.tokApply(d)
+}
+
+// tokApply adds a change of counts to the counters record.
+func (tx *Tx) tokApply(d TokenCounts) {
+	if d == (TokenCounts{}) {
+		return
+	}
 	c := tx.TokenCounts()
-	c.Live = max(0, c.Live+b.Live-a.Live)
-	c.Bound = max(0, c.Bound+b.Bound-a.Bound)
-	c.Transferable = max(0, c.Transferable+b.Transferable-a.Transferable)
-	c.Unassigned = max(0, c.Unassigned+b.Unassigned-a.Unassigned)
-	c.Sellable = max(0, c.Sellable+b.Sellable-a.Sellable)
+	c.Live = max(0, c.Live+d.Live)
+	c.Bound = max(0, c.Bound+d.Bound)
+	c.Transferable = max(0, c.Transferable+d.Transferable)
+	c.Unassigned = max(0, c.Unassigned+d.Unassigned)
+	c.Sellable = max(0, c.Sellable+d.Sellable)
 	p := binary.AppendUvarint(nil, uint64(c.Live))
 	p = binary.AppendUvarint(p, uint64(c.Bound))
 	p = binary.AppendUvarint(p, uint64(c.Transferable))
@@ -467,13 +489,14 @@ func (tx *Tx) tokGet(token string) (TransitionToken, Record, bool) {
 }
 
 // tokWrite stores t (previously old, nil when new): the record with its
-// effective deadline, the difference of the index entries, the counters. A
-// deadline already past deletes the token instead (it expired).
-func (tx *Tx) tokWrite(old, t *TransitionToken) {
+// effective deadline, the difference of the index entries, the counters
+// (into acc when set, see tokCount). A deadline already past deletes the
+// token instead (it expired).
+func (tx *Tx) tokWrite(old, t *TransitionToken, acc *TokenCounts) {
 	t.Expires = t.effective()
 	if expired(t.Expires, tx.Now) {
 		if old != nil {
-			tx.tokUnindex(old)
+			tx.tokUnindex(old, acc)
 			tx.tokDel(tokRecordKey(old.hash))
 			tx.e.tok.stats.Expired.Add(1)
 		}
@@ -495,15 +518,15 @@ func (tx *Tx) tokWrite(old, t *TransitionToken) {
 			tx.tokSet(k, tokIndexValue)
 		}
 	}
-	tx.tokCount(old, t)
+	tx.tokCount(old, t, acc)
 }
 
 // tokUnindex removes the index entries and the counts of a token going away.
-func (tx *Tx) tokUnindex(t *TransitionToken) {
+func (tx *Tx) tokUnindex(t *TransitionToken, acc *TokenCounts) {
 	for _, k := range tokIndexKeys(t) {
 		tx.tokDel(k)
 	}
-	tx.tokCount(t, nil)
+	tx.tokCount(t, nil, acc)
 }
 
 func tokContains(list []string, s string) bool {
@@ -547,31 +570,35 @@ func (tx *Tx) tokWalkLive(prefix string) []string {
 
 // tokSessionEnded runs inside the transaction that ends session s: its
 // session-bound tokens are deleted, its transferable tokens become unassigned
-// and start their disown wait.
+// and start their disown wait. The counters are written once.
 func (tx *Tx) tokSessionEnded(s Session) {
+	var acc TokenCounts
 	for _, h := range tx.tokWalk(tokSessionPrefix(s.Handle, 0)) {
-		t, r, ok := tx.tokLookup(h)
+		t, _, ok := tx.tokLookup(h)
 		if !ok {
 			continue
 		}
 		if !t.Transferable {
-			tx.removeRecord(r, DropDeleted)
+			// What the drop hook would do, with the counts batched.
+			tx.tokUnindex(&t, &acc)
+			tx.tokDel(tokRecordKey(h))
 			tx.e.tok.stats.EndedWithSession.Add(1)
 			continue
 		}
-		tx.tokDisown(&t)
+		tx.tokDisown(&t, &acc)
 	}
+	tx.tokApply(acc)
 }
 
 // tokDisown makes a transferable token unassigned as of now.
-func (tx *Tx) tokDisown(t *TransitionToken) {
+func (tx *Tx) tokDisown(t *TransitionToken, acc *TokenCounts) {
 	old := *t
 	t.Owner, t.Session = "", ""
 	t.DisownedAt, t.until = tx.Now, 0
 	if w := tx.DisownWait(t); w > 0 {
 		t.until = tx.Now + w
 	}
-	tx.tokWrite(&old, t)
+	tx.tokWrite(&old, t, acc)
 	tx.e.tok.stats.Disowned.Add(1)
 }
 
@@ -613,7 +640,7 @@ func (tx *Tx) AddTransitionToken(n NewTransitionToken) bool {
 			t.until = tx.Now + w
 		}
 	}
-	tx.tokWrite(nil, &t)
+	tx.tokWrite(nil, &t, nil)
 	tx.e.tok.stats.Added.Add(1)
 	return true
 }
@@ -636,7 +663,7 @@ func (tx *Tx) AcquireToken(token string, s Session) bool {
 	t.Session, t.Owner = s.Handle, s.Owner
 	t.Sellable, t.Price = false, ""
 	t.DisownedAt, t.until = 0, 0
-	tx.tokWrite(&old, &t)
+	tx.tokWrite(&old, &t, nil)
 	tx.e.tok.stats.Acquired.Add(1)
 	return true
 }
@@ -659,7 +686,7 @@ func (tx *Tx) TransferToken(token, from, to string) bool {
 	old := t
 	t.Owner, t.Session = to, ""
 	t.Sellable, t.Price = false, ""
-	tx.tokWrite(&old, &t)
+	tx.tokWrite(&old, &t, nil)
 	tx.e.tok.stats.Transferred.Add(1)
 	return true
 }
@@ -688,7 +715,7 @@ func (tx *Tx) ExpireToken(token string, timeout int64) bool {
 	if timeout > 0 {
 		t.Deadline = tx.Now + timeout
 	}
-	tx.tokWrite(&old, &t)
+	tx.tokWrite(&old, &t, nil)
 	return true
 }
 
@@ -709,7 +736,7 @@ func (tx *Tx) SetDisownTimeout(token string, wait int64) bool {
 			t.until = t.DisownedAt + wait
 		}
 	}
-	tx.tokWrite(&old, &t)
+	tx.tokWrite(&old, &t, nil)
 	return true
 }
 
@@ -723,7 +750,7 @@ func (tx *Tx) SetTokenSellable(token, price string) bool {
 	}
 	old := t
 	t.Sellable, t.Price = true, price
-	tx.tokWrite(&old, &t)
+	tx.tokWrite(&old, &t, nil)
 	return true
 }
 
@@ -735,7 +762,7 @@ func (tx *Tx) UnsetTokenSellable(token string) bool {
 	}
 	old := t
 	t.Sellable, t.Price = false, ""
-	tx.tokWrite(&old, &t)
+	tx.tokWrite(&old, &t, nil)
 	return true
 }
 
