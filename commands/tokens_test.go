@@ -320,6 +320,23 @@ func TestTokSessionEndCauses(t *testing.T) {
 			t.Errorf("%s: transferable token not unassigned: %v", name, m)
 		}
 	}
+	// Rotation, regeneration, detach and attach keep the session (its
+	// handle): its tokens stay with it.
+	k := setup("keep", "DETACHABLE")
+	next := validate(t, c, k.token, 1)["token"].(string)
+	regen := doMap(t, c, newTokenFields, "sess.regenerate", next)["token"].(string)
+	testserver.Run(t, c, []C{
+		{Cmd: []any{"tok.list", "SESSION", regen}, Want: []any{"keep:bound", "keep:xfer"}},
+		{Cmd: []any{"sess.detach", regen}, Want: int64(1)},
+		{Cmd: []any{"tok.get", "keep:bound"}, Want: "v"},
+		{Cmd: []any{"tok.list", "SESSION", regen}, Want: []any{}}, // a detached token does not authenticate
+	})
+	back := doMap(t, c, newTokenFields, "sess.attach", "HANDLE", k.handle, "OWNER", "o:keep")["token"].(string)
+	testserver.Run(t, c, []C{{Cmd: []any{"tok.list", "SESSION", back}, Want: []any{"keep:bound", "keep:xfer"}}})
+	if m := tokInfo(t, c, "keep:xfer"); m["session"] != k.handle || m["unassigned"] != int64(0) {
+		t.Fatalf("transferable token of a kept session %v", m)
+	}
+
 	d := setup("destroy")
 	do(t, c, "sess.destroy", d.token)
 	check("destroy")
