@@ -14,12 +14,16 @@ package engine
 //     transaction), detached sessions do not authenticate. Use it for
 //     `TOK.ADD ... SESSION sesstoken` and `SESS.JWT token`.
 //   - e.OnSessionEnd(fn): fn runs INSIDE the transaction that ends a session,
-//     whatever ends it (destroy, revoke, replay, expiry, flush), after the
-//     session's own records are gone and before the transaction commits; delete
-//     or disown dependants there so they die in the same transaction.
+//     whatever ends it (destroy, revoke, replay, expiry — lazy or active), after
+//     the session's own records are gone and before the transaction commits;
+//     delete or disown dependants there so they die in the same transaction.
 //     Register it from a declareOpen hook (engine/tokens.go, engine/jwt.go).
+//     FLUSHALL runs no hooks: it deletes every native record at once.
 //   - e.SetSessionTokenCounter(fn): the `tokens` field of SESS.INFO (number of
 //     transition tokens bound to a session); 0 until someone registers.
+//   - Inside the engine, tx.getSession(handle) (with the `expired` reason),
+//     tx.touchSession(&s) and tx.endSession(s, why) are stable helpers for
+//     the other families.
 //
 // # Layout (reserved databases, invisible to KEYS/SCAN/DBSIZE/FLUSHDB;
 // FLUSHALL clears them)
