@@ -178,10 +178,20 @@ func (e *Engine) TrackWrites(on bool) { e.trackWrites.Store(on) }
 // OnDrop registers a hook run inside the transaction whenever a record of the
 // given type is deleted, overwritten, expired or flushed, so that a native
 // type can remove its index entries and dependants in the same transaction.
+//
+// Each record type has one owner: registering a second hook for the same
+// type byte panics, because two families sharing a byte would silently
+// replace each other's cleanup.
 func (e *Engine) OnDrop(typ byte, fn func(tx *Tx, r Record, reason DropReason)) {
 	e.hooksMu.Lock()
+	defer e.hooksMu.Unlock()
+	if _, dup := e.dropHook[typ]; dup {
+		panic(fmt.Sprintf("engine: record type %q already has a drop hook", typ))
+	}
+	if composite(typ) || typ == TypeString {
+		panic(fmt.Sprintf("engine: record type %q belongs to the user keyspace", typ))
+	}
 	e.dropHook[typ] = fn
-	e.hooksMu.Unlock()
 }
 
 // DropReason says why a record is going away.
