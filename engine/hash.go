@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -150,15 +151,16 @@ func (tx *Tx) replaceWith(db int, key string) bool {
 }
 
 // pickRandom chooses elements of a composite for HRANDFIELD, SRANDMEMBER,
-// SPOP and ZRANDMEMBER. With count >= 0 the picks are distinct (at most n);
-// with count < 0, -count picks with repetition. Small values are sampled
-// uniformly from a full listing; for large ones each pick seeks a random
-// point of the B-tree (cheap, not perfectly uniform).
+// SPOP and ZRANDMEMBER, uniformly. With count >= 0 the picks are distinct
+// (at most n); with count < 0, -count picks with repetition. Small values
+// and large samples shuffle a full listing; otherwise random positions are
+// drawn first and collected in one ordered walk. Either way the cost is
+// linear in the size of the value (buntdb has no positional access).
 func (c *comp) pickRandom(sub string, count int64, rnd *rand.Rand) (keys, vals []string) {
-	if !c.exists || c.n == 0 || count == 0 {
+	if !c.exists || c.n <= 0 || count == 0 {
 		return nil, nil
 	}
-	const listAll = 4096
+	const listAll = 1024
 	n := c.n
 	if n <= listAll || (count > 0 && count*4 >= n) {
 		var ks, vs []string
@@ -167,6 +169,9 @@ func (c *comp) pickRandom(sub string, count int64, rnd *rand.Rand) (keys, vals [
 			vs = append(vs, v)
 			return true
 		})
+		if len(ks) == 0 {
+			return nil, nil
+		}
 		if count < 0 {
 			for i := int64(0); i < -count; i++ {
 				j := rnd.IntN(len(ks))
@@ -186,45 +191,38 @@ func (c *comp) pickRandom(sub string, count int64, rnd *rand.Rand) (keys, vals [
 		}
 		return ks[:count], vs[:count]
 	}
-	seen := map[string]bool{}
-	want := count
-	unique := count > 0
+	var idx []int64
 	if count < 0 {
-		want = -count
-	}
-	p := c.prefix + sub
-	for int64(len(keys)) < want {
-		var rb [8]byte
-		binary.BigEndian.PutUint64(rb[:], rnd.Uint64())
-		pivot := p + string(rb[:])
-		found := false
-		var fk, fv string
-		c.tx.bt.AscendGreaterOrEqual("", pivot, func(k, v string) bool {
-			if strings.HasPrefix(k, p) {
-				fk, fv, found = k[len(p):], v, true
+		for i := int64(0); i < -count; i++ {
+			idx = append(idx, rnd.Int64N(n))
+		}
+	} else {
+		// Floyd's algorithm: count distinct positions.
+		chosen := make(map[int64]bool, count)
+		for j := n - count; j < n; j++ {
+			t := rnd.Int64N(j + 1)
+			if chosen[t] {
+				t = j
 			}
-			return false
-		})
-		if !found {
-			c.tx.bt.AscendGreaterOrEqual("", p, func(k, v string) bool {
-				if strings.HasPrefix(k, p) {
-					fk, fv, found = k[len(p):], v, true
-				}
-				return false
-			})
+			chosen[t] = true
+			idx = append(idx, t)
 		}
-		if !found {
-			break
-		}
-		if unique {
-			if seen[fk] {
-				continue
-			}
-			seen[fk] = true
-		}
-		keys = append(keys, fk)
-		vals = append(vals, fv)
 	}
+	sort.Slice(idx, func(a, b int) bool { return idx[a] < idx[b] })
+	pos, next := int64(0), 0
+	c.each(sub, func(k, v string) bool {
+		for next < len(idx) && idx[next] == pos {
+			keys = append(keys, k)
+			vals = append(vals, v)
+			next++
+		}
+		pos++
+		return next < len(idx)
+	})
+	rnd.Shuffle(len(keys), func(a, b int) {
+		keys[a], keys[b] = keys[b], keys[a]
+		vals[a], vals[b] = vals[b], vals[a]
+	})
 	return keys, vals
 }
 
