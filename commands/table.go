@@ -168,7 +168,7 @@ func (s *Spec) ACLCategories() []string {
 		out = append(out, "@keyspace")
 	case "server":
 		out = append(out, "@admin", "@dangerous")
-	case "session", "token":
+	case "session", "token", "jwt":
 		out = append(out, "@"+group)
 	}
 	if s.Flags&FlagWrite != 0 {
