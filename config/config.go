@@ -55,6 +55,7 @@ type Config struct {
 	mu     sync.Mutex // serializes writers
 	params map[string]*Param
 	names  []string
+	limits atomic.Pointer[limitsCache]
 }
 
 // New returns a Config holding the given declarations at their defaults.

@@ -92,11 +92,17 @@ type OutputLimit struct {
 	SoftSecs   int64
 }
 
-// OutputLimits parses the current client-output-buffer-limit into classes
-// (normal, replica, pubsub).
+// OutputLimits returns the current client-output-buffer-limit by class
+// (normal, replica, pubsub). It is read on every reply write, so the parsed
+// form is cached until the value changes. The map must not be modified.
 func (c *Config) OutputLimits() map[string]OutputLimit {
+	p := c.params["client-output-buffer-limit"]
+	cur := p.val.Load()
+	if lc := c.limits.Load(); lc != nil && lc.src == cur {
+		return lc.byClass
+	}
 	out := map[string]OutputLimit{}
-	f := strings.Fields(c.Get("client-output-buffer-limit"))
+	f := strings.Fields(*cur)
 	for i := 0; i+3 < len(f); i += 4 {
 		h, _ := ParseMemory(f[i+1])
 		s, _ := ParseMemory(f[i+2])
@@ -107,7 +113,13 @@ func (c *Config) OutputLimits() map[string]OutputLimit {
 		}
 		out[class] = OutputLimit{Hard: h, Soft: s, SoftSecs: secs}
 	}
+	c.limits.Store(&limitsCache{src: cur, byClass: out})
 	return out
+}
+
+type limitsCache struct {
+	src     *string // the value the cache was parsed from
+	byClass map[string]OutputLimit
 }
 
 func checkOutputLimits(v string) error {
