@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -159,7 +160,9 @@ func TestSeed003SessionJWT(t *testing.T) {
 		t.Run(alg.name, func(t *testing.T) {
 			t.Parallel()
 			// session.settings(secret): the algorithm and secret are server config.
-			params := []string{"jwt-algorithm", alg.name, "jwt-access-ttl", "1"}
+			// A short access TTL, yet long enough that a loaded machine never
+			// lets a fresh token lapse before the first checks.
+			params := []string{"jwt-algorithm", alg.name, "jwt-access-ttl", "5"}
 			if alg.secret != "" {
 				params = append(params, "jwt-secret", alg.secret)
 			}
@@ -207,8 +210,8 @@ func TestSeed003SessionJWT(t *testing.T) {
 				if code, _ := get("/user", p.JWT[:len(p.JWT)-4]+"AAAA"); code != http.StatusUnauthorized {
 					t.Fatalf("forged jwt: %d", code)
 				}
-				// The jwt has a close expiry (jwt-access-ttl 1).
-				time.Sleep(2100 * time.Millisecond)
+				// Wait until the jwt's own exp has passed.
+				time.Sleep(time.Until(time.Unix(expOf(t, p.JWT)+1, 100e6)))
 				if code, body := get("/user", p.JWT); code != http.StatusUnauthorized || !strings.Contains(body, "expired") {
 					t.Fatalf("expired jwt: %d %q", code, body)
 				}
@@ -238,4 +241,24 @@ func TestSeed003SessionJWT(t *testing.T) {
 			})
 		})
 	}
+}
+
+// expOf reads the exp claim of a JWT without verifying it.
+func expOf(t *testing.T, jwt string) int64 {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", jwt)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims struct {
+		Exp int64 `json:"exp"`
+	}
+	if err := json.Unmarshal(raw, &claims); err != nil || claims.Exp == 0 {
+		t.Fatalf("no exp in %s (%v)", raw, err)
+	}
+	return claims.Exp
 }
