@@ -557,18 +557,21 @@ func TestSessExpiry(t *testing.T) {
 	c := s.Client(2)
 	start := time.Now()
 	at := func(d time.Duration) { time.Sleep(time.Until(start.Add(d))) }
-	slide := newSess(t, c, "IDLE", "2", "ABSOLUTE", "3", "OWNER", "o", "DATA", "d", "DETACHABLE")
+	// Times are seconds apart so a loaded machine (race detector, parallel
+	// tests) cannot make a touch late enough to matter; the engine tests
+	// check the same rules to the millisecond with injected time.
+	slide := newSess(t, c, "IDLE", "4", "ABSOLUTE", "6", "OWNER", "o", "DATA", "d", "DETACHABLE")
 	idle := newSess(t, c, "IDLE", "1", "OWNER", "o")
-	det := newSess(t, c, "IDLE", "1", "ABSOLUTE", "3", "OWNER", "o", "DETACHABLE")
+	det := newSess(t, c, "IDLE", "1", "ABSOLUTE", "6", "OWNER", "o", "DETACHABLE")
 	do(t, c, "sess.detach", det.token)
-	// Touches every 0.6 s keep a 2 s idle session alive past 2 s: the deadline slides.
-	for i, d := range []time.Duration{600, 1200, 1800, 2400} {
+	// Touches every 1.2 s keep a 4 s idle session alive past 4 s: the deadline slides.
+	for i, d := range []time.Duration{1200, 2400, 3600, 4800} {
 		at(d * time.Millisecond)
 		if do(t, c, "sess.get", slide.token) == nil {
 			t.Fatalf("sliding session died at touch %d", i)
 		}
 		if i == 2 {
-			// 1.8 s: the idle-only session idled out; the detached one did not.
+			// 3.6 s: the 1 s idle-only session idled out; the detached one did not.
 			if do(t, c, "sess.get", idle.token) != nil {
 				t.Fatal("idle session outlived its idle timeout")
 			}
@@ -577,8 +580,8 @@ func TestSessExpiry(t *testing.T) {
 			}
 		}
 	}
-	// 3.3 s: past the absolute deadline (3 s) though the idle one is at 4.4 s.
-	at(3300 * time.Millisecond)
+	// 6.6 s: past the absolute deadline (6 s) though the idle one is at 8.8 s.
+	at(6600 * time.Millisecond)
 	if do(t, c, "sess.get", slide.token) != nil {
 		t.Fatal("session outlived its absolute timeout")
 	}
