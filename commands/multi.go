@@ -49,17 +49,6 @@ func (w *watchRegistry) init() {
 	w.blocked = map[engine.KeyRef][]*blocker{}
 }
 
-func (w *watchRegistry) add(cl *Client, k engine.KeyRef) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	set := w.watchers[k]
-	if set == nil {
-		set = map[*Client]struct{}{}
-		w.watchers[k] = set
-	}
-	set[cl] = struct{}{}
-}
-
 func (w *watchRegistry) unwatchAll(cl *Client) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -152,36 +141,59 @@ func cmdDiscard(c *Call) {
 		c.W.Error(msgDiscardNoMulti)
 		return
 	}
-	c.Client.multi = multiState{watched: c.Client.multi.watched}
+	c.d.watch.mu.Lock()
+	c.Client.multi = multiState{watched: c.Client.multi.watched, dirty: c.Client.multi.dirty}
+	c.d.watch.mu.Unlock()
 	c.d.watch.unwatchAll(c.Client)
+	if !c.d.watch.active() {
+		c.d.Engine.TrackWrites(false)
+	}
 	c.W.OK()
 }
 
+// cmdWatch registers the keys before reading their versions, so that a
+// write landing in between is seen either by the dirty flag or by the
+// version comparison at EXEC.
 func cmdWatch(c *Call) {
 	if c.Client.multi.active {
 		c.W.Error(msgWatchInMulti)
 		return
 	}
 	db := c.DB()
-	versions := make([]string, len(c.Args)-1)
-	_ = c.Read(func(tx *engine.Tx) error {
-		for i, a := range c.Args[1:] {
-			versions[i] = tx.Version(db, string(a))
-		}
-		return nil
-	})
+	w := &c.d.watch
+	var fresh []engine.KeyRef
+	w.mu.Lock()
 	if c.Client.multi.watched == nil {
 		c.Client.multi.watched = map[engine.KeyRef]string{}
 	}
-	for i, a := range c.Args[1:] {
+	for _, a := range c.Args[1:] {
 		k := engine.KeyRef{DB: db, Key: string(a)}
 		if _, ok := c.Client.multi.watched[k]; ok {
 			continue
 		}
-		c.Client.multi.watched[k] = versions[i]
-		c.d.watch.add(c.Client, k)
+		c.Client.multi.watched[k] = ""
+		set := w.watchers[k]
+		if set == nil {
+			set = map[*Client]struct{}{}
+			w.watchers[k] = set
+		}
+		set[c.Client] = struct{}{}
+		fresh = append(fresh, k)
 	}
+	w.mu.Unlock()
 	c.d.Engine.TrackWrites(true)
+	versions := make([]string, len(fresh))
+	_ = c.Read(func(tx *engine.Tx) error {
+		for i, k := range fresh {
+			versions[i] = tx.Version(k.DB, k.Key)
+		}
+		return nil
+	})
+	w.mu.Lock()
+	for i, k := range fresh {
+		c.Client.multi.watched[k] = versions[i]
+	}
+	w.mu.Unlock()
 	c.W.OK()
 }
 
@@ -199,8 +211,14 @@ func cmdExec(c *Call) {
 		c.W.Error(msgExecNoMulti)
 		return
 	}
+	c.d.watch.mu.Lock()
 	st := cl.multi
 	cl.multi = multiState{watched: st.watched, dirty: st.dirty}
+	watched := make(map[engine.KeyRef]string, len(st.watched))
+	for k, v := range st.watched {
+		watched[k] = v
+	}
+	c.d.watch.mu.Unlock()
 	defer func() {
 		c.d.watch.unwatchAll(cl)
 		if !c.d.watch.active() {
@@ -218,7 +236,7 @@ func cmdExec(c *Call) {
 	aborted := false
 	now := time.Now()
 	t, err := c.d.Engine.Update(now.UnixMilli(), func(tx *engine.Tx) error {
-		for k, v := range st.watched {
+		for k, v := range watched {
 			if tx.Version(k.DB, k.Key) != v {
 				aborted = true
 				return nil

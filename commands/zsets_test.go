@@ -220,7 +220,7 @@ func TestBlockingZpop(t *testing.T) {
 	}
 	// Inside MULTI it never blocks.
 	cmds, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.BZPopMin(ctx, 0, "empty")
+		p.Do(ctx, "bzpopmin", "empty", "0")
 		return nil
 	})
 	if err != redis.Nil || len(cmds) != 1 {
