@@ -331,7 +331,7 @@ func cmdClientList(c *Call) {
 			ids = map[int64]bool{}
 			for i++; i < len(c.Args); i++ {
 				n, ok := parseInt(c.Args[i])
-				if !ok || n <= 0 {
+				if !ok {
 					c.W.Error("ERR Invalid client ID")
 					return
 				}

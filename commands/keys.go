@@ -5,21 +5,22 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 
 	"github.com/sessiond/sessiond/engine"
 )
 
 func init() {
 	register(
-		&Spec{Name: "del", Arity: -2, Flags: FlagWrite, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "1.0.0",
+		&Spec{Name: "del", Arity: -2, Flags: FlagWrite | FlagBatch, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "1.0.0",
 			Syntax: "key [key ...]", Summary: "Deletes one or more keys.", Example: "> DEL sess:a sess:b\n(integer) 2", Run: cmdDel},
-		&Spec{Name: "unlink", Arity: -2, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "4.0.0",
+		&Spec{Name: "unlink", Arity: -2, Flags: FlagWrite | FlagFast | FlagBatch, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "4.0.0",
 			Syntax: "key [key ...]", Summary: "Deletes one or more keys.", Example: "> UNLINK sess:a\n(integer) 1", Run: cmdDel},
-		&Spec{Name: "exists", Arity: -2, Flags: FlagReadonly | FlagFast, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "1.0.0",
+		&Spec{Name: "exists", Arity: -2, Flags: FlagReadonly | FlagFast | FlagBatch, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "1.0.0",
 			Syntax: "key [key ...]", Summary: "Counts how many of the given keys exist.", Example: "> EXISTS sess:a sess:a nope\n(integer) 2", Run: cmdExists},
-		&Spec{Name: "touch", Arity: -2, Flags: FlagReadonly | FlagFast, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "3.2.1",
+		&Spec{Name: "touch", Arity: -2, Flags: FlagReadonly | FlagFast | FlagBatch, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "3.2.1",
 			Syntax: "key [key ...]", Summary: "Counts how many of the given keys exist (and marks them accessed).", Example: "> TOUCH sess:a\n(integer) 1", Run: cmdExists},
-		&Spec{Name: "type", Arity: 2, Flags: FlagReadonly | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
+		&Spec{Name: "type", Arity: 2, Flags: FlagReadonly | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
 			Syntax: "key", Summary: "Determines the type of value stored at a key.", Example: "> TYPE sess:a\nstring", Run: cmdType},
 		&Spec{Name: "rename", Arity: 3, Flags: FlagWrite, FirstKey: 1, LastKey: 2, Step: 1, Group: "generic", Since: "1.0.0",
 			Syntax: "key newkey", Summary: "Renames a key and overwrites the destination.", Example: "> RENAME a b\nOK", Run: cmdRename},
@@ -35,30 +36,30 @@ func init() {
 			Syntax: "pattern", Summary: "Returns all key names that match a pattern.", Example: "> KEYS sess:*\n1) \"sess:a\"", Run: cmdKeys},
 		&Spec{Name: "scan", Arity: -2, Flags: FlagReadonly, Group: "generic", Since: "2.8.0",
 			Syntax: "cursor [MATCH pattern] [COUNT count] [TYPE type]", Summary: "Iterates over the key names in the database.", Example: "> SCAN 0 MATCH sess:* COUNT 100\n1) \"0\"\n2) 1) \"sess:a\"", Run: cmdScan},
-		&Spec{Name: "expire", Arity: -3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
+		&Spec{Name: "expire", Arity: -3, Flags: FlagWrite | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
 			Syntax: "key seconds [NX|XX|GT|LT]", Summary: "Sets the expiration time of a key in seconds.", Example: "> EXPIRE sess:a 1800\n(integer) 1", Run: expireCmd(1000, false)},
-		&Spec{Name: "pexpire", Arity: -3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
+		&Spec{Name: "pexpire", Arity: -3, Flags: FlagWrite | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
 			Syntax: "key milliseconds [NX|XX|GT|LT]", Summary: "Sets the expiration time of a key in milliseconds.", Example: "> PEXPIRE sess:a 1500\n(integer) 1", Run: expireCmd(1, false)},
-		&Spec{Name: "expireat", Arity: -3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.2.0",
+		&Spec{Name: "expireat", Arity: -3, Flags: FlagWrite | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.2.0",
 			Syntax: "key unix-time-seconds [NX|XX|GT|LT]", Summary: "Sets the expiration time of a key to a Unix timestamp.", Example: "> EXPIREAT sess:a 1893456000\n(integer) 1", Run: expireCmd(1000, true)},
-		&Spec{Name: "pexpireat", Arity: -3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
+		&Spec{Name: "pexpireat", Arity: -3, Flags: FlagWrite | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
 			Syntax: "key unix-time-milliseconds [NX|XX|GT|LT]", Summary: "Sets the expiration time of a key to a Unix milliseconds timestamp.", Example: "> PEXPIREAT sess:a 1893456000000\n(integer) 1", Run: expireCmd(1, true)},
-		&Spec{Name: "ttl", Arity: 2, Flags: FlagReadonly | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
+		&Spec{Name: "ttl", Arity: 2, Flags: FlagReadonly | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
 			Syntax: "key", Summary: "Returns the expiration time in seconds of a key.", Example: "> TTL sess:a\n(integer) 1799", Run: ttlCmd(false, false)},
-		&Spec{Name: "pttl", Arity: 2, Flags: FlagReadonly | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
+		&Spec{Name: "pttl", Arity: 2, Flags: FlagReadonly | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
 			Syntax: "key", Summary: "Returns the expiration time in milliseconds of a key.", Example: "> PTTL sess:a\n(integer) 1799512", Run: ttlCmd(true, false)},
-		&Spec{Name: "expiretime", Arity: 2, Flags: FlagReadonly | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "7.0.0",
+		&Spec{Name: "expiretime", Arity: 2, Flags: FlagReadonly | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "7.0.0",
 			Syntax: "key", Summary: "Returns the expiration time of a key as a Unix timestamp.", Example: "> EXPIRETIME sess:a\n(integer) 1893456000", Run: ttlCmd(false, true)},
-		&Spec{Name: "pexpiretime", Arity: 2, Flags: FlagReadonly | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "7.0.0",
+		&Spec{Name: "pexpiretime", Arity: 2, Flags: FlagReadonly | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "7.0.0",
 			Syntax: "key", Summary: "Returns the expiration time of a key as a Unix milliseconds timestamp.", Example: "> PEXPIRETIME sess:a\n(integer) 1893456000000", Run: ttlCmd(true, true)},
-		&Spec{Name: "persist", Arity: 2, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.2.0",
+		&Spec{Name: "persist", Arity: 2, Flags: FlagWrite | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.2.0",
 			Syntax: "key", Summary: "Removes the expiration time of a key.", Example: "> PERSIST sess:a\n(integer) 1", Run: cmdPersist},
 		&Spec{Name: "object", Arity: -2, Group: "generic", Since: "2.2.3", Summary: "A container for object introspection commands.",
 			Subcommands: []*Spec{
 				{Name: "encoding", Arity: 3, Flags: FlagReadonly, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key", Summary: "Returns the internal encoding of an object.", Example: "> OBJECT ENCODING counter\n\"int\"", Run: cmdObjectEncoding},
-				{Name: "refcount", Arity: 3, Flags: FlagReadonly, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key", Summary: "Returns the reference count of a value of a key.", Example: "> OBJECT REFCOUNT k\n(integer) 1", Run: objectInt(1)},
-				{Name: "idletime", Arity: 3, Flags: FlagReadonly, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key", Summary: "Returns the time since the last access to a key.", Example: "> OBJECT IDLETIME k\n(integer) 0", Run: objectInt(0)},
-				{Name: "freq", Arity: 3, Flags: FlagReadonly, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key", Summary: "Returns the logarithmic access frequency counter of a key.", Example: "> OBJECT FREQ k\n(integer) 0", Run: objectInt(0)},
+				{Name: "refcount", Arity: 3, Flags: FlagReadonly, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key", Summary: "Returns the reference count of a value of a key (1; small integers report Redis' shared-object count).", Example: "> OBJECT REFCOUNT k\n(integer) 1", Run: objectInt("refcount")},
+				{Name: "idletime", Arity: 3, Flags: FlagReadonly, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key", Summary: "Returns the time since the last access to a key (sessiond does not track it: 0).", Example: "> OBJECT IDLETIME k\n(integer) 0", Run: objectInt("idletime")},
+				{Name: "freq", Arity: 3, Flags: FlagReadonly, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key", Summary: "Returns the logarithmic access frequency counter of a key (with an LFU policy; sessiond does not track it: 0).", Example: "> OBJECT FREQ k\n(integer) 0", Run: objectInt("freq")},
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("OBJECT")},
 			}},
 	)
@@ -220,12 +221,11 @@ func parseScanOptions(c *Call, from int, withType bool) (engine.ScanOptions, boo
 			}
 			o.Count = int(min(n, 1<<20))
 		case withType && keyword(c.Args[i], "TYPE"):
-			t := engine.TypeByName(c.Arg(i + 1))
-			if t == 0 {
-				c.W.Error(fmt.Sprintf("ERR unknown type name '%s'", c.Args[i+1]))
-				return o, false
+			// An unknown type matches nothing (Redis 7.0 does not complain).
+			o.Type = engine.TypeByName(c.Arg(i + 1))
+			if o.Type == 0 {
+				o.Type = 0xff
 			}
-			o.Type = t
 		default:
 			c.W.Error(msgSyntax)
 			return o, false
@@ -235,11 +235,21 @@ func parseScanOptions(c *Call, from int, withType bool) (engine.ScanOptions, boo
 	return o, true
 }
 
+// parseCursor reads a cursor as Redis does (strtoul on the whole string):
+// an optional sign, digits, nothing else; "-1" wraps to 2^64-1.
 func parseCursor(c *Call, arg []byte) (uint64, bool) {
-	n, err := strconv.ParseUint(string(arg), 10, 64)
-	if err != nil {
+	s := string(arg)
+	neg := false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg, s = s[0] == '-', s[1:]
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || s[0] == '+' || s[0] == '-' {
 		c.W.Error("ERR invalid cursor")
 		return 0, false
+	}
+	if neg {
+		n = -n
 	}
 	return n, true
 }
@@ -385,14 +395,39 @@ func cmdObjectEncoding(c *Call) {
 	c.W.BulkString(enc)
 }
 
-func objectInt(v int64) func(c *Call) {
+// objectInt serves OBJECT REFCOUNT, IDLETIME and FREQ. sessiond tracks
+// neither access times nor frequencies; the errors follow maxmemory-policy
+// as Redis' do.
+func objectInt(what string) func(c *Call) {
 	return func(c *Call) {
+		var r engine.Record
 		var ok bool
-		_ = c.Read(func(tx *engine.Tx) error { ok = tx.Exists(c.DB(), c.Arg(2)); return nil })
+		_ = c.Read(func(tx *engine.Tx) error { r, ok = tx.Lookup(c.DB(), c.Arg(2)); return nil })
 		if !ok {
 			c.W.Null()
 			return
 		}
-		c.W.Int(v)
+		lfu := strings.Contains(c.d.Config.Get("maxmemory-policy"), "lfu")
+		switch what {
+		case "refcount":
+			// Redis shares the integers 0..9999 (OBJ_SHARED_REFCOUNT).
+			if n, err := engine.ParseRedisInt(r.Payload); r.Type == engine.TypeString && err == nil && n >= 0 && n < 10000 {
+				c.W.Int(math.MaxInt32)
+				return
+			}
+			c.W.Int(1)
+		case "idletime":
+			if lfu {
+				c.W.Error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+				return
+			}
+			c.W.Int(0)
+		case "freq":
+			if !lfu {
+				c.W.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+				return
+			}
+			c.W.Int(0)
+		}
 	}
 }

@@ -105,30 +105,32 @@ func (tx *Tx) IncrBy(db int, key string, delta int64) (int64, error) {
 	return cur, nil
 }
 
-// IncrByFloat adds delta to the number stored at key (0 when absent).
-func (tx *Tx) IncrByFloat(db int, key string, delta float64) (float64, error) {
+// IncrByFloat adds incr (the argument's text) to the number stored at key
+// (0 when absent) in long double arithmetic, as Redis does, and returns the
+// new value's text.
+func (tx *Tx) IncrByFloat(db int, key string, incr string) (string, error) {
 	r, ok, err := tx.lookupType(db, key, TypeString)
 	if err != nil {
-		return 0, err
+		return "", err
 	}
-	var cur float64
+	cur := ""
 	if ok {
-		cur, err = ParseRedisFloat(r.Payload)
-		if err != nil {
-			return 0, ErrNotFloat
+		cur = r.Payload
+		if cur == "" {
+			return "", ErrNotFloat
 		}
 	}
-	cur += delta
-	if math.IsNaN(cur) || math.IsInf(cur, 0) {
-		return 0, errIncrNaN
+	v, err := IncrLongDouble(cur, incr)
+	if err != nil {
+		return "", err
 	}
 	dl := int64(0)
 	if ok {
 		dl = r.Deadline
 	}
-	tx.put(db, key, TypeString, dl, strconv.FormatFloat(cur, 'f', -1, 64))
+	tx.put(db, key, TypeString, dl, v)
 	tx.Notify('$', "incrbyfloat", db, key)
-	return cur, nil
+	return v, nil
 }
 
 var errIncrNaN = &nanError{}
