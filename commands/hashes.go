@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -13,46 +14,46 @@ import (
 func init() {
 	const w, r, f, d = FlagWrite, FlagReadonly, FlagFast, FlagDenyOOM
 	register(
-		&Spec{Name: "hset", Arity: -4, Flags: w | d | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+		&Spec{Name: "hset", Arity: -4, Flags: w | d | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
 			Syntax: "key field value [field value ...]", Summary: "Creates or modifies the value of a field in a hash.",
 			Example: "> HSET sess:a user alice role admin\n(integer) 2", Run: cmdHset},
-		&Spec{Name: "hmset", Arity: -4, Flags: w | d | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+		&Spec{Name: "hmset", Arity: -4, Flags: w | d | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
 			Syntax: "key field value [field value ...]", Summary: "Sets the values of multiple fields.",
 			Example: "> HMSET sess:a creationTime 1754000000000 maxInactiveInterval 1800\nOK", Run: cmdHset},
-		&Spec{Name: "hsetnx", Arity: 4, Flags: w | d | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+		&Spec{Name: "hsetnx", Arity: 4, Flags: w | d | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
 			Syntax: "key field value", Summary: "Sets the value of a field in a hash only when the field doesn't exist.",
 			Example: "> HSETNX sess:a user bob\n(integer) 0", Run: cmdHsetnx},
-		&Spec{Name: "hget", Arity: 3, Flags: r | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+		&Spec{Name: "hget", Arity: 3, Flags: r | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
 			Syntax: "key field", Summary: "Returns the value of a field in a hash.",
 			Example: "> HGET sess:a user\n\"alice\"", Run: cmdHget},
-		&Spec{Name: "hmget", Arity: -3, Flags: r | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+		&Spec{Name: "hmget", Arity: -3, Flags: r | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
 			Syntax: "key field [field ...]", Summary: "Returns the values of all fields in a hash.",
 			Example: "> HMGET sess:a user nope\n1) \"alice\"\n2) (nil)", Run: cmdHmget},
-		&Spec{Name: "hgetall", Arity: 2, Flags: r, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+		&Spec{Name: "hgetall", Arity: 2, Flags: r | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
 			Syntax: "key", Summary: "Returns all fields and values in a hash.",
 			Example: "> HGETALL sess:a\n1) \"role\"\n2) \"admin\"\n3) \"user\"\n4) \"alice\"", Run: cmdHgetall},
-		&Spec{Name: "hkeys", Arity: 2, Flags: r, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+		&Spec{Name: "hkeys", Arity: 2, Flags: r | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
 			Syntax: "key", Summary: "Returns all fields in a hash.",
 			Example: "> HKEYS sess:a\n1) \"role\"\n2) \"user\"", Run: cmdHkeys},
-		&Spec{Name: "hvals", Arity: 2, Flags: r, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+		&Spec{Name: "hvals", Arity: 2, Flags: r | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
 			Syntax: "key", Summary: "Returns all values in a hash.",
 			Example: "> HVALS sess:a\n1) \"admin\"\n2) \"alice\"", Run: cmdHvals},
-		&Spec{Name: "hdel", Arity: -3, Flags: w | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+		&Spec{Name: "hdel", Arity: -3, Flags: w | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
 			Syntax: "key field [field ...]", Summary: "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.",
 			Example: "> HDEL sess:a role nope\n(integer) 1", Run: cmdHdel},
-		&Spec{Name: "hexists", Arity: 3, Flags: r | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+		&Spec{Name: "hexists", Arity: 3, Flags: r | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
 			Syntax: "key field", Summary: "Determines whether a field exists in a hash.",
 			Example: "> HEXISTS sess:a user\n(integer) 1", Run: cmdHexists},
-		&Spec{Name: "hlen", Arity: 2, Flags: r | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+		&Spec{Name: "hlen", Arity: 2, Flags: r | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
 			Syntax: "key", Summary: "Returns the number of fields in a hash.",
 			Example: "> HLEN sess:a\n(integer) 2", Run: cmdHlen},
-		&Spec{Name: "hstrlen", Arity: 3, Flags: r | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "3.2.0",
+		&Spec{Name: "hstrlen", Arity: 3, Flags: r | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "3.2.0",
 			Syntax: "key field", Summary: "Returns the length of the value of a field.",
 			Example: "> HSTRLEN sess:a user\n(integer) 5", Run: cmdHstrlen},
-		&Spec{Name: "hincrby", Arity: 4, Flags: w | d | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+		&Spec{Name: "hincrby", Arity: 4, Flags: w | d | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
 			Syntax: "key field increment", Summary: "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.",
 			Example: "> HINCRBY sess:a hits 1\n(integer) 1", Run: cmdHincrby},
-		&Spec{Name: "hincrbyfloat", Arity: 4, Flags: w | d | f, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.6.0",
+		&Spec{Name: "hincrbyfloat", Arity: 4, Flags: w | d | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.6.0",
 			Syntax: "key field increment", Summary: "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.",
 			Example: "> HINCRBYFLOAT sess:a score 1.5\n\"1.5\"", Run: cmdHincrbyfloat},
 		&Spec{Name: "hrandfield", Arity: -2, Flags: r, FirstKey: 1, LastKey: 1, Group: "hash", Since: "6.2.0",
@@ -64,6 +65,12 @@ func init() {
 					Example: "> MEMORY USAGE sess:a\n(integer) 212", Run: cmdMemoryUsage},
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("MEMORY")},
 			}},
+		&Spec{Name: "dump", Arity: 2, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
+			Syntax: "key", Summary: "Returns a serialized representation of the value stored at a key (sessiond's own format, for RESTORE on sessiond).",
+			Example: "> DUMP sess:a\n\"SDD1h...\"", Run: cmdDump},
+		&Spec{Name: "restore", Arity: -4, Flags: w | d, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
+			Syntax: "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]", Summary: "Creates a key from the serialized representation of a value.",
+			Example: "> RESTORE sess:b 0 \"SDD1h...\"\nOK", Run: cmdRestore},
 		&Spec{Name: "hscan", Arity: -3, Flags: r, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.8.0",
 			Syntax: "key cursor [MATCH pattern] [COUNT count]", Summary: "Iterates over fields and values of a hash.",
 			Example: "> HSCAN sess:a 0 MATCH u*\n1) \"0\"\n2) 1) \"user\"\n   2) \"alice\"", Run: cmdHscan},
@@ -463,4 +470,75 @@ func cmdMemoryUsage(c *Call) {
 		return
 	}
 	c.W.Int(n)
+}
+
+var errInvalidTTL = errors.New("ERR Invalid TTL value, must be >= 0")
+
+func cmdDump(c *Call) {
+	var p string
+	var ok bool
+	_ = c.Read(func(tx *engine.Tx) error { p, ok = tx.Dump(c.DB(), c.Arg(1)); return nil })
+	if !ok {
+		c.W.Null()
+		return
+	}
+	c.W.BulkString(p)
+}
+
+func cmdRestore(c *Call) {
+	ttl, ok := parseInt(c.Args[2])
+	if !ok {
+		c.W.Error(msgNotInt)
+		return
+	}
+	var replace, abs bool
+	for i := 4; i < len(c.Args); i++ {
+		switch {
+		case keyword(c.Args[i], "REPLACE"):
+			replace = true
+		case keyword(c.Args[i], "ABSTTL"):
+			abs = true
+		case (keyword(c.Args[i], "IDLETIME") || keyword(c.Args[i], "FREQ")) && i+1 < len(c.Args):
+			n, ok := parseInt(c.Args[i+1])
+			if !ok {
+				c.W.Error(msgNotInt)
+				return
+			}
+			if n < 0 {
+				if keyword(c.Args[i], "IDLETIME") {
+					c.W.Error("ERR Invalid IDLETIME value, must be >= 0")
+				} else {
+					c.W.Error("ERR Invalid FREQ value, must be >= 0 and <= 255")
+				}
+				return
+			}
+			i++
+		default:
+			c.W.Error(msgSyntax)
+			return
+		}
+	}
+	deadline := ttl
+	if ttl > 0 && !abs {
+		deadline = c.NowMS() + ttl
+	}
+	// Redis' order of checks: an existing key, then the TTL, then the payload.
+	err := c.Write(func(tx *engine.Tx) error {
+		if !replace && tx.Exists(c.DB(), c.Arg(1)) {
+			return engine.ErrBusyKey
+		}
+		if ttl < 0 {
+			return errInvalidTTL
+		}
+		return tx.Restore(c.DB(), c.Arg(1), c.Arg(3), deadline, replace)
+	})
+	switch {
+	case err == engine.ErrBusyKey:
+		c.W.Error(err.Error())
+		return
+	case err != nil:
+		writeErr(c, err)
+		return
+	}
+	c.W.OK()
 }

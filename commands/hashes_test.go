@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sessiond/sessiond/internal/testserver"
@@ -197,13 +198,44 @@ func TestCompositeGeneric(t *testing.T) {
 			{Cmd: []any{"zcard", "h2"}, Want: int64(0)},
 			{Cmd: []any{"sadd", "s2", "q"}, Want: int64(1)},
 			{Cmd: []any{"smembers", "s2"}, Want: []any{"q"}},
+			{Cmd: []any{"zadd", "zd", "1.5", "a", "2", "b"}, Want: int64(2)},
+			{Cmd: []any{"restore", "zd", "0", "junk"}, WantErr: "BUSYKEY Target key name already exists."},
+			{Cmd: []any{"restore", "zd2", "0", "junk"}, WantErr: "ERR DUMP payload version or checksum are wrong"},
+			{Cmd: []any{"restore", "zd2", "-1", "junk"}, WantErr: "ERR Invalid TTL value, must be >= 0"},
+			{Cmd: []any{"dump", "none"}, Want: nil},
 			{Cmd: []any{"move", "s2", "1"}, Want: int64(1)},
 			{Cmd: []any{"object", "encoding", "s2"}, Want: nil},
 		})
 	})
-	// Expiry removes the children too, and survives a restart.
+	// DUMP and RESTORE round-trip every type.
 	c := s.Client(2)
 	ctx := context.Background()
+	c.HSet(ctx, "dh", "f", "v", "g", "w")
+	c.SAdd(ctx, "ds", "m1", "m2")
+	c.ZAdd(ctx, "dz", redis.Z{Score: 2.5, Member: "x"})
+	c.Set(ctx, "dstr", "plain", 0)
+	for _, k := range []string{"dh", "ds", "dz", "dstr"} {
+		p, err := c.Dump(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.RestoreReplace(ctx, k+":copy", time.Minute, p).Err(); err != nil {
+			t.Fatalf("restore %s: %v", k, err)
+		}
+	}
+	if v := c.HGetAll(ctx, "dh:copy").Val(); v["f"] != "v" || v["g"] != "w" {
+		t.Fatalf("restored hash %v", v)
+	}
+	if v := c.SMembers(ctx, "ds:copy").Val(); len(v) != 2 {
+		t.Fatalf("restored set %v", v)
+	}
+	if v := c.ZScore(ctx, "dz:copy", "x").Val(); v != 2.5 {
+		t.Fatalf("restored zset %v", v)
+	}
+	if v := c.PTTL(ctx, "dstr:copy").Val(); v <= 0 {
+		t.Fatalf("restored ttl %v", v)
+	}
+	// Expiry removes the children too, and survives a restart.
 	c.HSet(ctx, "exp", "f", "v")
 	c.PExpire(ctx, "exp", 50*1e6)
 	c.HSet(ctx, "keep", "f", "v")
