@@ -354,7 +354,7 @@ func ttlCmd(ms, absolute bool) func(c *Call) {
 		case absolute && ms:
 			c.W.Int(dl)
 		case absolute:
-			c.W.Int(dl / 1000)
+			c.W.Int((dl + 500) / 1000) // rounded, as Redis does
 		default:
 			left := max(dl-c.NowMS(), 0)
 			if ms {
