@@ -282,9 +282,14 @@ func cmdClientOnOff(set func(cl *Client, on bool)) func(c *Call) {
 func cmdClientReply(c *Call) {
 	switch upper(c.Args[2]) {
 	case "ON":
+		c.Client.replyMode = replyOn
 		c.W.OK()
-	case "OFF", "SKIP":
-		c.W.Error("ERR CLIENT REPLY OFF|SKIP is not supported by sessiond")
+	case "OFF":
+		c.Client.replyMode = replyOff
+	case "SKIP":
+		if c.Client.replyMode == replyOn {
+			c.Client.replyMode = replySkip
+		}
 	default:
 		c.W.Error(msgSyntax)
 	}
@@ -293,10 +298,14 @@ func cmdClientReply(c *Call) {
 func sortClients(cs []*Client) { sort.Slice(cs, func(i, j int) bool { return cs[i].ID < cs[j].ID }) }
 
 // describe renders one CLIENT LIST line.
-func (d *Dispatcher) describe(cl *Client, now time.Time) string {
+// For the calling client (self), cmd= is the command running now, as in Redis.
+func (d *Dispatcher) describe(cl *Client, now time.Time, self *Call) string {
 	cl.mu.Lock()
 	name, db, lastCmd, lib, ver, inter := cl.name, cl.db, cl.lastCmd, cl.libName, cl.libVer, cl.lastInter
 	cl.mu.Unlock()
+	if self != nil && self.Client == cl {
+		lastCmd = self.Spec.FullName()
+	}
 	cl.subs.mu.Lock()
 	sub, psub := len(cl.subs.channels), len(cl.subs.patterns)
 	cl.subs.mu.Unlock()
@@ -352,14 +361,14 @@ func cmdClientList(c *Call) {
 		if (typ == "normal" && isPub) || (typ == "pubsub" && !isPub) || typ == "master" || typ == "replica" || typ == "slave" {
 			continue
 		}
-		b.WriteString(c.d.describe(cl, now))
+		b.WriteString(c.d.describe(cl, now, c))
 		b.WriteByte('\n')
 	}
 	c.W.Verbatim(b.String())
 }
 
 func cmdClientInfo(c *Call) {
-	c.W.Verbatim(c.d.describe(c.Client, time.Now()) + "\n")
+	c.W.Verbatim(c.d.describe(c.Client, time.Now(), c) + "\n")
 }
 
 func cmdClientKill(c *Call) {
