@@ -702,7 +702,7 @@ func cmdCommandList(c *Call) {
 			names = append(names, s.Name)
 		}
 		for _, sub := range s.Subs() {
-			if len(c.Args) > 2 && filter(sub) {
+			if filter(sub) { // Redis lists subcommands too ("config|get")
 				names = append(names, sub.FullName())
 			}
 		}
