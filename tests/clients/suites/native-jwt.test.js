@@ -114,9 +114,10 @@ for (const proto of protocols) {
 
     it('an expired JWT is refused by SESS.VERIFY and by jose', (t) => skipIfUnknown(t, async () => {
       const s = await newSession('dave');
-      const r = await issue(s.token, ['TTL', '1']);
-      await sleep(2100);
-      await expectMap(['SESS.VERIFY', r.jwt], (m) => Number(m.ok) === 0 && m.reason === 'expired', 'ok 0 reason expired (TTL 1, 2.1 s later)');
+      // exp is in whole seconds: TTL 2 keeps it in the future when issued late in a second.
+      const r = await issue(s.token, ['TTL', '2']);
+      await sleep(Number(r.expires) + 1100 - Date.now());
+      await expectMap(['SESS.VERIFY', r.jwt], (m) => Number(m.ok) === 0 && m.reason === 'expired', 'ok 0 reason expired (TTL 2, waited past its exp)');
       const doc = await jwks();
       const err = await jose.jwtVerify(r.jwt, jose.createLocalJWKSet(doc)).then(() => null, (e) => e);
       n.p.that('jose.jwtVerify(expired SESS.JWT)', err && err.code, (c) => c === 'ERR_JWT_EXPIRED', 'ERR_JWT_EXPIRED');
