@@ -82,6 +82,8 @@ type Engine struct {
 	sess sessionState // native sessions (sessions.go)
 	tok  tokenState   // transition tokens (tokens.go)
 
+	comb combiner // write combining for UpdateShared (combine.go)
+
 	stopExpire chan struct{}
 	expireDone chan struct{}
 }

@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"sync"
+
+	"github.com/tidwall/buntdb"
+)
+
+// Write combining. Every buntdb write transaction takes the global lock and
+// ends with one write(2) to the data file. When many clients each send one
+// small write, UpdateShared lets the writes that arrive while a commit is
+// running share the next transaction: one lock acquisition and one write for
+// all of them, as Redis' event loop writes its AOF once per iteration.
+//
+// A leader runs its own request together with every request queued so far,
+// then hands leadership to the next queued request, so no caller serves more
+// than one batch for others.
+
+type sharedReq struct {
+	now    int64
+	fn     func(tx *Tx) error
+	err    error
+	ticket uint64
+	lead   chan bool // true: run a batch as leader; false: your request is done
+}
+
+var sharedReqPool = sync.Pool{New: func() any { return &sharedReq{lead: make(chan bool, 1)} }}
+
+type combiner struct {
+	mu    sync.Mutex
+	busy  bool
+	queue []*sharedReq
+	spare []*sharedReq
+}
+
+// maxShared bounds one combined transaction, so no batch holds the lock long.
+const maxShared = 128
+
+// UpdateShared runs fn like Update, possibly in one transaction with the
+// UpdateShared calls of other goroutines. Because the transaction is shared,
+// fn must not write anything before it returns an error: its error is
+// returned to its caller alone and the other callers' writes are kept. The
+// returned ticket covers fn's writes.
+func (e *Engine) UpdateShared(now int64, fn func(tx *Tx) error) (uint64, error) {
+	req := sharedReqPool.Get().(*sharedReq)
+	req.now, req.fn, req.err, req.ticket = now, fn, nil, 0
+	c := &e.comb
+	c.mu.Lock()
+	if !c.busy {
+		c.busy = true
+		c.mu.Unlock()
+		e.leadShared(req)
+	} else {
+		c.queue = append(c.queue, req)
+		c.mu.Unlock()
+		if <-req.lead {
+			e.leadShared(req)
+		}
+	}
+	ticket, err := req.ticket, req.err
+	req.fn = nil
+	sharedReqPool.Put(req)
+	return ticket, err
+}
+
+func (e *Engine) leadShared(first *sharedReq) {
+	c := &e.comb
+	c.mu.Lock()
+	n := min(len(c.queue), maxShared-1)
+	batch := append(c.spare[:0], first)
+	batch = append(batch, c.queue[:n]...)
+	c.queue = append(c.queue[:0], c.queue[n:]...)
+	c.spare = nil
+	c.mu.Unlock()
+
+	e.runShared(batch)
+
+	for _, r := range batch[1:] {
+		r.lead <- false
+	}
+	c.mu.Lock()
+	if c.spare == nil {
+		c.spare = batch[:0]
+	}
+	if len(c.queue) > 0 {
+		next := c.queue[0]
+		c.queue = append(c.queue[:0], c.queue[1:]...)
+		c.mu.Unlock()
+		next.lead <- true
+		return
+	}
+	c.busy = false
+	c.mu.Unlock()
+}
+
+func (e *Engine) runShared(batch []*sharedReq) {
+	tx := &Tx{e: e, writable: true}
+	err := e.db.Update(func(bt *buntdb.Tx) error {
+		tx.bt = bt
+		for _, r := range batch {
+			tx.Now = r.now
+			r.err = r.fn(tx)
+		}
+		return nil
+	})
+	var ticket uint64
+	if err == nil && tx.wrote {
+		e.stats.WriteCommits.Add(1)
+		ticket = e.store.Committed()
+	}
+	for _, r := range batch {
+		if err != nil {
+			r.err = err
+		} else if r.err == nil {
+			r.ticket = ticket
+		}
+	}
+	if err == nil && e.onCommit != nil && (len(tx.commit.Events) > 0 || len(tx.commit.Touched) > 0 || len(tx.commit.Flushed) > 0) {
+		e.onCommit(tx.commit)
+	}
+}
