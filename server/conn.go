@@ -14,6 +14,14 @@ import (
 // goroutine into a bounded outbox. Pushes that arrive while a batch of
 // commands runs wait until that batch's replies are written, so a SUBSCRIBE
 // confirmation always precedes the messages it enables.
+//
+// Replies are written straight to the socket while the client keeps up. When
+// a write cannot complete within stallTimeout (the client is not reading),
+// the rest goes to the outbox, a drain goroutine takes over, and the
+// connection keeps serving commands with their replies queued behind: the
+// queue is the client's output buffer, bounded by client-output-buffer-limit
+// (normal class for replies, pubsub class for pushes), past which the client
+// is disconnected. Other clients are never held up.
 type clientConn struct {
 	nc  net.Conn
 	cfg *config.Config
@@ -22,6 +30,7 @@ type clientConn struct {
 
 	outMu     sync.Mutex
 	outbox    []byte
+	held      []byte // pushes that arrived during a batch, queued after its replies
 	flushing  bool
 	inBatch   bool
 	closed    bool
@@ -47,6 +56,7 @@ func (c *clientConn) Close() error {
 	already := c.closed
 	c.closed = true
 	c.outbox = nil
+	c.held = nil
 	c.outMu.Unlock()
 	if already {
 		return nil
@@ -55,15 +65,19 @@ func (c *clientConn) Close() error {
 	return c.nc.Close()
 }
 
-// pubsubLimit returns the pubsub class of client-output-buffer-limit,
-// parsing the setting only when it changes (Push runs once per message).
-func pubsubLimit(cfg *config.Config) config.OutputLimit {
+// pubsubLimit and normalLimit return a class of client-output-buffer-limit,
+// parsing the setting only when it changes (they run once per message or
+// reply batch).
+func pubsubLimit(cfg *config.Config) config.OutputLimit { return classLimit(cfg, 0, "pubsub") }
+func normalLimit(cfg *config.Config) config.OutputLimit { return classLimit(cfg, 1, "normal") }
+
+func classLimit(cfg *config.Config, slot int, class string) config.OutputLimit {
 	v := cfg.Get("client-output-buffer-limit")
-	if p := limitCache.Load(); p != nil && p.setting == v {
+	if p := limitCache[slot].Load(); p != nil && p.setting == v {
 		return p.limit
 	}
-	l := cfg.OutputLimits()["pubsub"]
-	limitCache.Store(&cachedLimit{setting: v, limit: l})
+	l := cfg.OutputLimits()[class]
+	limitCache[slot].Store(&cachedLimit{setting: v, limit: l})
 	return l
 }
 
@@ -72,7 +86,7 @@ type cachedLimit struct {
 	limit   config.OutputLimit
 }
 
-var limitCache atomic.Pointer[cachedLimit]
+var limitCache [2]atomic.Pointer[cachedLimit]
 
 // writeTimeout bounds a single socket write: a client that reads nothing for
 // this long is disconnected rather than holding a goroutine forever.
@@ -90,18 +104,124 @@ func (c *clientConn) write(b []byte) bool {
 	return true
 }
 
-// writeReplies writes a batch's replies, enforcing the normal class of
-// client-output-buffer-limit on what one batch makes the server hold.
+// stallTimeout is how long a reply write may block before the connection
+// hands the rest to its drain goroutine and goes on serving commands.
+const stallTimeout = 20 * time.Millisecond
+
+// writeReplies writes a batch's replies (b is reused by the caller). It
+// reports false when the connection is closed or has passed its limit.
 func (c *clientConn) writeReplies(b []byte) bool {
-	lim := c.cfg.OutputLimits()["normal"]
+	lim := normalLimit(c.cfg)
 	if lim.Hard > 0 && int64(len(b)) > lim.Hard {
 		c.Close()
 		return false
 	}
-	return c.write(b)
+	c.outMu.Lock()
+	if c.closed {
+		c.outMu.Unlock()
+		return false
+	}
+	if c.flushing {
+		// Earlier output is still draining: queue behind it.
+		ok := c.queueLocked(b, lim)
+		c.outMu.Unlock()
+		return ok
+	}
+	c.flushing = true // the socket is ours until we hand it over
+	c.outMu.Unlock()
+
+	c.writeMu.Lock()
+	_ = c.nc.SetWriteDeadline(time.Now().Add(stallTimeout))
+	n, err := c.nc.Write(b)
+	c.writeMu.Unlock()
+	if err != nil && !isTimeout(err) {
+		c.Close()
+		return false
+	}
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if c.closed {
+		return false
+	}
+	if n < len(b) {
+		// The client is not keeping up: its output buffer starts here.
+		rest := append([]byte(nil), b[n:]...)
+		c.outbox = append(rest, c.outbox...)
+		go c.drain()
+		return c.checkLimitLocked(lim)
+	}
+	if len(c.outbox) > 0 && !c.inBatch {
+		go c.drain()
+		return true
+	}
+	c.flushing = false
+	return true
 }
 
-func (c *clientConn) writeFinal(msg string) { c.write([]byte(msg)) }
+// queueLocked appends replies to the outbox, enforcing the normal limit.
+func (c *clientConn) queueLocked(b []byte, lim config.OutputLimit) bool {
+	c.outbox = append(c.outbox, b...)
+	return c.checkLimitLocked(lim)
+}
+
+// checkLimitLocked disconnects the client when its queued output passes the
+// hard limit, or has stayed over the soft limit for its period.
+func (c *clientConn) checkLimitLocked(lim config.OutputLimit) bool {
+	size := int64(len(c.outbox) + len(c.held))
+	over := lim.Hard > 0 && size > lim.Hard
+	if !over && lim.Soft > 0 && size > lim.Soft {
+		if c.softSince.IsZero() {
+			c.softSince = time.Now()
+		} else if time.Since(c.softSince) > time.Duration(lim.SoftSecs)*time.Second {
+			over = true
+		}
+	} else if !over {
+		c.softSince = time.Time{}
+	}
+	if over {
+		c.closed = true
+		c.outbox, c.held = nil, nil
+		close(c.done)
+		_ = c.nc.Close()
+		return false
+	}
+	return true
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
+}
+
+// writeFinal writes a last message (a protocol error) after any queued output.
+func (c *clientConn) writeFinal(msg string) {
+	c.outMu.Lock()
+	if c.flushing {
+		c.outbox = append(c.outbox, msg...)
+		c.outMu.Unlock()
+		return
+	}
+	c.outMu.Unlock()
+	c.write([]byte(msg))
+}
+
+// finish waits (at most writeTimeout) for queued output to reach the socket,
+// then closes the connection: the reply to QUIT, or the last replies before
+// an error, are not lost behind a slow reader.
+func (c *clientConn) finish() {
+	deadline := time.Now().Add(writeTimeout)
+	for {
+		c.outMu.Lock()
+		idle := !c.flushing && len(c.outbox) == 0
+		closed := c.closed
+		c.outMu.Unlock()
+		if idle || closed || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	c.Close()
+}
 
 func (c *clientConn) beginBatch() {
 	c.outMu.Lock()
@@ -112,6 +232,10 @@ func (c *clientConn) beginBatch() {
 func (c *clientConn) endBatch() {
 	c.outMu.Lock()
 	c.inBatch = false
+	if len(c.held) > 0 {
+		c.outbox = append(c.outbox, c.held...)
+		c.held = c.held[:0]
+	}
 	start := len(c.outbox) > 0 && !c.flushing && !c.closed
 	if start {
 		c.flushing = true
@@ -132,24 +256,15 @@ func (c *clientConn) Push(frame []byte) bool {
 		c.outMu.Unlock()
 		return false
 	}
-	size := int64(len(c.outbox) + len(frame))
-	if lim.Hard > 0 && size > lim.Hard {
+	if c.inBatch {
+		c.held = append(c.held, frame...)
+	} else {
+		c.outbox = append(c.outbox, frame...)
+	}
+	if !c.checkLimitLocked(lim) {
 		c.outMu.Unlock()
-		c.Close()
 		return false
 	}
-	if lim.Soft > 0 && size > lim.Soft {
-		if c.softSince.IsZero() {
-			c.softSince = time.Now()
-		} else if time.Since(c.softSince) > time.Duration(lim.SoftSecs)*time.Second {
-			c.outMu.Unlock()
-			c.Close()
-			return false
-		}
-	} else {
-		c.softSince = time.Time{}
-	}
-	c.outbox = append(c.outbox, frame...)
 	start := !c.flushing && !c.inBatch
 	if start {
 		c.flushing = true

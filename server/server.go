@@ -244,7 +244,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		return
 	}
 	defer s.track(conn, false)
-	defer conn.Close()
+	defer conn.finish()
 	cl, err := s.disp.NewClient(conn)
 	if err != nil {
 		_, _ = nc.Write([]byte("-" + err.Error() + "\r\n"))
