@@ -120,6 +120,8 @@ type Client struct {
 
 	multi multiState
 	subs  subscriptions
+	// replyMode is CLIENT REPLY ON|OFF|SKIP (see suppressReply).
+	replyMode int
 }
 
 // NewClient registers a connection. The caller must call Release when it closes.
@@ -217,7 +219,15 @@ func (c *Call) Write(fn func(tx *engine.Tx) error) error {
 	if c.tx != nil {
 		return fn(c.tx)
 	}
-	t, err := c.d.Engine.Update(c.NowMS(), fn)
+	var t uint64
+	var err error
+	if c.Spec.Flags&FlagBatch != 0 {
+		// Batchable commands never write before failing, so they may share
+		// a transaction with other clients' writes (engine write combining).
+		t, err = c.d.Engine.UpdateShared(c.NowMS(), fn)
+	} else {
+		t, err = c.d.Engine.Update(c.NowMS(), fn)
+	}
 	if t > c.Client.ticket {
 		c.Client.ticket = t
 	}
@@ -234,6 +244,10 @@ func (c *Call) DB() int { return c.Client.db }
 func (d *Dispatcher) Exec(cl *Client, args [][]byte) {
 	if len(args) == 0 {
 		return
+	}
+	if cl.replyMode != replyOn {
+		mark := cl.W.Len()
+		defer suppressReply(cl, mark, args)
 	}
 	now := time.Now()
 	spec, ok := d.admit(cl, args, now)
@@ -297,8 +311,12 @@ func (d *Dispatcher) runGroup(cl *Client, cmds [][][]byte, write bool) {
 	now := time.Now()
 	body := func(tx *engine.Tx) error {
 		for _, args := range cmds {
+			mark := cl.W.Len()
 			if spec, ok := d.admit(cl, args, now); ok {
 				d.run(cl, spec, args, tx, now)
+			}
+			if cl.replyMode != replyOn {
+				suppressReply(cl, mark, args)
 			}
 		}
 		return nil

@@ -211,7 +211,40 @@ func init() {
 	)
 }
 
-func subReply(w *resp.Writer, kind string, name *string, count int) {
+// CLIENT REPLY modes. Replies are dropped while OFF, and for the one
+// command after SKIP; pub/sub confirmations and messages still flow, as in
+// Redis, since they are pushes.
+const (
+	replyOn = iota
+	replyOff
+	replySkip
+)
+
+// suppressReply drops what the command just run wrote after mark, unless it
+// was CLIENT REPLY itself.
+func suppressReply(cl *Client, mark int, args [][]byte) {
+	if len(args) >= 2 && keyword(args[0], "CLIENT") && keyword(args[1], "REPLY") {
+		return
+	}
+	cl.W.Truncate(mark)
+	if cl.replyMode == replySkip {
+		cl.replyMode = replyOn
+	}
+}
+
+// subReply writes a (un)subscribe confirmation; with replies turned off it
+// goes out as a push instead.
+func subReply(c *Call, kind string, name *string, count int) {
+	if c.Client.replyMode != replyOn && c.tx == nil {
+		w := resp.NewWriter(c.W.Proto())
+		writeSubReply(w, kind, name, count)
+		c.Client.Conn.Push(w.Bytes())
+		return
+	}
+	writeSubReply(c.W, kind, name, count)
+}
+
+func writeSubReply(w *resp.Writer, kind string, name *string, count int) {
 	w.Push(3)
 	w.BulkString(kind)
 	if name == nil {
@@ -230,7 +263,7 @@ func cmdSubscribe(c *Call) {
 	for _, a := range c.Args[1:] {
 		name := string(a)
 		n := c.d.hub.subscribe(c.Client, false, name)
-		subReply(c.W, "subscribe", &name, n)
+		subReply(c, "subscribe", &name, n)
 	}
 }
 
@@ -242,7 +275,7 @@ func cmdPsubscribe(c *Call) {
 	for _, a := range c.Args[1:] {
 		name := string(a)
 		n := c.d.hub.subscribe(c.Client, true, name)
-		subReply(c.W, "psubscribe", &name, n)
+		subReply(c, "psubscribe", &name, n)
 	}
 }
 
@@ -254,14 +287,14 @@ func unsubscribeCmd(c *Call, pattern bool, kind string) {
 	if len(names) == 0 {
 		names = c.d.hub.list(c.Client, pattern)
 		if len(names) == 0 {
-			subReply(c.W, kind, nil, c.Client.subs.count())
+			subReply(c, kind, nil, c.Client.subs.count())
 			return
 		}
 	}
 	for _, name := range names {
 		name := name
 		_, n := c.d.hub.unsubscribe(c.Client, pattern, name)
-		subReply(c.W, kind, &name, n)
+		subReply(c, kind, &name, n)
 	}
 }
 

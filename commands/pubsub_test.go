@@ -279,3 +279,28 @@ func TestSubscriberIgnoresIdleTimeout(t *testing.T) {
 		t.Fatal("idle normal client was not disconnected")
 	}
 }
+
+// CLIENT REPLY OFF silences replies but not pub/sub traffic; SKIP drops
+// one reply.
+func TestClientReplyModes(t *testing.T) {
+	s := testserver.Start(t)
+	ctx := context.Background()
+	c := dialRaw(t, s)
+	c.send("client", "reply", "skip")
+	c.send("ping", "skipped")
+	c.send("ping", "seen")
+	expect(t, c, "seen")
+	c.send("client", "reply", "off")
+	c.send("set", "k", "v")
+	c.send("get", "nosuchcmd-but-silenced", "x")
+	c.send("subscribe", "ch")
+	expect(t, c, "[subscribe ch 1]")
+	s.Client(2).Publish(ctx, "ch", "hello")
+	expect(t, c, "[message ch hello]")
+	c.send("unsubscribe", "ch")
+	expect(t, c, "[unsubscribe ch 0]")
+	c.send("client", "reply", "on")
+	expect(t, c, "OK")
+	c.send("get", "k")
+	expect(t, c, "v")
+}
