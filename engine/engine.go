@@ -261,10 +261,21 @@ func (e *Engine) View(now int64, fn func(tx *Tx) error) error {
 // WaitDurable (0 when nothing was written).
 func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
 	tx := &Tx{e: e, Now: now, writable: true}
-	err := e.db.Update(func(bt *buntdb.Tx) error {
+	var panicked any
+	err := e.db.Update(func(bt *buntdb.Tx) (err error) {
 		tx.bt = bt
+		// buntdb commits when fn panics; turn a panic into an error so the
+		// transaction rolls back, then re-raise it for the caller's recover.
+		defer func() {
+			if r := recover(); r != nil {
+				panicked, err = r, errPanicked
+			}
+		}()
 		return fn(tx)
 	})
+	if panicked != nil {
+		panic(panicked)
+	}
 	var ticket uint64
 	if err == nil && tx.wrote {
 		e.stats.WriteCommits.Add(1)
@@ -275,6 +286,8 @@ func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
 	}
 	return ticket, err
 }
+
+var errPanicked = errors.New("engine: transaction function panicked")
 
 // WaitDurable waits until the write with this ticket is on stable storage, as
 // the fsync policy requires (see persistence.Store.WaitDurable).
