@@ -17,11 +17,12 @@ import (
 // than one batch for others.
 
 type sharedReq struct {
-	now    int64
-	fn     func(tx *Tx) error
-	err    error
-	ticket uint64
-	lead   chan bool // true: run a batch as leader; false: your request is done
+	now      int64
+	fn       func(tx *Tx) error
+	err      error
+	ticket   uint64
+	panicked any       // a panic of fn, re-raised in the caller's goroutine
+	lead     chan bool // true: run a batch as leader; false: your request is done
 }
 
 var sharedReqPool = sync.Pool{New: func() any { return &sharedReq{lead: make(chan bool, 1)} }}
@@ -43,7 +44,7 @@ const maxShared = 128
 // returned ticket covers fn's writes.
 func (e *Engine) UpdateShared(now int64, fn func(tx *Tx) error) (uint64, error) {
 	req := sharedReqPool.Get().(*sharedReq)
-	req.now, req.fn, req.err, req.ticket = now, fn, nil, 0
+	req.now, req.fn, req.err, req.ticket, req.panicked = now, fn, nil, 0, nil
 	c := &e.comb
 	c.mu.Lock()
 	if !c.busy {
@@ -57,9 +58,12 @@ func (e *Engine) UpdateShared(now int64, fn func(tx *Tx) error) (uint64, error) 
 			e.leadShared(req)
 		}
 	}
-	ticket, err := req.ticket, req.err
-	req.fn = nil
+	ticket, err, panicked := req.ticket, req.err, req.panicked
+	req.fn, req.panicked = nil, nil
 	sharedReqPool.Put(req)
+	if panicked != nil {
+		panic(panicked)
+	}
 	return ticket, err
 }
 
@@ -95,14 +99,40 @@ func (e *Engine) leadShared(first *sharedReq) {
 
 func (e *Engine) runShared(batch []*sharedReq) {
 	tx := &Tx{e: e, writable: true}
-	err := e.db.Update(func(bt *buntdb.Tx) error {
+	failed := -1 // index of a request whose fn panicked
+	err := e.db.Update(func(bt *buntdb.Tx) (err error) {
 		tx.bt = bt
-		for _, r := range batch {
+		for i, r := range batch {
 			tx.Now = r.now
-			r.err = r.fn(tx)
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						r.panicked, failed = p, i
+					}
+				}()
+				r.err = r.fn(tx)
+			}()
+			if failed >= 0 {
+				// buntdb would commit what the panicking function wrote:
+				// roll the whole shared transaction back instead.
+				return errPanicked
+			}
 		}
 		return nil
 	})
+	if failed >= 0 {
+		// Everyone else's functions ran against a transaction that was
+		// rolled back: run them again, each on its own. (Their effects are
+		// only in the transaction; replies are written after they return.)
+		for i, r := range batch {
+			if i == failed {
+				continue
+			}
+			r.err, r.ticket, r.panicked = nil, 0, nil
+			e.runShared([]*sharedReq{r})
+		}
+		return
+	}
 	var ticket uint64
 	if err == nil && tx.wrote {
 		e.stats.WriteCommits.Add(1)
