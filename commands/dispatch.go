@@ -254,6 +254,10 @@ func (d *Dispatcher) Exec(cl *Client, args [][]byte) {
 	if !ok {
 		return
 	}
+	if cl.multi.active && deniedInMulti(spec) {
+		d.reject(cl, spec, msgNotInMulti)
+		return
+	}
 	if cl.multi.active && !runsInsideMulti(spec) {
 		cl.multi.queue = append(cl.multi.queue, queued{spec: spec, args: args})
 		cl.W.Simple("QUEUED")

@@ -29,6 +29,18 @@ type multiState struct {
 
 func runsInsideMulti(s *Spec) bool { return s.Flags&FlagNoMulti != 0 }
 
+// deniedInMulti lists the commands Redis refuses inside a transaction (its
+// no-multi flag): queueing one makes EXEC fail.
+func deniedInMulti(s *Spec) bool {
+	switch s.FullName() {
+	case "save", "shutdown", "sync", "psync":
+		return true
+	}
+	return false
+}
+
+const msgNotInMulti = "ERR Command not allowed inside a transaction"
+
 type watchRegistry struct {
 	mu       sync.Mutex
 	watchers map[engine.KeyRef]map[*Client]struct{}
