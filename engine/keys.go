@@ -44,9 +44,12 @@ func (tx *Tx) lookupType(db int, key string, t byte) (Record, bool, error) {
 // of another type (see replace).
 func (tx *Tx) put(db int, key string, t byte, deadline int64, payload string) {
 	ik := itemKey(db, key)
-	_, _, _ = tx.bt.Set(ik, encodeRecord(t, deadline, payload), nil)
+	_, replaced, _ := tx.bt.Set(ik, encodeRecord(t, deadline, payload), nil)
 	tx.wrote = true
 	tx.touch(db, key)
+	if !replaced && db < MaxDatabases {
+		tx.Notify('n', "new", db, key) // Redis' dbAdd
+	}
 }
 
 // putRecord rewrites an existing record with a new payload, keeping its type
