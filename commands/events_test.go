@@ -88,6 +88,15 @@ func TestKeyspaceEvents(t *testing.T) {
 	db3.send("append", "k3", "x")
 	db3.read()
 	expect(t, sub, "[pmessage __key*__:* __keyspace@3__:k3 append]")
+	// "new" when a key is created, not when it is overwritten.
+	c.ConfigSet(ctx, "notify-keyspace-events", "En")
+	c.Set(ctx, "fresh", "1", 0)
+	c.Set(ctx, "fresh", "2", 0)
+	c.HSet(ctx, "freshhash", "f", "v")
+	c.HSet(ctx, "freshhash", "g", "v")
+	expect(t, sub,
+		"[pmessage __key*__:* __keyevent@0__:new fresh]",
+		"[pmessage __key*__:* __keyevent@0__:new freshhash]")
 	if err := c.ConfigSet(ctx, "notify-keyspace-events", "KQ").Err(); err == nil {
 		t.Fatal("an invalid class was accepted")
 	}
