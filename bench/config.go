@@ -59,7 +59,7 @@ func defaultConfig() *config {
 		dataSize:     200,
 		valueSize:    100,
 		stormWindow:  10 * time.Second,
-		stormRate:    10000,
+		stormRate:    5000,
 		scenarios:    "all",
 	}
 }
