@@ -88,6 +88,9 @@ func (d *Dispatcher) OnCommit(c engine.Commit) {
 	for _, ev := range c.Events {
 		d.hub.publishEvent(ev)
 	}
+	// Clients blocked on the keys are served last, so their pops (and
+	// events) follow this commit's, as in Redis.
+	d.watch.wakeBlocked(c)
 }
 
 // Client is one connection's state.

@@ -135,3 +135,23 @@ func TestExpiredEvents(t *testing.T) {
 		t.Fatal("expired hash kept its fields")
 	}
 }
+
+// A blocked BZPOPMIN served by a ZADD publishes its events after the ZADD's.
+func TestBlockedPopEventOrder(t *testing.T) {
+	s := testserver.Start(t, "notify-keyspace-events", "Ez")
+	ctx := context.Background()
+	sub := dialRaw(t, s)
+	sub.send("psubscribe", "__keyevent@0__:*")
+	sub.read()
+	c := s.Client(2)
+	done := make(chan error, 1)
+	go func() { done <- s.Client(2).Do(ctx, "bzpopmin", "q", "5").Err() }()
+	waitBlocked(t, c, 1)
+	c.Do(ctx, "zadd", "q", "1", "a")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	expect(t, sub,
+		"[pmessage __keyevent@0__:* __keyevent@0__:zadd q]",
+		"[pmessage __keyevent@0__:* __keyevent@0__:zpopmin q]")
+}

@@ -87,7 +87,6 @@ func (w *watchRegistry) invalidate(c engine.Commit) {
 	if len(c.Touched) == 0 && len(c.Flushed) == 0 {
 		return
 	}
-	w.wakeBlocked(c)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.watchers) == 0 {
