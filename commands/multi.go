@@ -425,9 +425,16 @@ func (d *Dispatcher) block(c *Call, keys []string, timeout time.Duration, try fu
 		defer t.Stop()
 		expire = t.C
 	}
-	var closed <-chan struct{}
+	var closed, gone <-chan struct{}
 	if cc, ok := c.Client.Conn.(interface{ Done() <-chan struct{} }); ok {
 		closed = cc.Done()
+	}
+	if cc, ok := c.Client.Conn.(interface {
+		WatchPeer() (<-chan struct{}, func())
+	}); ok {
+		var stop func()
+		gone, stop = cc.WatchPeer()
+		defer stop()
 	}
 	for {
 		select {
@@ -454,6 +461,11 @@ func (d *Dispatcher) block(c *Call, keys []string, timeout time.Duration, try fu
 				return false
 			}
 			closed = nil
+		case <-gone:
+			if w.giveUp(b) {
+				return false
+			}
+			gone = nil
 		}
 	}
 }

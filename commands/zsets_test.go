@@ -231,6 +231,37 @@ func TestBlockingZpop(t *testing.T) {
 	}
 }
 
+// A client that disconnects while blocked is not served: the element stays.
+func TestBlockedClientGone(t *testing.T) {
+	s := testserver.Start(t)
+	ctx := context.Background()
+	c := s.Client(2)
+	raw := dialRaw(t, s)
+	raw.send("bzpopmin", "jobs", "0")
+	waitBlocked(t, c, 1)
+	raw.nc.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for blockedClients(t, c) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a gone client stayed blocked")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.ZAdd(ctx, "jobs", redis.Z{Score: 1, Member: "j1"})
+	if n := c.ZCard(ctx, "jobs").Val(); n != 1 {
+		t.Fatalf("the element went to a closed connection: zcard %d", n)
+	}
+	// A blocked client that pipelines another command after the blocking
+	// one is still served, and its next command still runs.
+	live := dialRaw(t, s)
+	c.Del(ctx, "jobs")
+	live.send("bzpopmin", "jobs", "5")
+	waitBlocked(t, c, 1)
+	live.send("ping")
+	c.ZAdd(ctx, "jobs", redis.Z{Score: 2, Member: "j2"})
+	expect(t, live, "[jobs j2 2]", "PONG")
+}
+
 func blockedClients(t *testing.T, c *redis.Client) int {
 	info, err := c.Info(context.Background(), "clients").Result()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/sessiond/sessiond/config"
@@ -292,5 +293,47 @@ func (c *clientConn) drain() {
 			return
 		}
 		spare = buf
+	}
+}
+
+// WatchPeer reports, while a command blocks (BZPOPMIN), whether the peer
+// closes its end: it peeks at the socket without consuming anything, so a
+// client that gave up is not served an element it will never read. gone is
+// nil when the connection cannot be watched (not plain TCP). stop ends the
+// watch and restores the socket for the connection's reader.
+func (c *clientConn) WatchPeer() (gone <-chan struct{}, stop func()) {
+	tc, ok := c.nc.(*net.TCPConn)
+	if !ok {
+		return nil, func() {}
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return nil, func() {}
+	}
+	ch := make(chan struct{})
+	exited := make(chan struct{})
+	var stopped atomic.Bool
+	go func() {
+		defer close(exited)
+		var b [1]byte
+		_ = rc.Read(func(fd uintptr) bool {
+			if stopped.Load() {
+				return true
+			}
+			n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			if err == syscall.EAGAIN || err == syscall.EINTR {
+				return false // nothing yet: wait until readable
+			}
+			if n == 0 || err != nil {
+				close(ch) // EOF or reset: the peer is gone
+			}
+			return true // data (a pipelined command) or gone: stop watching
+		})
+	}()
+	return ch, func() {
+		stopped.Store(true)
+		_ = c.nc.SetReadDeadline(time.Unix(1, 0)) // wakes the watcher
+		<-exited
+		_ = c.nc.SetReadDeadline(time.Time{}) // the read loop sets its own
 	}
 }
