@@ -158,58 +158,6 @@ type JWTRefresh struct {
 
 const jwtVersion = 1
 
-func jwtAppendStr(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-type jwtDecoder struct {
-	s   string
-	bad bool
-}
-
-func (d *jwtDecoder) uvarint() uint64 {
-	if d.bad {
-		return 0
-	}
-	v, n := binary.Uvarint([]byte(d.s[:min(len(d.s), binary.MaxVarintLen64)]))
-	if n <= 0 {
-		d.bad = true
-		return 0
-	}
-	d.s = d.s[n:]
-	return v
-}
-
-func (d *jwtDecoder) byte1() byte {
-	if d.bad || len(d.s) < 1 {
-		d.bad = true
-		return 0
-	}
-	c := d.s[0]
-	d.s = d.s[1:]
-	return c
-}
-
-func (d *jwtDecoder) bytes(n int) string {
-	if d.bad || len(d.s) < n {
-		d.bad = true
-		return ""
-	}
-	v := d.s[:n]
-	d.s = d.s[n:]
-	return v
-}
-
-func (d *jwtDecoder) str() string {
-	n := d.uvarint()
-	if n > uint64(len(d.s)) {
-		d.bad = true
-		return ""
-	}
-	return d.bytes(int(n))
-}
-
 type jwtState struct {
 	kid     string
 	lastExp int64 // ms
@@ -228,7 +176,7 @@ func encodeSigningKey(k *SigningKey) string {
 }
 
 func decodeSigningKey(kid string, r Record) (SigningKey, bool) {
-	d := jwtDecoder{s: r.Payload}
+	d := decoder{s: r.Payload}
 	if d.byte1() != jwtVersion || d.byte1() != 'E' {
 		return SigningKey{}, false
 	}
@@ -264,13 +212,13 @@ func encodeRefreshFamily(f *refreshFamily) string {
 	b = binary.AppendUvarint(b, f.oldest)
 	b = binary.AppendUvarint(b, uint64(f.created))
 	b = binary.AppendUvarint(b, uint64(f.ttl))
-	b = jwtAppendStr(b, f.aud)
-	b = jwtAppendStr(b, f.claims)
+	b = appendStr(b, f.aud)
+	b = appendStr(b, f.claims)
 	return string(b)
 }
 
 func decodeRefreshFamily(payload string) (refreshFamily, bool) {
-	d := jwtDecoder{s: payload}
+	d := decoder{s: payload}
 	if d.byte1() != jwtVersion {
 		return refreshFamily{}, false
 	}
@@ -313,11 +261,11 @@ func encodeRefreshEntry(t *refreshEntry) string {
 	b := make([]byte, 0, 128+len(t.handle))
 	b = append(b, jwtVersion, t.state)
 	b = binary.AppendUvarint(b, t.gen)
-	b = jwtAppendStr(b, t.handle)
+	b = appendStr(b, t.handle)
 	if t.state == refreshRotated {
 		b = binary.AppendUvarint(b, uint64(t.rotatedAt))
 		b = append(b, t.sealed...)
-		b = jwtAppendStr(b, t.next.kid)
+		b = appendStr(b, t.next.kid)
 		b = append(b, t.next.jti[:]...)
 		b = binary.AppendUvarint(b, uint64(t.next.iat))
 		b = binary.AppendUvarint(b, uint64(t.next.exp))
@@ -326,7 +274,7 @@ func encodeRefreshEntry(t *refreshEntry) string {
 }
 
 func decodeRefreshEntry(payload string) (refreshEntry, bool) {
-	d := jwtDecoder{s: payload}
+	d := decoder{s: payload}
 	if d.byte1() != jwtVersion {
 		return refreshEntry{}, false
 	}
@@ -465,7 +413,7 @@ func (tx *Tx) jwtState() (jwtState, bool) {
 	if err != nil {
 		return jwtState{}, false
 	}
-	d := jwtDecoder{s: decodeRecord(ik, v).Payload}
+	d := decoder{s: decodeRecord(ik, v).Payload}
 	if d.byte1() != jwtVersion {
 		return jwtState{}, false
 	}
@@ -475,7 +423,7 @@ func (tx *Tx) jwtState() (jwtState, bool) {
 
 func (tx *Tx) putJWTState(st jwtState) {
 	b := []byte{jwtVersion}
-	b = jwtAppendStr(b, st.kid)
+	b = appendStr(b, st.kid)
 	b = binary.AppendUvarint(b, uint64(st.lastExp))
 	tx.jwtSet(jwtStateKey(), encodeRecord(TypeJWTState, 0, string(b)))
 }

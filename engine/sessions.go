@@ -307,61 +307,6 @@ func (s *Session) Remaining(now int64) int64 {
 
 const sessionVersion = 1
 
-// appendStr and decoder are the engine's compact encoding helpers
-// (uvarint-length-prefixed strings, uvarints); other native families
-// (jwt.go, tokens.go) use them too.
-func appendStr(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-type decoder struct {
-	s   string
-	bad bool
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.bad {
-		return 0
-	}
-	v, n := binary.Uvarint([]byte(d.s[:min(len(d.s), binary.MaxVarintLen64)]))
-	if n <= 0 {
-		d.bad = true
-		return 0
-	}
-	d.s = d.s[n:]
-	return v
-}
-
-func (d *decoder) byte1() byte {
-	if d.bad || len(d.s) < 1 {
-		d.bad = true
-		return 0
-	}
-	c := d.s[0]
-	d.s = d.s[1:]
-	return c
-}
-
-func (d *decoder) bytes(n int) string {
-	if d.bad || len(d.s) < n {
-		d.bad = true
-		return ""
-	}
-	v := d.s[:n]
-	d.s = d.s[n:]
-	return v
-}
-
-func (d *decoder) str() string {
-	n := d.uvarint()
-	if n > uint64(len(d.s)) {
-		d.bad = true
-		return ""
-	}
-	return d.bytes(int(n))
-}
-
 func encodeSession(s *Session) string {
 	b := make([]byte, 0, 96+len(s.Owner)+len(s.Prefix)+len(s.data))
 	b = append(b, sessionVersion)

@@ -209,63 +209,6 @@ func (t *TransitionToken) effective() int64 {
 
 const tokVersion = 1
 
-func tokAppendStr(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-type tokDecoder struct {
-	s   string
-	bad bool
-}
-
-func (d *tokDecoder) uvarint() uint64 {
-	if d.bad {
-		return 0
-	}
-	v, n := binary.Uvarint([]byte(d.s[:min(len(d.s), binary.MaxVarintLen64)]))
-	if n <= 0 {
-		d.bad = true
-		return 0
-	}
-	d.s = d.s[n:]
-	return v
-}
-
-func (d *tokDecoder) varint() int64 {
-	if d.bad {
-		return 0
-	}
-	v, n := binary.Varint([]byte(d.s[:min(len(d.s), binary.MaxVarintLen64)]))
-	if n <= 0 {
-		d.bad = true
-		return 0
-	}
-	d.s = d.s[n:]
-	return v
-}
-
-func (d *tokDecoder) byte1() byte {
-	if d.bad || len(d.s) < 1 {
-		d.bad = true
-		return 0
-	}
-	c := d.s[0]
-	d.s = d.s[1:]
-	return c
-}
-
-func (d *tokDecoder) str() string {
-	n := d.uvarint()
-	if d.bad || n > uint64(len(d.s)) {
-		d.bad = true
-		return ""
-	}
-	v := d.s[:n]
-	d.s = d.s[n:]
-	return v
-}
-
 func encodeTok(t *TransitionToken) string {
 	b := make([]byte, 0, 48+len(t.Token)+len(t.Value)+len(t.Owner)+len(t.Session)+len(t.Price))
 	b = append(b, tokVersion)
@@ -277,11 +220,11 @@ func encodeTok(t *TransitionToken) string {
 		flags |= 2
 	}
 	b = append(b, flags)
-	b = tokAppendStr(b, t.Token)
-	b = tokAppendStr(b, t.Value)
-	b = tokAppendStr(b, t.Owner)
-	b = tokAppendStr(b, t.Session)
-	b = tokAppendStr(b, t.Price)
+	b = appendStr(b, t.Token)
+	b = appendStr(b, t.Value)
+	b = appendStr(b, t.Owner)
+	b = appendStr(b, t.Session)
+	b = appendStr(b, t.Price)
 	b = binary.AppendUvarint(b, uint64(t.Created))
 	b = binary.AppendUvarint(b, uint64(t.Timeout))
 	b = binary.AppendUvarint(b, uint64(t.Deadline))
@@ -292,7 +235,7 @@ func encodeTok(t *TransitionToken) string {
 }
 
 func decodeTok(payload string) (TransitionToken, bool) {
-	d := tokDecoder{s: payload}
+	d := decoder{s: payload}
 	if d.byte1() != tokVersion {
 		return TransitionToken{}, false
 	}
@@ -326,7 +269,7 @@ func tokRecordKey(h [32]byte) string { return itemKey(dbToken, string(h[:])) }
 // both kinds.
 func tokSessionPrefix(handle string, kind byte) string {
 	b := []byte{'k', dbTokSession}
-	b = tokAppendStr(b, handle)
+	b = appendStr(b, handle)
 	if kind != 0 {
 		b = append(b, kind)
 	}
@@ -334,7 +277,7 @@ func tokSessionPrefix(handle string, kind byte) string {
 }
 
 func tokOwnerPrefix(owner string) string {
-	return string(tokAppendStr([]byte{'k', dbTokOwner}, owner))
+	return string(appendStr([]byte{'k', dbTokOwner}, owner))
 }
 
 var (
@@ -406,7 +349,7 @@ func (tx *Tx) TokenCounts() TokenCounts {
 	if err != nil {
 		return TokenCounts{}
 	}
-	d := tokDecoder{s: decodeRecord(tokCounterKey, v).Payload}
+	d := decoder{s: decodeRecord(tokCounterKey, v).Payload}
 	c := TokenCounts{int64(d.uvarint()), int64(d.uvarint()), int64(d.uvarint()), int64(d.uvarint()), int64(d.uvarint())}
 	if d.bad {
 		return TokenCounts{}
