@@ -386,7 +386,10 @@ func (b *bench) throughputGroup(group, fsync string, all []tpScenario) error {
 			sel = append(sel, sc)
 		}
 	}
-	wantRB := b.cfg.want("rb-*") || b.cfg.want("rb-set-p1")
+	wantRB := false
+	for _, n := range []string{"rb-set-p1", "rb-get-p1", "rb-set-p16", "rb-get-p16"} {
+		wantRB = wantRB || b.cfg.want(n)
+	}
 	if len(sel) == 0 && !(group == "everysec" && wantRB) {
 		return nil
 	}
