@@ -1,0 +1,212 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/tidwall/redcon"
+)
+
+// chunkReader hands out its data a few bytes at a time, as a socket may.
+type chunkReader struct {
+	data  []byte
+	sizes []byte // chunk sizes, cycled (0 means 1)
+	i     int
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	n := 1
+	if len(r.sizes) > 0 {
+		n = int(r.sizes[r.i%len(r.sizes)])*61 + 1
+		r.i++
+	}
+	n = min(n, len(p), len(r.data))
+	copy(p, r.data[:n])
+	r.data = r.data[n:]
+	return n, nil
+}
+
+const fuzzMaxBulk = 1000
+
+// runGuard feeds input through the guard in chunks and returns the bytes it
+// delivered and its final error. It checks, after every Read, that the guard
+// holds no more than a header line plus one read buffer of its own.
+func runGuard(t *testing.T, input, sizes []byte) ([]byte, error) {
+	g := newGuard(&chunkReader{data: input, sizes: sizes}, fuzzMaxBulk)
+	bufLen := len(g.buf)
+	var out []byte
+	p := make([]byte, 4096)
+	for {
+		n, err := g.Read(p)
+		out = append(out, p[:n]...)
+		if len(g.buf) != bufLen || cap(g.buf) != bufLen {
+			t.Fatalf("the read buffer grew to %d", cap(g.buf))
+		}
+		if held := len(g.carry) + len(g.pending); held > maxHeaderLine+maxInlineLine+2*bufLen {
+			t.Fatalf("the guard holds %d bytes of its own", held)
+		}
+		if cap(g.carry) > maxInlineLine+2*bufLen {
+			t.Fatalf("carry grew to %d", cap(g.carry))
+		}
+		if err != nil {
+			return out, err
+		}
+		if n == 0 {
+			t.Fatal("Read returned 0, nil")
+		}
+	}
+}
+
+// parseAll runs redcon's reader over b, failing the test if it panics, and
+// returns the commands it parsed.
+func parseAll(t *testing.T, b []byte) (cmds []redcon.Command) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("redcon panicked on the guard's output %q: %v", trunc(b), r)
+		}
+	}()
+	rd := redcon.NewReader(bytes.NewReader(b))
+	for {
+		got, err := rd.ReadCommands()
+		cmds = append(cmds, got...)
+		if err != nil {
+			return cmds
+		}
+	}
+}
+
+func trunc(b []byte) []byte {
+	if len(b) > 200 {
+		return b[:200]
+	}
+	return b
+}
+
+// FuzzGuard: whatever arrives, the guard never panics, delivers only a
+// subsequence of its input (it may drop empty multibulks), never lets
+// through a header redcon would mis-parse (redcon never panics on what it
+// delivers, and every argument and argument count is within the limits), and
+// keeps no more than a header line plus one read buffer of its own.
+//
+//	go test ./server -run '^$' -fuzz FuzzGuard -fuzztime 3m
+func FuzzGuard(f *testing.F) {
+	for _, s := range []string{
+		"*1\r\n$9223372036854775807\r\n",
+		"*1\r\n$4\r\nPING\r\n",
+		"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*0\r\n*-1\r\nPING\r\n",
+		"*1048577\r\n",
+		"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1001\r\n",
+		"*1\r\n$-1\r\n",
+		"*1\r\n$00004\r\nPING\r\n",
+		"*1\r\n$4\r\nPINGxx",
+		"*2\r\n$1\r\na\r\n+b\r\n",
+		"SET a \"b c\"\r\nGET a\n",
+		"*\r\n", "$4\r\nPING\r\n", "*1\r\n$\r\n", "*1\r\n$4\rPING\r\n", "*1\n$4\nPING\n",
+		"*99999999999999999999\r\n", "*-99999999999999999\r\n",
+	} {
+		f.Add([]byte(s), []byte{0})
+		f.Add([]byte(s), []byte{3, 1, 200})
+	}
+	f.Fuzz(func(t *testing.T, input, sizes []byte) {
+		out, err := runGuard(t, input, sizes)
+		var pe *ProtocolError
+		if err != io.EOF && !errors.As(err, &pe) {
+			t.Fatalf("unexpected error %v", err)
+		}
+		if !isSubsequence(out, input) {
+			t.Fatalf("delivered bytes are not a subsequence of the input")
+		}
+		parseAll(t, out) // the server's reader must not panic
+		checkLimits(t, out)
+	})
+}
+
+// checkLimits parses the delivered bytes command by command and checks that
+// multibulk commands respect the argument count and bulk size limits (inline
+// commands are bounded by the line limit).
+func checkLimits(t *testing.T, b []byte) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("redcon panicked on the guard's output %q: %v", trunc(b), r)
+		}
+	}()
+	for len(b) > 0 {
+		complete, args, kind, left, err := redcon.ReadNextCommand(b, nil)
+		if err != nil || !complete {
+			return
+		}
+		if len(args) > maxMultibulk {
+			t.Fatalf("a command of %d arguments got through", len(args))
+		}
+		limit := fuzzMaxBulk
+		if kind != redcon.Redis {
+			limit = maxInlineLine
+		}
+		for _, a := range args {
+			if len(a) > limit {
+				t.Fatalf("an argument of %d bytes got through (kind %v)", len(a), kind)
+			}
+		}
+		b = left
+	}
+}
+
+func isSubsequence(sub, s []byte) bool {
+	i := 0
+	for j := 0; j < len(s) && i < len(sub); j++ {
+		if s[j] == sub[i] {
+			i++
+		}
+	}
+	return i == len(sub)
+}
+
+// FuzzGuardValid: any well-formed stream of commands passes the guard
+// unchanged, in any chunking, and redcon reads back exactly the commands.
+//
+//	go test ./server -run '^$' -fuzz FuzzGuardValid -fuzztime 3m
+func FuzzGuardValid(f *testing.F) {
+	f.Add([]byte("PING\x00GET\x01k\x00SET\x01k\x01v"), []byte{0})
+	f.Add([]byte("\x00\x00a\r\nb\x01\x01"), []byte{5, 9})
+	f.Fuzz(func(t *testing.T, spec, sizes []byte) {
+		// spec: commands separated by 0x00, arguments by 0x01.
+		var want [][][]byte
+		var stream bytes.Buffer
+		for _, cmd := range bytes.Split(spec, []byte{0}) {
+			args := bytes.Split(cmd, []byte{1})
+			if len(args) == 1 && len(args[0]) == 0 {
+				stream.WriteString("*0\r\n") // skipped by the guard
+				continue
+			}
+			fmt.Fprintf(&stream, "*%d\r\n", len(args))
+			for i, a := range args {
+				if len(a) > fuzzMaxBulk {
+					args[i] = a[:fuzzMaxBulk]
+				}
+				fmt.Fprintf(&stream, "$%d\r\n%s\r\n", len(args[i]), args[i])
+			}
+			want = append(want, args)
+		}
+		out, err := runGuard(t, stream.Bytes(), sizes)
+		if err != io.EOF {
+			t.Fatalf("well-formed stream rejected: %v", err)
+		}
+		got := parseAll(t, out)
+		if len(got) != len(want) {
+			t.Fatalf("parsed %d commands, want %d", len(got), len(want))
+		}
+		for i := range want {
+			if fmt.Sprintf("%q", got[i].Args) != fmt.Sprintf("%q", want[i]) {
+				t.Fatalf("command %d: got %q, want %q", i, got[i].Args, want[i])
+			}
+		}
+	})
+}
