@@ -67,11 +67,15 @@ func match(p, s string, fold bool, skipLonger *bool, nesting int) bool {
 				} else if p[0] == ']' {
 					break
 				} else if len(p) >= 3 && p[1] == '-' {
-					start, end := lower(p[0], fold), lower(p[2], fold)
+					// As in C: chars are signed, the bounds are ordered
+					// before they are folded.
+					start, end, c := int8(p[0]), int8(p[2]), int8(s[0])
 					if start > end {
 						start, end = end, start
 					}
-					c := lower(s[0], fold)
+					if fold {
+						start, end, c = int8(lower(byte(start), true)), int8(lower(byte(end), true)), int8(lower(byte(c), true))
+					}
 					p = p[2:]
 					if c >= start && c <= end {
 						matched = true
@@ -114,11 +118,9 @@ func match(p, s string, fold bool, skipLonger *bool, nesting int) bool {
 			break
 		}
 	}
-	if len(s) == 0 {
-		for len(p) > 0 && p[0] == '*' {
-			p = p[1:]
-		}
-	}
+	// As in Redis, trailing stars are skipped only after a character was
+	// consumed: "*" does not match the empty string (callers treat a lone
+	// "*" as "everything" before calling Match, as Redis' do).
 	return len(p) == 0 && len(s) == 0
 }
 
