@@ -18,17 +18,29 @@ const (
 
 func (e *Engine) activeExpire() {
 	defer close(e.expireDone)
-	t := time.NewTicker(expireTick)
-	defer t.Stop()
+	wait := expireTick
 	for {
 		select {
 		case <-e.stopExpire:
 			return
-		case <-t.C:
-			e.ExpireCycle(expireCycleTime)
+		case <-time.After(wait):
+		}
+		start := e.clock()
+		e.ExpireCycle(expireCycleTime)
+		// A cycle that used its whole budget left a backlog (a mass expiry):
+		// start the next one soon instead of a tick later, so expired records
+		// (and what counts them) do not linger. Each batch is still its own
+		// short transaction, so clients keep getting the lock in between.
+		if e.clock().Sub(start) >= expireCycleTime {
+			wait = expireBacklogPause
+		} else {
+			wait = expireTick
 		}
 	}
 }
+
+// expireBacklogPause is the pause between cycles while a backlog remains.
+const expireBacklogPause = 5 * time.Millisecond
 
 // ExpireCycle runs one active expire cycle of at most budget and returns how
 // many records it deleted.

@@ -151,7 +151,10 @@ func (s *Server) Serve(ctx context.Context) error {
 			}
 		}()
 	}
+	ic := &idleCollector{commands: s.disp.CommandsProcessed, stop: make(chan struct{})}
+	go ic.run()
 	loops.Wait()
+	close(ic.stop)
 	var acceptErr error
 	select {
 	case acceptErr = <-errs:
