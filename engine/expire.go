@@ -18,29 +18,17 @@ const (
 
 func (e *Engine) activeExpire() {
 	defer close(e.expireDone)
-	wait := expireTick
+	t := time.NewTicker(expireTick)
+	defer t.Stop()
 	for {
 		select {
 		case <-e.stopExpire:
 			return
-		case <-time.After(wait):
-		}
-		start := e.clock()
-		e.ExpireCycle(expireCycleTime)
-		// A cycle that used its whole budget left a backlog (a mass expiry):
-		// start the next one soon instead of a tick later, so expired records
-		// (and what counts them) do not linger. Each batch is still its own
-		// short transaction, so clients keep getting the lock in between.
-		if e.clock().Sub(start) >= expireCycleTime {
-			wait = expireBacklogPause
-		} else {
-			wait = expireTick
+		case <-t.C:
+			e.ExpireCycle(expireCycleTime)
 		}
 	}
 }
-
-// expireBacklogPause is the pause between cycles while a backlog remains.
-const expireBacklogPause = 5 * time.Millisecond
 
 // ExpireCycle runs one active expire cycle of at most budget and returns how
 // many records it deleted.
