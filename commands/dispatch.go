@@ -49,6 +49,7 @@ type serverStats struct {
 	commands      atomic.Int64
 	rejectedConns atomic.Int64
 	errorReplies  atomic.Int64
+	errorCodes    errorCounts // INFO errorstats (server.go)
 	netInput      atomic.Int64
 	netOutput     atomic.Int64
 }
@@ -408,6 +409,7 @@ func (d *Dispatcher) run(cl *Client, spec *Spec, args [][]byte, tx *engine.Tx, n
 	if b := cl.W.Bytes(); len(b) > mark && b[mark] == '-' {
 		spec.stats.failed.Add(1)
 		d.stats.errorReplies.Add(1)
+		d.stats.errorCodes.add(b[mark:])
 	}
 	cl.mu.Lock()
 	cl.lastCmd = spec.FullName()
@@ -419,6 +421,7 @@ func (d *Dispatcher) reject(cl *Client, spec *Spec, msg string) {
 		spec.stats.rejected.Add(1)
 	}
 	d.stats.errorReplies.Add(1)
+	d.stats.errorCodes.add([]byte("-" + msg))
 	if cl.multi.active {
 		cl.multi.failed = true
 	}
