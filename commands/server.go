@@ -1,12 +1,14 @@
 package commands
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sessiond/sessiond/config"
@@ -82,7 +84,7 @@ var infoSections = []infoSection{
 	{"replication", true, infoReplication},
 	{"cpu", true, infoCPU},
 	{"modules", true, func(*Dispatcher, *strings.Builder) {}},
-	{"errorstats", true, func(*Dispatcher, *strings.Builder) {}},
+	{"errorstats", true, infoErrorstats},
 	{"commandstats", false, infoCommandstats},
 	{"cluster", true, func(d *Dispatcher, b *strings.Builder) { b.WriteString("cluster_enabled:0\r\n") }},
 	{"keyspace", true, infoKeyspace},
@@ -238,6 +240,52 @@ func infoReplication(d *Dispatcher, b *strings.Builder) {
 
 func infoCPU(d *Dispatcher, b *strings.Builder) {
 	fmt.Fprintf(b, "used_cpu_sys:0.000000\r\nused_cpu_user:0.000000\r\ngoroutines:%d\r\n", runtime.NumGoroutine())
+}
+
+// errorCounts counts error replies by their code (the first word, as
+// Redis' afterErrorReply takes it), for INFO errorstats. Like Redis it stops
+// tracking new codes after 128 of them.
+type errorCounts struct {
+	mu sync.Mutex
+	m  map[string]int64
+}
+
+const maxErrorCodes = 128
+
+// add counts one error reply; reply starts with '-'.
+func (e *errorCounts) add(reply []byte) {
+	code := "ERR"
+	if i := bytes.IndexByte(reply[:min(len(reply), 32)], ' '); i > 1 {
+		code = string(reply[1:i])
+	}
+	e.mu.Lock()
+	if e.m == nil {
+		e.m = map[string]int64{}
+	}
+	if _, ok := e.m[code]; ok || len(e.m) < maxErrorCodes {
+		e.m[code]++
+	}
+	e.mu.Unlock()
+}
+
+func (e *errorCounts) reset() {
+	e.mu.Lock()
+	e.m = nil
+	e.mu.Unlock()
+}
+
+func infoErrorstats(d *Dispatcher, b *strings.Builder) {
+	e := &d.stats.errorCodes
+	e.mu.Lock()
+	codes := make([]string, 0, len(e.m))
+	for c := range e.m {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	for _, c := range codes {
+		fmt.Fprintf(b, "errorstat_%s:count=%d\r\n", c, e.m[c])
+	}
+	e.mu.Unlock()
 }
 
 func infoCommandstats(d *Dispatcher, b *strings.Builder) {
@@ -478,6 +526,7 @@ func cmdConfigResetstat(c *Call) {
 	}
 	c.d.stats.commands.Store(0)
 	c.d.stats.errorReplies.Store(0)
+	c.d.stats.errorCodes.reset()
 	c.d.stats.connections.Store(0)
 	c.d.stats.rejectedConns.Store(0)
 	es := c.d.Engine.Stats()

@@ -303,6 +303,16 @@ func TestInfo(t *testing.T) {
 		if !strings.HasPrefix(cs["cmdstat_config|resetstat"], "calls=1,") {
 			t.Errorf("cmdstat_config|resetstat = %q", cs["cmdstat_config|resetstat"])
 		}
+		es := parseInfo(t, c, "errorstats")["errorstats"]
+		if es["errorstat_ERR"] != "count=3" || len(es) != 1 {
+			t.Errorf("errorstats = %v", es)
+		}
+		_, _ = send(c, "get", "k", "x")
+		_, _ = send(c, "rpush", "k", "x") // WRONGTYPE
+		es = parseInfo(t, c, "errorstats")["errorstats"]
+		if es["errorstat_ERR"] != "count=4" || es["errorstat_WRONGTYPE"] != "count=1" {
+			t.Errorf("errorstats = %v", es)
+		}
 		multi := parseInfo(t, c, "server", "clients")
 		if len(multi) != 2 {
 			t.Errorf("INFO server clients returned %d sections", len(multi))
@@ -318,6 +328,9 @@ func TestInfo(t *testing.T) {
 		// RESETSTAT clears the counters.
 		must(t, c, "config", "resetstat")
 		st = parseInfo(t, c, "stats")["stats"]
+		if es := parseInfo(t, c, "errorstats")["errorstats"]; len(es) != 0 {
+			t.Errorf("after RESETSTAT errorstats = %v", es)
+		}
 		if st["keyspace_hits"] != "0" || st["total_error_replies"] != "0" {
 			t.Errorf("after RESETSTAT: hits %s, errors %s", st["keyspace_hits"], st["total_error_replies"])
 		}
