@@ -544,14 +544,14 @@ func TestJWTExpiry(t *testing.T) {
 // jwt-refresh-ttl is absolute: rotation never extends a family.
 func TestJWTRefreshAbsolute(t *testing.T) {
 	t.Parallel()
-	s := testserver.Start(t, "jwt-refresh-ttl", "2")
+	s := testserver.Start(t, "jwt-refresh-ttl", "4")
 	c := s.Client(3)
 	tok, _ := jSession(t, c)
 	start := time.Now()
 	g := jIssue(t, c, tok)
-	time.Sleep(1200 * time.Millisecond)
+	time.Sleep(1500 * time.Millisecond)
 	g = jRefresh(t, c, g.refresh)
-	time.Sleep(time.Until(start.Add(2100 * time.Millisecond)))
+	time.Sleep(time.Until(start.Add(4200 * time.Millisecond)))
 	// expired while the record waits for the expirer, unknown once reaped
 	if m := jMap(t, jDo(t, c, "sess.refresh", g.refresh), jwtFail); m["reason"] != "expired" && m["reason"] != "unknown" {
 		t.Fatalf("refresh after the family's deadline: %v", m)
