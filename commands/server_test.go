@@ -471,3 +471,41 @@ func TestFunctionFlushStub(t *testing.T) {
 		})
 	})
 }
+
+// BGREWRITEAOF compacts the data file while serving; the data survives.
+func TestBgrewriteaof(t *testing.T) {
+	s := testserver.Start(t)
+	c := s.Client(2)
+	ctx := context.Background()
+	for i := 0; i < 2000; i++ {
+		c.Set(ctx, fmt.Sprintf("k%d", i%100), i, 0)
+	}
+	path := filepath.Join(s.Dir, "sessiond.db")
+	before, _ := os.Stat(path)
+	if v := must(t, c, "bgrewriteaof"); v != "Background append only file rewriting started" {
+		t.Fatalf("BGREWRITEAOF = %v", v)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for parseInfo(t, c, "persistence")["persistence"]["aof_rewrite_in_progress"] != "0" {
+		if time.Now().After(deadline) {
+			t.Fatal("rewrite never finished")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	after, _ := os.Stat(path)
+	if after.Size() >= before.Size() {
+		t.Fatalf("file not compacted: %d -> %d bytes", before.Size(), after.Size())
+	}
+	c.Set(ctx, "after", "v", 0)
+	s.Restart()
+	c = s.Client(2)
+	if n := c.DBSize(ctx).Val(); n != 101 {
+		t.Fatalf("after rewrite and restart: %d keys", n)
+	}
+	if v := c.Get(ctx, "k99").Val(); v != "1999" {
+		t.Fatalf("k99 = %q", v)
+	}
+	if _, err := send(c, "config", "rewrite"); err == nil || err.Error() != "ERR The server is running without a config file" {
+		t.Fatalf("CONFIG REWRITE without a file: %v", err)
+	}
+}
