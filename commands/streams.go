@@ -315,7 +315,7 @@ func xrangeCmd(rev bool) func(c *Call) {
 			return
 		}
 		if count == 0 {
-			c.W.Array(0)
+			c.W.NullArray() // as Redis: COUNT 0 answers a null array
 			return
 		}
 		var entries []engine.StreamEntry
@@ -437,7 +437,7 @@ func xreadCmd(group bool) func(c *Call) {
 			case keyword(c.Args[i], "STREAMS") && more > 0:
 				streamsAt = i + 1
 				if (len(c.Args)-streamsAt)%2 != 0 {
-					c.W.Error("ERR Unbalanced '" + c.Spec.Name + "' list of streams: for each stream key an ID or '$' must be specified.")
+					c.W.Error("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.")
 					return
 				}
 				i = len(c.Args)
@@ -938,7 +938,8 @@ func cmdXinfoStream(c *Call) {
 	if !full {
 		c.W.BulkString("groups")
 		c.W.Int(int64(len(groups)))
-		for _, e := range []engine.StreamEntry{first, last} {
+		for i, e := range []engine.StreamEntry{first, last} {
+			c.W.BulkString([]string{"first-entry", "last-entry"}[i])
 			if e.Fields == nil {
 				c.W.NullArray()
 				continue
