@@ -44,6 +44,16 @@ func ParseLongDouble(s string) (f *big.Float, inf int, err error) {
 		}
 		return nil, 1, nil
 	}
+	hex := len(body) > 1 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X')
+	if !mantissaNonZero(body, hex) {
+		// Zero, whatever the exponent ("0e99999999999999999999" is 0 to
+		// strtold; big.ParseFloat would call the exponent an overflow).
+		z := new(big.Float).SetPrec(ldPrec)
+		if s[0] == '-' {
+			z.Neg(z)
+		}
+		return z, 0, nil
+	}
 	f, _, perr := big.ParseFloat(s, 0, ldPrec, big.ToNearestEven)
 	if perr != nil {
 		return nil, 0, ErrNotFloat
@@ -52,8 +62,8 @@ func ParseLongDouble(s string) (f *big.Float, inf int, err error) {
 	if a.Cmp(ldMax) > 0 {
 		return nil, 0, ErrNotFloat // ERANGE, HUGE_VAL
 	}
-	if a.Sign() != 0 && a.Cmp(ldTrueMin) < 0 {
-		return nil, 0, ErrNotFloat // ERANGE, rounds to zero
+	if a.Sign() == 0 || a.Cmp(ldTrueMin) < 0 {
+		return nil, 0, ErrNotFloat // ERANGE: a non-zero value rounds to zero
 	}
 	return f, 0, nil
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"math"
 	"strconv"
+	"strings"
 )
 
 // MaxStringLen is the largest string value (Redis' 512 MB).
@@ -249,36 +250,55 @@ func ParseRedisInt(s string) (int64, error) {
 	return int64(v), nil
 }
 
-// ParseRedisFloat parses a float as Redis' string2ld does: no surrounding
-// spaces, no NaN; "inf", "+inf", "-inf" accepted.
+// ParseRedisFloat parses a float as Redis' getDoubleFromObject does (strtod
+// on the whole string): decimal or hexadecimal ("0x1.8p3", "0x10"), "inf" and
+// "infinity" in any case, no leading space, nothing left over, no NaN, no
+// overflow, and no non-zero value that underflows to zero.
 func ParseRedisFloat(s string) (float64, error) {
-	if len(s) == 0 || len(s) > 5000 {
+	if len(s) == 0 || !strtoldSyntax(s) {
 		return 0, ErrNotFloat
 	}
-	if s[0] == ' ' || s[len(s)-1] == ' ' || s[0] == '\t' || s[len(s)-1] == '\t' {
-		return 0, ErrNotFloat
+	neg := s[0] == '-'
+	body := s
+	if s[0] == '+' || s[0] == '-' {
+		body = s[1:]
 	}
-	switch s {
-	case "inf", "+inf", "Inf", "+Inf", "infinity", "+infinity":
+	if lb := strings.ToLower(body); lb == "inf" || lb == "infinity" {
+		if neg {
+			return math.Inf(-1), nil
+		}
 		return math.Inf(1), nil
-	case "-inf", "-Inf", "-infinity":
-		return math.Inf(-1), nil
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			return 0, ErrNotFloat
-		}
+	hex := len(body) > 1 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X')
+	t := s
+	if hex && !strings.ContainsAny(body, "pP") {
+		t += "p0" // strtod allows a hex float without exponent; strconv does not
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || math.IsNaN(f) {
 		return 0, ErrNotFloat
 	}
-	if math.IsNaN(f) {
-		return 0, ErrNotFloat
-	}
-	// strconv accepts forms Redis rejects: hex floats and underscores.
-	for i := 0; i < len(s); i++ {
-		if s[i] == '_' || s[i] == 'x' || s[i] == 'X' || s[i] == 'p' || s[i] == 'P' {
-			return 0, ErrNotFloat
-		}
+	if f == 0 && mantissaNonZero(body, hex) {
+		return 0, ErrNotFloat // ERANGE: a non-zero value underflowed
 	}
 	return f, nil
+}
+
+// mantissaNonZero reports whether a float literal (without sign) has a
+// non-zero digit before its exponent.
+func mantissaNonZero(body string, hex bool) bool {
+	i := 0
+	if hex {
+		i = 2
+	}
+	for ; i < len(body); i++ {
+		c := body[i] | 0x20
+		switch {
+		case !hex && c == 'e', hex && c == 'p':
+			return false
+		case body[i] >= '1' && body[i] <= '9', hex && c >= 'a' && c <= 'f':
+			return true
+		}
+	}
+	return false
 }
