@@ -53,3 +53,16 @@ func writeErr(c *Call, err error) {
 		c.W.Error(msg)
 	}
 }
+
+// replyBulkOrNull answers the result of a single-value read: the error, a
+// null when the value is missing, or the value.
+func replyBulkOrNull(c *Call, v string, ok bool, err error) {
+	switch {
+	case err != nil:
+		writeErr(c, err)
+	case !ok:
+		c.W.Null()
+	default:
+		c.W.BulkString(v)
+	}
+}

@@ -160,14 +160,7 @@ func cmdHget(c *Call) {
 		v, ok, err = tx.HGet(c.DB(), c.Arg(1), c.Arg(2))
 		return err
 	})
-	switch {
-	case err != nil:
-		writeErr(c, err)
-	case !ok:
-		c.W.Null()
-	default:
-		c.W.BulkString(v)
-	}
+	replyBulkOrNull(c, v, ok, err)
 }
 
 func cmdHmget(c *Call) {

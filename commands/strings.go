@@ -210,14 +210,7 @@ func cmdGetdel(c *Call) {
 		v, ok, err = tx.GetDel(c.DB(), c.Arg(1))
 		return err
 	})
-	switch {
-	case err != nil:
-		writeErr(c, err)
-	case !ok:
-		c.W.Null()
-	default:
-		c.W.BulkString(v)
-	}
+	replyBulkOrNull(c, v, ok, err)
 }
 
 func cmdGetex(c *Call) {
@@ -261,14 +254,7 @@ func cmdGetex(c *Call) {
 		tx.SetDeadline(c.DB(), c.Arg(1), dl)
 		return nil
 	})
-	switch {
-	case err != nil:
-		writeErr(c, err)
-	case !ok:
-		c.W.Null()
-	default:
-		c.W.BulkString(v)
-	}
+	replyBulkOrNull(c, v, ok, err)
 }
 
 func cmdMget(c *Call) {
