@@ -151,6 +151,17 @@ func (tx *Tx) replaceWith(db int, key string) bool {
 	return ok
 }
 
+// clearForStore empties dst for a *STORE command that will write n
+// elements. With none to write, dst stays deleted (a "del" event when it
+// existed) and it reports false.
+func (tx *Tx) clearForStore(db int, dst string, n int) bool {
+	existed := tx.replaceWith(db, dst)
+	if n == 0 && existed {
+		tx.Notify('g', "del", db, dst)
+	}
+	return n > 0
+}
+
 // pickRandom chooses elements of a composite for HRANDFIELD, SRANDMEMBER,
 // SPOP and ZRANDMEMBER, uniformly. With count >= 0 the picks are distinct
 // (at most n); with count < 0, -count picks with repetition. Small values

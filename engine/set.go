@@ -259,11 +259,7 @@ func (tx *Tx) SDiff(db int, keys []string) ([]string, error) {
 // result deletes dst. event names the keyspace event ("sinterstore", ...).
 // It returns the number of members stored.
 func (tx *Tx) SStore(db int, dst string, members []string, event string) int {
-	existed := tx.replaceWith(db, dst)
-	if len(members) == 0 {
-		if existed {
-			tx.Notify('g', "del", db, dst)
-		}
+	if !tx.clearForStore(db, dst, len(members)) {
 		return 0
 	}
 	c := &comp{tx: tx, db: db, key: dst, typ: TypeSet, prefix: childPrefix(db, dst)}

@@ -746,11 +746,7 @@ func SortScoreMembers(items []ScoreMember) {
 // empty result deletes dst. event names the keyspace event. It returns the
 // number of elements stored.
 func (tx *Tx) ZStore(db int, dst string, items []ScoreMember, event string) int {
-	existed := tx.replaceWith(db, dst)
-	if len(items) == 0 {
-		if existed {
-			tx.Notify('g', "del", db, dst)
-		}
+	if !tx.clearForStore(db, dst, len(items)) {
 		return 0
 	}
 	c := &comp{tx: tx, db: db, key: dst, typ: TypeZSet, prefix: childPrefix(db, dst)}

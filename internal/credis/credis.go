@@ -108,6 +108,16 @@ static int ld2human(char *buf, size_t len, long double value) {
     return l;
 }
 
+// sort_strtod is sort.c's numeric weight: strtod, rejecting trailing
+// characters, ERANGE and NaN.
+static int sort_strtod(const char *s, double *out) {
+    char *eptr;
+    errno = 0;
+    *out = strtod(s, &eptr);
+    if (eptr[0] != '\0' || errno == ERANGE || isnan(*out)) return 0;
+    return 1;
+}
+
 // incrbyfloat: 0 ok (out filled), 1 not a valid float, 2 NaN or Infinity.
 static int incrbyfloat(const char *cur, size_t curlen, int hascur, const char *incr, size_t incrlen, char *out, size_t outlen) {
     long double value = 0, delta;
@@ -147,6 +157,15 @@ func String2d(s string) (float64, bool) {
 	p, n := cstr(s)
 	var v C.double
 	ok := C.string2dobj(p, n, &v) == 1
+	return float64(v), ok
+}
+
+// SortWeight is SORT's numeric weight of s (sort.c: strtod, no trailing
+// characters, no ERANGE, no NaN). C stops at a NUL byte; callers skip those.
+func SortWeight(s string) (float64, bool) {
+	p, _ := cstr(s)
+	var v C.double
+	ok := C.sort_strtod(p, &v) == 1
 	return float64(v), ok
 }
 
