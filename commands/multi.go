@@ -27,17 +27,11 @@ type multiState struct {
 	dirty   bool                     // guarded by watchRegistry.mu
 }
 
-func runsInsideMulti(s *Spec) bool { return s.Flags&FlagNoMulti != 0 }
+func runsInsideMulti(s *Spec) bool { return s.Flags&FlagTxControl != 0 }
 
-// deniedInMulti lists the commands Redis refuses inside a transaction (its
-// no-multi flag): queueing one makes EXEC fail.
-func deniedInMulti(s *Spec) bool {
-	switch s.FullName() {
-	case "save", "shutdown", "sync", "psync":
-		return true
-	}
-	return false
-}
+// deniedInMulti reports the commands Redis refuses inside a transaction (its
+// no_multi flag): trying to queue one makes EXEC fail.
+func deniedInMulti(s *Spec) bool { return s.Flags&FlagNoMulti != 0 }
 
 const msgNotInMulti = "ERR Command not allowed inside a transaction"
 
@@ -120,13 +114,13 @@ func (w *watchRegistry) isDirty(cl *Client) bool {
 
 func init() {
 	register(
-		&Spec{Name: "multi", Arity: 1, Flags: FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagNoMulti | FlagAllowBusy, Group: "transactions", Since: "1.2.0",
+		&Spec{Name: "multi", Arity: 1, Flags: FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagTxControl | FlagAllowBusy, Group: "transactions", Since: "1.2.0",
 			Summary: "Starts a transaction.", Example: "> MULTI\nOK", Run: cmdMulti},
-		&Spec{Name: "exec", Arity: 1, Flags: FlagNoScript | FlagLoading | FlagStale | FlagSkipSlowlog | FlagNoMulti, Group: "transactions", Since: "1.2.0",
+		&Spec{Name: "exec", Arity: 1, Flags: FlagNoScript | FlagLoading | FlagStale | FlagSkipSlowlog | FlagTxControl, Group: "transactions", Since: "1.2.0",
 			Summary: "Executes all commands in a transaction.", Example: "> EXEC\n1) OK", Run: cmdExec},
-		&Spec{Name: "discard", Arity: 1, Flags: FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagNoMulti | FlagAllowBusy, Group: "transactions", Since: "2.0.0",
+		&Spec{Name: "discard", Arity: 1, Flags: FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagTxControl | FlagAllowBusy, Group: "transactions", Since: "2.0.0",
 			Summary: "Discards a transaction.", Example: "> DISCARD\nOK", Run: cmdDiscard},
-		&Spec{Name: "watch", Arity: -2, Flags: FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagNoMulti | FlagAllowBusy, FirstKey: 1, LastKey: -1, Step: 1, Group: "transactions", Since: "2.2.0",
+		&Spec{Name: "watch", Arity: -2, Flags: FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagTxControl | FlagAllowBusy, FirstKey: 1, LastKey: -1, Step: 1, Group: "transactions", Since: "2.2.0",
 			Syntax: "key [key ...]", Summary: "Monitors changes to keys to determine the execution of a transaction.", Example: "> WATCH sess:1\nOK", Run: cmdWatch},
 		&Spec{Name: "unwatch", Arity: 1, Flags: FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagAllowBusy, Group: "transactions", Since: "2.2.0",
 			Summary: "Forgets about watched keys of a transaction.", Example: "> UNWATCH\nOK", Run: cmdUnwatch},

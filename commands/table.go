@@ -25,8 +25,13 @@ const (
 	FlagStale                     // allowed on a stale replica
 	FlagFast                      // O(1) or O(log N)
 	FlagNoAuth                    // allowed before AUTH
-	FlagNoMulti                   // not queued by MULTI (runs at once)
+	FlagNoMulti                   // refused inside MULTI (SAVE, SHUTDOWN), as Redis' no_multi
 	FlagAllowBusy
+	// FlagTxControl marks the commands a client in MULTI runs at once
+	// instead of queueing (MULTI, EXEC, DISCARD, WATCH, QUIT, RESET): Redis
+	// singles them out in processCommand, not in its table, so COMMAND does
+	// not show it.
+	FlagTxControl
 	// FlagBatch lets consecutive pipelined commands of one client share one
 	// engine transaction (one lock, one write to the data file). A batchable
 	// handler must do all its work through one c.Read or c.Write and must not

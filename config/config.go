@@ -38,6 +38,7 @@ type Param struct {
 	Enum      []string
 	Min, Max  int64
 	Immutable bool // only from the file or flags, as Redis' "can't set immutable config"
+	Memory    bool // an Int that takes units (1gb, 64mb), as Redis' MEMORY_CONFIG
 	Sensitive bool // never shown by CONFIG GET (secrets)
 	// Check validates a value beyond its kind; it returns a message in Redis' words.
 	Check func(v string) error
@@ -165,8 +166,13 @@ func parse(p *Param, value string) (string, int64, error) {
 	var num int64
 	switch p.Kind {
 	case Int:
-		n, err := ParseMemory(value)
-		if err != nil {
+		var n int64
+		var err error
+		if p.Memory {
+			if n, err = ParseMemory(value); err != nil {
+				return "", 0, fmt.Errorf("argument must be a memory value")
+			}
+		} else if n, err = strconv.ParseInt(value, 10, 64); err != nil {
 			return "", 0, fmt.Errorf("argument couldn't be parsed into an integer")
 		}
 		if n < p.Min || n > p.Max {
