@@ -777,7 +777,7 @@ func cmdCommandGetkeys(c *Call) {
 			args = args[1:]
 		}
 	}
-	pos := s.keyPositions(len(args))
+	pos := s.keyPositions(args)
 	if len(pos) == 0 {
 		c.W.Error("ERR The command has no key arguments")
 		return

@@ -20,12 +20,33 @@ func init() {
 		&Spec{Name: "sort", Arity: -2, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
 			Syntax:  "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC|DESC] [ALPHA] [STORE destination]",
 			Summary: "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
-			Example: "> RPUSH ids 3 1 2\n(integer) 3\n> SORT ids DESC LIMIT 0 2\n1) \"3\"\n2) \"2\"", Run: sortCmd(false)},
+			Example: "> RPUSH ids 3 1 2\n(integer) 3\n> SORT ids DESC LIMIT 0 2\n1) \"3\"\n2) \"2\"", Run: sortCmd(false), MovableKeys: sortStoreKey},
 		&Spec{Name: "sort_ro", Arity: -2, Flags: FlagReadonly, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "7.0.0",
 			Syntax:  "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC|DESC] [ALPHA]",
 			Summary: "Returns the sorted elements of a list, a set, or a sorted set.",
 			Example: "> SORT_RO ids BY nosort GET #\n1) \"3\"\n2) \"1\"\n3) \"2\"", Run: sortCmd(true)},
 	)
+}
+
+// sortStoreKey finds SORT's STORE destination for COMMAND GETKEYS as
+// Redis' sortGetKeys does: LIMIT, GET and BY skip their arguments, and the
+// last STORE wins.
+func sortStoreKey(args [][]byte) []int {
+	pos := 0
+	for i := 2; i < len(args); i++ {
+		switch {
+		case keyword(args[i], "limit"):
+			i += 2
+		case keyword(args[i], "get"), keyword(args[i], "by"):
+			i++
+		case keyword(args[i], "store") && i+1 < len(args):
+			pos = i + 1
+		}
+	}
+	if pos == 0 {
+		return nil
+	}
+	return []int{pos}
 }
 
 // sortArgs is a parsed SORT command.

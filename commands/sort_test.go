@@ -65,6 +65,11 @@ func TestSortCompat(t *testing.T) {
 			{Cmd: []any{"sort", "bad"}, WantErr: "ERR One or more scores can't be converted into double"},
 			{Cmd: []any{"sort", "bad", "store", "dst"}, WantErr: "ERR One or more scores can't be converted into double"},
 			{Cmd: []any{"sort"}, WantErr: "ERR wrong number of arguments for 'sort' command"},
+			// COMMAND GETKEYS finds the last STORE destination.
+			{Cmd: []any{"command", "getkeys", "sort", "abc", "store", "def"}, Want: []any{"abc", "def"}},
+			{Cmd: []any{"command", "getkeys", "sort", "abc", "store", "x", "limit", "0", "1", "store", "def"}, Want: []any{"abc", "def"}},
+			{Cmd: []any{"command", "getkeys", "sort", "abc", "get", "store", "limit", "0", "1"}, Want: []any{"abc"}},
+			{Cmd: []any{"command", "getkeys", "sort_ro", "abc"}, Want: []any{"abc"}},
 		})
 	})
 }

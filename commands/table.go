@@ -67,6 +67,10 @@ type Spec struct {
 	Syntax   string // arguments after the name, for docs: "key value [EX seconds]"
 	Example  string // a session showing the command, for docs ("> cmd\nreply")
 	Run      func(c *Call)
+	// MovableKeys finds keys that FirstKey/LastKey/Step cannot describe
+	// (SORT's STORE destination): their argument indexes, counting the
+	// command name as 0. COMMAND shows such commands as "movablekeys".
+	MovableKeys func(args [][]byte) []int
 	// Subcommands of a container command (CLIENT, CONFIG, ...), by name.
 	Subcommands []*Spec
 
@@ -156,6 +160,9 @@ func (s *Spec) FlagNames() []string {
 			out = append(out, fn.name)
 		}
 	}
+	if s.MovableKeys != nil {
+		out = append(out, "movablekeys")
+	}
 	return out
 }
 
@@ -191,17 +198,19 @@ func (s *Spec) ACLCategories() []string {
 }
 
 // keyPositions returns the argument indexes holding keys for args.
-func (s *Spec) keyPositions(argc int) []int {
-	if s.FirstKey <= 0 {
-		return nil
-	}
-	last := s.LastKey
-	if last < 0 {
-		last = argc + last
-	}
+func (s *Spec) keyPositions(args [][]byte) []int {
 	var out []int
-	for i := s.FirstKey; i <= last && i < argc; i += s.Step {
-		out = append(out, i)
+	if s.FirstKey > 0 {
+		last := s.LastKey
+		if last < 0 {
+			last = len(args) + last
+		}
+		for i := s.FirstKey; i <= last && i < len(args); i += s.Step {
+			out = append(out, i)
+		}
+	}
+	if s.MovableKeys != nil {
+		out = append(out, s.MovableKeys(args)...)
 	}
 	return out
 }
