@@ -421,6 +421,7 @@ const xreadBlockedCount = 1000
 
 // parseBlockTimeout parses BLOCK's milliseconds as Redis'
 // getTimeoutFromObjectOrReply does with UNIT_MILLISECONDS (0: forever).
+// Redis 7.0 has no upper bound (7.2 answers "timeout is out of range").
 func parseBlockTimeout(c *Call, arg []byte) (time.Duration, bool) {
 	n, ok := parseInt(arg)
 	if !ok {
@@ -429,10 +430,6 @@ func parseBlockTimeout(c *Call, arg []byte) (time.Duration, bool) {
 	}
 	if n < 0 {
 		c.W.Error("ERR timeout is negative")
-		return 0, false
-	}
-	if n > 0 && n > math.MaxInt64-c.NowMS() {
-		c.W.Error("ERR timeout is out of range")
 		return 0, false
 	}
 	if n > math.MaxInt64/int64(time.Millisecond) {
