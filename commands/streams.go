@@ -57,6 +57,9 @@ func init() {
 			Syntax:  "key group consumer min-idle-time start [COUNT count] [JUSTID]",
 			Summary: "Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as consumer group member.",
 			Example: "> XAUTOCLAIM audit g bob 60000 0-0 COUNT 10 JUSTID\n1) \"0-0\"\n2) 1) \"1763900000000-0\"\n3) (empty array)", Run: cmdXautoclaim}),
+		x(&Spec{Name: "xsetid", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagFast, Since: "5.0.0",
+			Syntax:  "key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]",
+			Summary: "An internal command for replicating stream values.", Example: "> XSETID audit 1763900000000-5\nOK", Run: cmdXsetid}),
 		&Spec{Name: "xgroup", Arity: -2, Group: "stream", Since: "5.0.0", Summary: "A container for consumer groups commands.",
 			Subcommands: []*Spec{
 				{Name: "create", Arity: -5, Flags: FlagWrite | FlagDenyOOM, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key group id|$ [MKSTREAM] [ENTRIESREAD entries-read]", Summary: "Creates a consumer group.", Example: "> XGROUP CREATE audit g $ MKSTREAM\nOK", Run: cmdXgroupCreate},
@@ -1358,4 +1361,50 @@ func cmdXautoclaim(c *Call) {
 	for _, id := range deleted {
 		c.W.BulkString(id.String())
 	}
+}
+
+func cmdXsetid(c *Call) {
+	id, _, ok := parseStreamID(c.Arg(2), 0, true, false)
+	if !ok {
+		c.W.Error(msgInvalidStreamID)
+		return
+	}
+	entriesAdded := int64(-1)
+	var maxDeleted engine.StreamID
+	for i := 3; i < len(c.Args); i += 2 {
+		more := len(c.Args) - 1 - i
+		switch {
+		case keyword(c.Args[i], "ENTRIESADDED") && more > 0:
+			n, ok := parseInt(c.Args[i+1])
+			if !ok {
+				c.W.Error(msgNotInt)
+				return
+			}
+			if n < 0 {
+				c.W.Error("ERR entries_added must be positive")
+				return
+			}
+			entriesAdded = n
+		case keyword(c.Args[i], "MAXDELETEDID") && more > 0:
+			if maxDeleted, _, ok = parseStreamID(c.Arg(i+1), 0, true, false); !ok {
+				c.W.Error(msgInvalidStreamID)
+				return
+			}
+			if id.Less(maxDeleted) {
+				c.W.Error("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id")
+				return
+			}
+		default:
+			c.W.Error(msgSyntax)
+			return
+		}
+	}
+	err := c.Write(func(tx *engine.Tx) error {
+		return tx.XSetID(c.DB(), c.Arg(1), id, entriesAdded, maxDeleted)
+	})
+	if err != nil {
+		streamErr(c, err)
+		return
+	}
+	c.W.OK()
 }

@@ -275,12 +275,13 @@ func TestStreamKeyspaceEvents(t *testing.T) {
 		{"xgroup", "delconsumer", "mystream", "mygroup", "Lee"},
 		{"xautoclaim", "mystream", "mygroup", "Bob", "0", "1-0"},
 		{"xgroup", "delconsumer", "mystream", "mygroup", "Bob"},
+		{"xsetid", "mystream", "5-0"},
 	} {
 		must(t, c, cmd...)
 	}
 	ev := func(name string) string { return "[pmessage * __keyspace@0__:mystream " + name + "]" }
 	expect(t, sub, ev("xgroup-create"), ev("xgroup-createconsumer"), ev("xadd"),
-		ev("xgroup-createconsumer"), ev("xgroup-createconsumer"), ev("xgroup-delconsumer"))
+		ev("xgroup-createconsumer"), ev("xgroup-createconsumer"), ev("xgroup-delconsumer"), ev("xsetid"))
 }
 
 // blockedCall runs a command on its own client and hands back its reply.
@@ -423,6 +424,37 @@ func TestBlockingXread(t *testing.T) {
 		}
 		if n := blockedClients(t, c); n != 0 {
 			t.Fatalf("blocked_clients = %d at the end", n)
+		}
+	})
+}
+
+func TestCompatXsetid(t *testing.T) {
+	s := testserver.Start(t)
+	compat(t, s, func(t *testing.T, tg target) {
+		testserver.Run(t, tg.c, []C{
+			{Cmd: []any{"xsetid", "s"}, WantErr: "ERR wrong number of arguments for 'xsetid' command"},
+			{Cmd: []any{"xsetid", "s", "1-1"}, WantErr: "ERR no such key"},
+			{Cmd: []any{"xsetid", "s", "x"}, WantErr: "ERR Invalid stream ID specified as stream command argument"},
+			{Cmd: []any{"xsetid", "s", "1-1", "0"}, WantErr: "ERR syntax error"},
+			{Cmd: []any{"xsetid", "s", "1-1", "entriesadded"}, WantErr: "ERR syntax error"},
+			{Cmd: []any{"xsetid", "s", "1-1", "entriesadded", "x"}, WantErr: "ERR value is not an integer or out of range"},
+			{Cmd: []any{"xsetid", "s", "1-1", "entriesadded", "-1", "maxdeletedid", "0-0"}, WantErr: "ERR entries_added must be positive"},
+			{Cmd: []any{"xsetid", "s", "1-0", "entriesadded", "1", "maxdeletedid", "2-0"}, WantErr: "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"},
+			{Cmd: []any{"xadd", "s", "5-0", "a", "1"}, Want: "5-0"},
+			{Cmd: []any{"xadd", "s", "6-0", "a", "1"}, Want: "6-0"},
+			{Cmd: []any{"xsetid", "s", "5-9"}, WantErr: "ERR The ID specified in XSETID is smaller than the target stream top item"},
+			{Cmd: []any{"xsetid", "s", "7-0", "entriesadded", "1"}, WantErr: "ERR The entries_added specified in XSETID is smaller than the target stream length"},
+			{Cmd: []any{"xsetid", "s", "9-0", "entriesadded", "10", "maxdeletedid", "4-0"}, Want: "OK"},
+			{Cmd: []any{"xadd", "s", "8-0", "a", "1"}, WantErr: "ERR The ID specified in XADD is equal or smaller than the target stream top item"},
+			{Cmd: []any{"xdel", "s", "6-0"}, Want: int64(1)},
+			// The top item counts, not the last ID: 6-0 is gone, 5-0 is the top.
+			{Cmd: []any{"xsetid", "s", "5-5"}, Want: "OK"},
+			{Cmd: []any{"set", "str", "v"}, Want: "OK"},
+			{Cmd: []any{"xsetid", "str", "1-0"}, WantErr: "WRONGTYPE"},
+		})
+		info := toMap(must(t, tg.c, "xinfo", "stream", "s"))
+		if info["last-generated-id"] != "5-5" || info["entries-added"] != int64(10) || info["max-deleted-entry-id"] != "6-0" {
+			t.Fatalf("XINFO STREAM after XSETID = %v", info)
 		}
 	})
 }

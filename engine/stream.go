@@ -1074,3 +1074,34 @@ func (tx *Tx) XReadBlockedState(db int, key, group string) (isStream, hasGroup b
 	_, ok := tx.loadGroup(s, group)
 	return true, ok
 }
+
+// XSetID sets a stream's last ID and, when entriesAdded is not -1 and
+// maxDeleted not 0-0, its entries-added counter and maximal deleted ID
+// (Redis 7.0's XSETID). A missing key is ErrNoSuchKey.
+func (tx *Tx) XSetID(db int, key string, id StreamID, entriesAdded int64, maxDeleted StreamID) error {
+	s, err := tx.openStream(db, key)
+	if err != nil {
+		return err
+	}
+	if !s.exists {
+		return ErrNoSuchKey
+	}
+	if s.meta.Length > 0 {
+		if id.Less(tx.streamEdge(s, false)) {
+			return errors.New("ERR The ID specified in XSETID is smaller than the target stream top item")
+		}
+		if entriesAdded != -1 && s.meta.Length > entriesAdded {
+			return errors.New("ERR The entries_added specified in XSETID is smaller than the target stream length")
+		}
+	}
+	s.meta.Last = id
+	if entriesAdded != -1 {
+		s.meta.EntriesAdded = entriesAdded
+	}
+	if !maxDeleted.IsZero() {
+		s.meta.MaxDeleted = maxDeleted
+	}
+	tx.saveStream(db, key, s)
+	tx.Notify('t', "xsetid", db, key)
+	return nil
+}
