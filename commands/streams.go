@@ -11,10 +11,14 @@ import (
 	"github.com/sessiond/sessiond/engine"
 )
 
-// Streams: XADD, XLEN, XRANGE, XREVRANGE, XDEL, XTRIM, XREAD, XREADGROUP,
-// XGROUP, XACK, XPENDING and XINFO, with Redis' replies and errors. Reads
-// never block: XREAD/XREADGROUP with BLOCK answer an error when there is
-// nothing to serve at once. XCLAIM and XAUTOCLAIM are not implemented.
+// Streams: XADD, XLEN, XRANGE, XREVRANGE, XDEL, XTRIM, XSETID, XREAD,
+// XREADGROUP, XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM and XINFO, with
+// Redis 7.0's replies, errors and keyspace events. XREAD/XREADGROUP with
+// BLOCK block on the shared blocked-client mechanism (c.d.block) and are
+// woken by writes to their keys; inside MULTI they answer a null array at
+// once, as Redis does for a client that may not block. Approximate trimming
+// ("~") is not node-based: sessiond has no radix-tree nodes, so it trims
+// exactly (within LIMIT), and stream-node-max-entries does not exist.
 
 func init() {
 	x := func(s *Spec) *Spec {

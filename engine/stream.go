@@ -18,7 +18,8 @@ import (
 // rewrites that group's child (its size grows with the group's pending
 // entries, not with the stream's length).
 //
-// Blocking reads and XCLAIM/XAUTOCLAIM are not implemented.
+// Blocking reads live in the command layer: the engine only answers whether
+// there is something to serve now.
 
 // StreamID is an entry ID, <ms>-<seq>.
 type StreamID struct{ Ms, Seq uint64 }
