@@ -1,17 +1,24 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sessiond/sessiond/engine"
 )
 
-// Streams: XADD, XLEN, XRANGE, XREVRANGE, XDEL, XTRIM, XREAD, XREADGROUP,
-// XGROUP, XACK, XPENDING and XINFO, with Redis' replies and errors. Reads
-// never block: XREAD/XREADGROUP with BLOCK answer an error when there is
-// nothing to serve at once. XCLAIM and XAUTOCLAIM are not implemented.
+// Streams: XADD, XLEN, XRANGE, XREVRANGE, XDEL, XTRIM, XSETID, XREAD,
+// XREADGROUP, XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM and XINFO, with
+// Redis 7.0's replies, errors and keyspace events. XREAD/XREADGROUP with
+// BLOCK block on the shared blocked-client mechanism (c.d.block) and are
+// woken by writes to their keys; inside MULTI they answer a null array at
+// once, as Redis does for a client that may not block. Approximate trimming
+// ("~") is not node-based: sessiond has no radix-tree nodes, so it trims
+// exactly (within LIMIT), and stream-node-max-entries does not exist.
 
 func init() {
 	x := func(s *Spec) *Spec {
@@ -38,14 +45,25 @@ func init() {
 			Summary: "Returns the number of messages after removing them from a stream.", Example: "> XDEL audit 1763900000000-0\n(integer) 1", Run: cmdXdel}),
 		x(&Spec{Name: "xtrim", Arity: -4, Flags: FlagWrite, Since: "5.0.0", Syntax: "key MAXLEN|MINID [=|~] threshold [LIMIT count]",
 			Summary: "Deletes messages from the beginning of a stream.", Example: "> XTRIM audit MAXLEN 1000\n(integer) 0", Run: cmdXtrim}),
-		x(&Spec{Name: "xread", Arity: -4, Flags: FlagReadonly, FirstKey: -1, Since: "5.0.0", Syntax: "[COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]",
-			Summary: "Returns messages from multiple streams with IDs greater than the ones requested (BLOCK is not supported).", Example: "> XREAD COUNT 1 STREAMS audit 0\n1) 1) \"audit\" ...", Run: xreadCmd(false)}),
-		x(&Spec{Name: "xreadgroup", Arity: -7, Flags: FlagWrite, FirstKey: -1, Since: "5.0.0", Syntax: "GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]",
-			Summary: "Returns new or historical messages from a stream for a consumer in a group (BLOCK is not supported).", Example: "> XREADGROUP GROUP g alice COUNT 1 STREAMS audit >\n1) 1) \"audit\" ...", Run: xreadCmd(true)}),
+		x(&Spec{Name: "xread", Arity: -4, Flags: FlagReadonly | FlagBlocking, FirstKey: -1, Since: "5.0.0", Syntax: "[COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]",
+			Summary: "Returns messages from multiple streams with IDs greater than the ones requested.", Example: "> XREAD COUNT 1 STREAMS audit 0\n1) 1) \"audit\" ...", Run: xreadCmd(false)}),
+		x(&Spec{Name: "xreadgroup", Arity: -7, Flags: FlagWrite | FlagBlocking, FirstKey: -1, Since: "5.0.0", Syntax: "GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]",
+			Summary: "Returns new or historical messages from a stream for a consumer in a group.", Example: "> XREADGROUP GROUP g alice COUNT 1 STREAMS audit >\n1) 1) \"audit\" ...", Run: xreadCmd(true)}),
 		x(&Spec{Name: "xack", Arity: -4, Flags: FlagWrite | FlagFast, Since: "5.0.0", Syntax: "key group id [id ...]",
 			Summary: "Returns the number of messages that were successfully acknowledged by the consumer group member of a stream.", Example: "> XACK audit g 1763900000000-0\n(integer) 1", Run: cmdXack}),
 		x(&Spec{Name: "xpending", Arity: -3, Flags: FlagReadonly, Since: "5.0.0", Syntax: "key group [[IDLE min-idle-time] start end count [consumer]]",
 			Summary: "Returns the information and entries from a stream consumer group's pending entries list.", Example: "> XPENDING audit g\n1) (integer) 0\n2) (nil)\n3) (nil)\n4) (nil)", Run: cmdXpending}),
+		x(&Spec{Name: "xclaim", Arity: -6, Flags: FlagWrite | FlagFast, Since: "5.0.0",
+			Syntax:  "key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-time-milliseconds] [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid]",
+			Summary: "Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member.",
+			Example: "> XCLAIM audit g bob 60000 1763900000000-0\n1) 1) \"1763900000000-0\"\n   2) 1) \"user\"\n      2) \"7\" ...", Run: cmdXclaim}),
+		x(&Spec{Name: "xautoclaim", Arity: -6, Flags: FlagWrite | FlagFast, Since: "6.2.0",
+			Syntax:  "key group consumer min-idle-time start [COUNT count] [JUSTID]",
+			Summary: "Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as consumer group member.",
+			Example: "> XAUTOCLAIM audit g bob 60000 0-0 COUNT 10 JUSTID\n1) \"0-0\"\n2) 1) \"1763900000000-0\"\n3) (empty array)", Run: cmdXautoclaim}),
+		x(&Spec{Name: "xsetid", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagFast, Since: "5.0.0",
+			Syntax:  "key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]",
+			Summary: "An internal command for replicating stream values.", Example: "> XSETID audit 1763900000000-5\nOK", Run: cmdXsetid}),
 		&Spec{Name: "xgroup", Arity: -2, Group: "stream", Since: "5.0.0", Summary: "A container for consumer groups commands.",
 			Subcommands: []*Spec{
 				{Name: "create", Arity: -5, Flags: FlagWrite | FlagDenyOOM, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key group id|$ [MKSTREAM] [ENTRIESREAD entries-read]", Summary: "Creates a consumer group.", Example: "> XGROUP CREATE audit g $ MKSTREAM\nOK", Run: cmdXgroupCreate},
@@ -404,10 +422,59 @@ type xreadStream struct {
 	greater bool // ">"
 }
 
+// xreadBlockedCount is Redis' XREAD_BLOCKED_DEFAULT_COUNT: a client that
+// blocked without COUNT is served at most this many entries per stream.
+const xreadBlockedCount = 1000
+
+// parseBlockTimeout parses BLOCK's milliseconds as Redis'
+// getTimeoutFromObjectOrReply does with UNIT_MILLISECONDS (0: forever).
+// Redis 7.0 has no upper bound (7.2 answers "timeout is out of range").
+func parseBlockTimeout(c *Call, arg []byte) (time.Duration, bool) {
+	n, ok := parseInt(arg)
+	if !ok {
+		c.W.Error("ERR timeout is not an integer or out of range")
+		return 0, false
+	}
+	if n < 0 {
+		c.W.Error("ERR timeout is negative")
+		return 0, false
+	}
+	if n > math.MaxInt64/int64(time.Millisecond) {
+		return math.MaxInt64, true // centuries: as good as forever
+	}
+	return time.Duration(n) * time.Millisecond, true
+}
+
+type xreadResult struct {
+	key     string
+	entries []engine.StreamEntry
+}
+
+func writeXreadResults(c *Call, results []xreadResult) {
+	if c.W.Proto() == 3 {
+		c.W.Map(len(results))
+	} else {
+		c.W.Array(len(results))
+	}
+	for _, r := range results {
+		if c.W.Proto() == 2 {
+			c.W.Array(2)
+		}
+		c.W.BulkString(r.key)
+		writeEntries(c, r.entries)
+	}
+}
+
+// xreadCmd is XREAD and XREADGROUP. With BLOCK and nothing to serve at once,
+// the client blocks (inside MULTI it answers a null array at once, as a
+// Redis client that may not block does) until an entry arrives on one of the
+// streams, and is then served from that stream alone; a client blocked in a
+// group is answered with an error when the key stops holding a stream or
+// the group is destroyed.
 func xreadCmd(group bool) func(c *Call) {
 	return func(c *Call) {
 		var count int64
-		block := false
+		timeout := time.Duration(-1)
 		noack := false
 		var groupName, consumer string
 		streamsAt := 0
@@ -415,16 +482,11 @@ func xreadCmd(group bool) func(c *Call) {
 			more := len(c.Args) - i - 1
 			switch {
 			case keyword(c.Args[i], "BLOCK") && more > 0:
-				n, ok := parseInt(c.Args[i+1])
+				t, ok := parseBlockTimeout(c, c.Args[i+1])
 				if !ok {
-					c.W.Error("ERR timeout is not an integer or out of range")
 					return
 				}
-				if n < 0 {
-					c.W.Error("ERR timeout is negative")
-					return
-				}
-				block = true
+				timeout = t
 				i++
 			case keyword(c.Args[i], "COUNT") && more > 0:
 				n, ok := parseInt(c.Args[i+1])
@@ -469,9 +531,11 @@ func xreadCmd(group bool) func(c *Call) {
 		}
 		n := (len(c.Args) - streamsAt) / 2
 		streams := make([]xreadStream, n)
+		keys := make([]string, n)
 		for i := range streams {
 			s := &streams[i]
 			s.key = c.Arg(streamsAt + i)
+			keys[i] = s.key
 			switch arg := c.Arg(streamsAt + n + i); arg {
 			case "$":
 				if group {
@@ -494,11 +558,7 @@ func xreadCmd(group bool) func(c *Call) {
 				s.id = id
 			}
 		}
-		type result struct {
-			key     string
-			entries []engine.StreamEntry
-		}
-		var results []result
+		var results []xreadResult
 		run := func(tx *engine.Tx) error {
 			results = results[:0]
 			if group {
@@ -508,26 +568,28 @@ func xreadCmd(group bool) func(c *Call) {
 					}
 				}
 			}
-			for _, s := range streams {
+			for i := range streams {
+				s := &streams[i]
 				if group {
 					entries, served, err := tx.XReadGroup(c.DB(), s.key, engine.XReadGroupArgs{Group: groupName, Consumer: consumer, After: s.id, New: s.greater, Count: count, NoAck: noack})
 					if err != nil {
 						return err
 					}
 					if served {
-						results = append(results, result{s.key, entries})
+						results = append(results, xreadResult{s.key, entries})
 					}
 					continue
 				}
-				after := s.id
 				if s.dollar {
+					// "$" is the last ID when the command was called: a
+					// blocked client waits for entries after it.
 					last, err := tx.StreamLastID(c.DB(), s.key)
 					if err != nil {
 						return err
 					}
-					after = last
+					s.id, s.dollar = last, false
 				}
-				start, ok := after.Incr()
+				start, ok := s.id.Incr()
 				if !ok {
 					continue
 				}
@@ -536,7 +598,7 @@ func xreadCmd(group bool) func(c *Call) {
 					return err
 				}
 				if len(entries) > 0 {
-					results = append(results, result{s.key, entries})
+					results = append(results, xreadResult{s.key, entries})
 				}
 			}
 			return nil
@@ -551,25 +613,78 @@ func xreadCmd(group bool) func(c *Call) {
 			streamErr(c, err)
 			return
 		}
-		if len(results) == 0 {
-			if block && c.tx == nil {
-				c.W.Error("ERR BLOCK is not supported by sessiond: nothing to read now")
-				return
-			}
+		if len(results) > 0 {
+			writeXreadResults(c, results)
+			return
+		}
+		if timeout < 0 || c.tx != nil {
 			c.W.NullArray()
 			return
 		}
-		if c.W.Proto() == 3 {
-			c.W.Map(len(results))
-		} else {
-			c.W.Array(len(results))
+		bcount := count
+		if bcount == 0 {
+			bcount = xreadBlockedCount
 		}
-		for _, r := range results {
-			if c.W.Proto() == 2 {
-				c.W.Array(2)
+		var errMsg string
+		// Once blocked, XREAD skips a key of another type (or a missing
+		// one) and keeps waiting; XREADGROUP gives up with Redis' errors.
+		try := func() bool {
+			results, errMsg = results[:0], ""
+			read := func(tx *engine.Tx) error {
+				if group {
+					for _, s := range streams {
+						isStream, hasGroup := tx.XReadBlockedState(c.DB(), s.key, groupName)
+						switch {
+						case !isStream:
+							errMsg = "UNBLOCKED the stream key no longer exists"
+							return nil
+						case !hasGroup:
+							errMsg = "NOGROUP the consumer group this client was blocked on no longer exists"
+							return nil
+						}
+					}
+				}
+				for _, s := range streams {
+					var entries []engine.StreamEntry
+					if group {
+						got, served, err := tx.XReadGroup(c.DB(), s.key, engine.XReadGroupArgs{Group: groupName, Consumer: consumer, New: true, Count: bcount, NoAck: noack})
+						if err != nil || !served {
+							continue
+						}
+						entries = got
+					} else {
+						start, ok := s.id.Incr()
+						if !ok {
+							continue
+						}
+						got, _, err := tx.XRange(c.DB(), s.key, start, engine.MaxStreamID, bcount, false)
+						if err != nil {
+							continue
+						}
+						entries = got
+					}
+					if len(entries) > 0 {
+						results = append(results, xreadResult{s.key, entries})
+						return nil
+					}
+				}
+				return nil
 			}
-			c.W.BulkString(r.key)
-			writeEntries(c, r.entries)
+			if group {
+				_ = c.Write(read)
+			} else {
+				_ = c.Read(read)
+			}
+			return errMsg != "" || len(results) > 0
+		}
+		c.d.block(c, keys, timeout, try)
+		switch {
+		case errMsg != "":
+			c.W.Error(errMsg)
+		case len(results) > 0:
+			writeXreadResults(c, results)
+		default:
+			c.W.NullArray()
 		}
 	}
 }
@@ -1090,4 +1205,210 @@ func streamErr(c *Call, err error) {
 		return
 	}
 	writeErr(c, err)
+}
+
+// cmdXclaim follows Redis' xclaimCommand: the key and group are checked
+// first, then the arguments; the IDs run up to the first argument that is
+// not an ID, and what follows are options.
+func cmdXclaim(c *Call) {
+	a := engine.XClaimArgs{Group: c.Arg(2), Consumer: c.Arg(3), RetryCount: -1}
+	now := c.NowMS()
+	parseErr := ""
+	fail := func(msg string) bool {
+		parseErr = msg
+		return false
+	}
+	func() bool {
+		minIdle, ok := parseInt(c.Args[4])
+		if !ok {
+			return fail("ERR Invalid min-idle-time argument for XCLAIM")
+		}
+		a.MinIdle = max(minIdle, 0)
+		j := 5
+		for ; j < len(c.Args); j++ {
+			id, _, ok := parseStreamID(c.Arg(j), 0, true, false)
+			if !ok {
+				break
+			}
+			a.IDs = append(a.IDs, id)
+		}
+		delivery := int64(-1)
+		for ; j < len(c.Args); j++ {
+			more := len(c.Args) - 1 - j
+			switch {
+			case keyword(c.Args[j], "FORCE"):
+				a.Force = true
+			case keyword(c.Args[j], "JUSTID"):
+				a.JustID = true
+			case keyword(c.Args[j], "IDLE") && more > 0:
+				j++
+				n, ok := parseInt(c.Args[j])
+				if !ok {
+					return fail("ERR Invalid IDLE option argument for XCLAIM")
+				}
+				delivery = now - n
+			case keyword(c.Args[j], "TIME") && more > 0:
+				j++
+				n, ok := parseInt(c.Args[j])
+				if !ok {
+					return fail("ERR Invalid TIME option argument for XCLAIM")
+				}
+				delivery = n
+			case keyword(c.Args[j], "RETRYCOUNT") && more > 0:
+				j++
+				n, ok := parseInt(c.Args[j])
+				if !ok {
+					return fail("ERR Invalid RETRYCOUNT option argument for XCLAIM")
+				}
+				a.RetryCount = n
+			case keyword(c.Args[j], "LASTID") && more > 0:
+				j++
+				id, _, ok := parseStreamID(c.Arg(j), 0, true, false)
+				if !ok {
+					return fail(msgInvalidStreamID)
+				}
+				a.LastID = id
+			default:
+				return fail(fmt.Sprintf("ERR Unrecognized XCLAIM option '%s'", c.Args[j]))
+			}
+		}
+		// A bogus delivery time (negative, or in the future) means now:
+		// clients compute it from their own clocks.
+		if delivery < 0 || delivery > now {
+			delivery = now
+		}
+		a.DeliveryTime = delivery
+		return true
+	}()
+	var claimed []engine.StreamEntry
+	err := c.Write(func(tx *engine.Tx) error {
+		if _, err := tx.XGroup(c.DB(), c.Arg(1), a.Group); err != nil {
+			return err
+		}
+		if parseErr != "" {
+			return errors.New(parseErr)
+		}
+		var err error
+		claimed, err = tx.XClaim(c.DB(), c.Arg(1), a)
+		return err
+	})
+	if err != nil {
+		streamErr(c, err)
+		return
+	}
+	if a.JustID {
+		writeIDs(c, claimed)
+		return
+	}
+	writeEntries(c, claimed)
+}
+
+func writeIDs(c *Call, entries []engine.StreamEntry) {
+	c.W.Array(len(entries))
+	for _, e := range entries {
+		c.W.BulkString(e.ID.String())
+	}
+}
+
+// cmdXautoclaim follows Redis' xautoclaimCommand: arguments are checked
+// before the key and group.
+func cmdXautoclaim(c *Call) {
+	minIdle, ok := parseInt(c.Args[4])
+	if !ok {
+		c.W.Error("ERR Invalid min-idle-time argument for XAUTOCLAIM")
+		return
+	}
+	minIdle = max(minIdle, 0)
+	start, ok := parseIntervalID(c, c.Arg(5), 0, true)
+	if !ok {
+		return
+	}
+	count := int64(100)
+	justID := false
+	for j := 6; j < len(c.Args); j++ {
+		switch {
+		case keyword(c.Args[j], "COUNT") && j+1 < len(c.Args):
+			n, ok := parseInt(c.Args[j+1])
+			if !ok || n < 1 || n > math.MaxInt64/16 {
+				c.W.Error(msgCountPositive)
+				return
+			}
+			count = n
+			j++
+		case keyword(c.Args[j], "JUSTID"):
+			justID = true
+		default:
+			c.W.Error(msgSyntax)
+			return
+		}
+	}
+	var next engine.StreamID
+	var claimed []engine.StreamEntry
+	var deleted []engine.StreamID
+	err := c.Write(func(tx *engine.Tx) error {
+		var err error
+		next, claimed, deleted, err = tx.XAutoClaim(c.DB(), c.Arg(1), c.Arg(2), c.Arg(3), minIdle, start, count, justID)
+		return err
+	})
+	if err != nil {
+		streamErr(c, err)
+		return
+	}
+	c.W.Array(3)
+	c.W.BulkString(next.String())
+	if justID {
+		writeIDs(c, claimed)
+	} else {
+		writeEntries(c, claimed)
+	}
+	c.W.Array(len(deleted))
+	for _, id := range deleted {
+		c.W.BulkString(id.String())
+	}
+}
+
+func cmdXsetid(c *Call) {
+	id, _, ok := parseStreamID(c.Arg(2), 0, true, false)
+	if !ok {
+		c.W.Error(msgInvalidStreamID)
+		return
+	}
+	entriesAdded := int64(-1)
+	var maxDeleted engine.StreamID
+	for i := 3; i < len(c.Args); i += 2 {
+		more := len(c.Args) - 1 - i
+		switch {
+		case keyword(c.Args[i], "ENTRIESADDED") && more > 0:
+			n, ok := parseInt(c.Args[i+1])
+			if !ok {
+				c.W.Error(msgNotInt)
+				return
+			}
+			if n < 0 {
+				c.W.Error("ERR entries_added must be positive")
+				return
+			}
+			entriesAdded = n
+		case keyword(c.Args[i], "MAXDELETEDID") && more > 0:
+			if maxDeleted, _, ok = parseStreamID(c.Arg(i+1), 0, true, false); !ok {
+				c.W.Error(msgInvalidStreamID)
+				return
+			}
+			if id.Less(maxDeleted) {
+				c.W.Error("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id")
+				return
+			}
+		default:
+			c.W.Error(msgSyntax)
+			return
+		}
+	}
+	err := c.Write(func(tx *engine.Tx) error {
+		return tx.XSetID(c.DB(), c.Arg(1), id, entriesAdded, maxDeleted)
+	})
+	if err != nil {
+		streamErr(c, err)
+		return
+	}
+	c.W.OK()
 }

@@ -18,7 +18,8 @@ import (
 // rewrites that group's child (its size grows with the group's pending
 // entries, not with the stream's length).
 //
-// Blocking reads and XCLAIM/XAUTOCLAIM are not implemented.
+// Blocking reads live in the command layer: the engine only answers whether
+// there is something to serve now.
 
 // StreamID is an entry ID, <ms>-<seq>.
 type StreamID struct{ Ms, Seq uint64 }
@@ -813,6 +814,7 @@ func (tx *Tx) XReadGroup(db int, key string, a XReadGroupArgs) (entries []Stream
 	ci := g.consumer(a.Consumer)
 	if ci < 0 {
 		ci = g.addConsumer(a.Consumer, now)
+		tx.Notify('t', "xgroup-createconsumer", db, key)
 	}
 	g.Consumers[ci].SeenTime = now
 	if !a.New {
@@ -916,4 +918,191 @@ func (tx *Tx) StreamLastID(db int, key string) (StreamID, error) {
 		return StreamID{}, err
 	}
 	return s.meta.Last, nil
+}
+
+// XClaimArgs are XCLAIM's arguments, parsed and resolved by the caller.
+type XClaimArgs struct {
+	Group, Consumer string
+	MinIdle         int64 // ms; 0 claims regardless of idle time
+	IDs             []StreamID
+	DeliveryTime    int64 // Unix ms the claimed entries are marked delivered at
+	RetryCount      int64 // -1: not given (the delivery count is incremented unless JustID)
+	Force, JustID   bool
+	LastID          StreamID // raise the group's last delivered ID to this
+}
+
+// claim hands the pending entry nk (a new one when fresh, from FORCE) to
+// consumer, as Redis' XCLAIM and XAUTOCLAIM do, creating the consumer when
+// it does not exist yet.
+func (tx *Tx) claim(g *StreamGroup, nk *StreamNACK, consumer string, deliveryTime, retryCount int64, justID bool, db int, key string) {
+	ci := g.consumer(consumer)
+	if ci < 0 {
+		ci = g.addConsumer(consumer, tx.Now)
+		tx.Notify('t', "xgroup-createconsumer", db, key)
+	}
+	g.Consumers[ci].SeenTime = tx.Now
+	g.Consumers[ci].ActiveTime = tx.Now
+	nk.Time = deliveryTime
+	if retryCount >= 0 {
+		nk.Count = retryCount
+	} else if !justID {
+		nk.Count++
+	}
+	nk.Consumer = consumer
+}
+
+// XClaim changes the owner of pending entries and returns the claimed
+// entries (IDs only, Fields nil, with JustID). Entries deleted from the
+// stream are dropped from the pending list; with Force, entries of the
+// stream that are not pending are added to it. A missing key or group is
+// XPENDING's NOGROUP error.
+func (tx *Tx) XClaim(db int, key string, a XClaimArgs) ([]StreamEntry, error) {
+	s, err := tx.openStream(db, key)
+	if err != nil {
+		return nil, err
+	}
+	if !s.exists {
+		return nil, ErrNoGroupPending(key, a.Group)
+	}
+	g, ok := tx.loadGroup(s, a.Group)
+	if !ok {
+		return nil, ErrNoGroupPending(key, a.Group)
+	}
+	changed := false
+	if g.LastID.Less(a.LastID) {
+		g.LastID, changed = a.LastID, true
+	}
+	now := tx.Now
+	var out []StreamEntry
+	for _, id := range a.IDs {
+		i := g.nack(id)
+		v, err := tx.bt.Get(s.entryKey(id))
+		if err != nil {
+			if i >= 0 { // the entry is gone: so is its pending record
+				g.PEL = append(g.PEL[:i], g.PEL[i+1:]...)
+				changed = true
+			}
+			continue
+		}
+		fresh := false
+		if i < 0 {
+			if !a.Force {
+				continue
+			}
+			g.putNACK(StreamNACK{ID: id, Time: now, Count: 1})
+			i, fresh = g.nack(id), true
+		}
+		nk := &g.PEL[i]
+		if !fresh && a.MinIdle > 0 && now-nk.Time < a.MinIdle {
+			continue
+		}
+		tx.claim(g, nk, a.Consumer, a.DeliveryTime, a.RetryCount, a.JustID, db, key)
+		changed = true
+		e := StreamEntry{ID: id}
+		if !a.JustID {
+			e.Fields = decodeFields(v)
+		}
+		out = append(out, e)
+	}
+	if changed {
+		tx.saveGroup(s, g)
+	}
+	return out, nil
+}
+
+// XAutoClaim claims up to count pending entries from start on whose idle
+// time is at least minIdle, examining at most 10*count entries. It returns
+// the ID to continue from (0-0 at the end), the claimed entries (IDs only
+// with justID) and the IDs of pending entries dropped because the stream no
+// longer holds them.
+func (tx *Tx) XAutoClaim(db int, key, group, consumer string, minIdle int64, start StreamID, count int64, justID bool) (next StreamID, claimed []StreamEntry, deleted []StreamID, err error) {
+	s, err := tx.openStream(db, key)
+	if err != nil {
+		return next, nil, nil, err
+	}
+	if !s.exists {
+		return next, nil, nil, ErrNoGroupPending(key, group)
+	}
+	g, ok := tx.loadGroup(s, group)
+	if !ok {
+		return next, nil, nil, ErrNoGroupPending(key, group)
+	}
+	now := tx.Now
+	i := sort.Search(len(g.PEL), func(i int) bool { return !g.PEL[i].ID.Less(start) })
+	attempts := count * 10
+	changed := false
+	for attempts > 0 && count > 0 && i < len(g.PEL) {
+		attempts--
+		nk := &g.PEL[i]
+		v, err := tx.bt.Get(s.entryKey(nk.ID))
+		if err != nil {
+			deleted = append(deleted, nk.ID)
+			g.PEL = append(g.PEL[:i], g.PEL[i+1:]...)
+			changed = true
+			count--
+			continue
+		}
+		if minIdle > 0 && now-nk.Time < minIdle {
+			i++
+			continue
+		}
+		tx.claim(g, nk, consumer, now, -1, justID, db, key)
+		changed = true
+		e := StreamEntry{ID: nk.ID}
+		if !justID {
+			e.Fields = decodeFields(v)
+		}
+		claimed = append(claimed, e)
+		i++
+		count--
+	}
+	if i < len(g.PEL) {
+		next = g.PEL[i].ID
+	}
+	if changed {
+		tx.saveGroup(s, g)
+	}
+	return next, claimed, deleted, nil
+}
+
+// XReadBlockedState reports, for a client blocked in XREADGROUP, whether
+// key still holds a stream and whether the group exists.
+func (tx *Tx) XReadBlockedState(db int, key, group string) (isStream, hasGroup bool) {
+	s, err := tx.openStream(db, key)
+	if err != nil || !s.exists {
+		return false, false
+	}
+	_, ok := tx.loadGroup(s, group)
+	return true, ok
+}
+
+// XSetID sets a stream's last ID and, when entriesAdded is not -1 and
+// maxDeleted not 0-0, its entries-added counter and maximal deleted ID
+// (Redis 7.0's XSETID). A missing key is ErrNoSuchKey.
+func (tx *Tx) XSetID(db int, key string, id StreamID, entriesAdded int64, maxDeleted StreamID) error {
+	s, err := tx.openStream(db, key)
+	if err != nil {
+		return err
+	}
+	if !s.exists {
+		return ErrNoSuchKey
+	}
+	if s.meta.Length > 0 {
+		if id.Less(tx.streamEdge(s, false)) {
+			return errors.New("ERR The ID specified in XSETID is smaller than the target stream top item")
+		}
+		if entriesAdded != -1 && s.meta.Length > entriesAdded {
+			return errors.New("ERR The entries_added specified in XSETID is smaller than the target stream length")
+		}
+	}
+	s.meta.Last = id
+	if entriesAdded != -1 {
+		s.meta.EntriesAdded = entriesAdded
+	}
+	if !maxDeleted.IsZero() {
+		s.meta.MaxDeleted = maxDeleted
+	}
+	tx.saveStream(db, key, s)
+	tx.Notify('t', "xsetid", db, key)
+	return nil
 }
