@@ -447,14 +447,23 @@ func cmdLmpop(c *Call) {
 // op reports whether it served the client; woken is true for the tries
 // after blocking. An error from any try ends the command with that error.
 // It reports whether the client was served; false with no error is a
-// timeout (or an empty answer inside MULTI).
+// timeout (or an empty answer inside MULTI). The client gets in line inside
+// the transaction of its first attempt (blockInTx), so clients blocking on
+// the same keys are served in the order their commands ran.
 func blockingList(c *Call, keys []string, timeout time.Duration, op func(tx *engine.Tx, woken bool) (bool, error)) (served bool, err error) {
+	var b *blocker
 	err = c.Write(func(tx *engine.Tx) error {
 		var err error
 		served, err = op(tx, false)
+		if err == nil && !served && c.tx == nil {
+			b = c.d.blockInTx(c, keys)
+		}
 		return err
 	})
-	if err != nil || served || c.tx != nil {
+	if b != nil && err != nil {
+		c.d.abandon(b)
+	}
+	if err != nil || served || b == nil {
 		return served, err
 	}
 	try := func() bool {
@@ -470,7 +479,7 @@ func blockingList(c *Call, keys []string, timeout time.Duration, op func(tx *eng
 		}
 		return ok
 	}
-	served = c.d.block(c, keys, timeout, try)
+	served = c.d.wait(c, b, timeout, try)
 	return served && err == nil, err
 }
 
