@@ -202,3 +202,53 @@ func TestListBlockingInMulti(t *testing.T) {
 		t.Fatalf("blocked_clients = %d", n)
 	}
 }
+
+// Keyspace events of the list edits and moves, in Redis' order: a move
+// notifies the push on the destination before the pop on the source, and
+// an emptied list adds a del; edits that change nothing notify nothing.
+func TestListEvents(t *testing.T) {
+	s := testserver.Start(t, "notify-keyspace-events", "Elg")
+	ctx := context.Background()
+	sub := dialRaw(t, s)
+	sub.send("psubscribe", "__keyevent@0__:*")
+	sub.read()
+	c := s.Client(2)
+	for _, cmd := range [][]any{
+		{"rpush", "src", "a"},
+		{"lmove", "src", "dst", "left", "right"},
+		{"linsert", "dst", "before", "a", "b"},
+		{"linsert", "dst", "before", "zz", "q"},
+		{"lrem", "dst", "1", "b"},
+		{"lrem", "dst", "1", "zz"},
+		{"ltrim", "dst", "0", "-1"},
+		{"ltrim", "dst", "1", "0"},
+		{"rpush", "m", "x"},
+		{"lmpop", "1", "m", "right"},
+		{"rpush", "end", "e"},
+	} {
+		if err := c.Do(ctx, cmd...).Err(); err != nil {
+			t.Fatalf("%v: %v", cmd, err)
+		}
+	}
+	ev := func(name, key string) string {
+		return fmt.Sprintf("[pmessage __keyevent@0__:* __keyevent@0__:%s %s]", name, key)
+	}
+	expect(t, sub,
+		ev("rpush", "src"),
+		ev("rpush", "dst"), ev("lpop", "src"), ev("del", "src"),
+		ev("linsert", "dst"),
+		ev("lrem", "dst"),
+		ev("ltrim", "dst"),
+		ev("ltrim", "dst"), ev("del", "dst"),
+		ev("rpush", "m"), ev("rpop", "m"), ev("del", "m"),
+		ev("rpush", "end"))
+
+	// A blocked BLMOVE served by a push notifies after the push.
+	done := blockedReply(s, 2, "blmove", "q", "out", "left", "left", "5")
+	waitBlocked(t, c, 1)
+	c.RPush(ctx, "q", "j")
+	if got := recv(t, done); got != "j" {
+		t.Fatalf("blmove: %s", got)
+	}
+	expect(t, sub, ev("rpush", "q"), ev("lpush", "out"), ev("lpop", "q"), ev("del", "q"))
+}
