@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"math"
 	"time"
 
@@ -480,6 +481,9 @@ func blockingList(c *Call, keys []string, timeout time.Duration, op func(tx *eng
 		return ok
 	}
 	served = c.d.wait(c, b, timeout, try)
+	if !served && c.unblockedErr {
+		return false, errors.New(msgUnblocked)
+	}
 	return served && err == nil, err
 }
 

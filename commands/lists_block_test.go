@@ -252,3 +252,53 @@ func TestListEvents(t *testing.T) {
 	}
 	expect(t, sub, ev("rpush", "q"), ev("lpush", "out"), ev("lpop", "q"), ev("del", "q"))
 }
+
+// CLIENT UNBLOCK ends a blocked BLPOP as a timeout (null) or with an
+// UNBLOCKED error; a client that is not blocked gives 0.
+func TestClientUnblock(t *testing.T) {
+	s := testserver.Start(t)
+	c := s.Client(2)
+	ctx := context.Background()
+	blocked := s.Client(2)
+	id := blocked.ClientID(ctx).Val()
+	for _, tc := range []struct {
+		args []any
+		want string
+	}{
+		{[]any{"client", "unblock", id}, "nil"},
+		{[]any{"client", "unblock", id, "TIMEOUT"}, "nil"},
+		{[]any{"client", "unblock", id, "error"}, "err " + "UNBLOCKED client unblocked via CLIENT UNBLOCK"},
+	} {
+		out := make(chan string, 1)
+		go func() {
+			v, err := blocked.Do(ctx, "blpop", "l", "0").Result()
+			switch {
+			case err == redis.Nil:
+				out <- "nil"
+			case err != nil:
+				out <- "err " + err.Error()
+			default:
+				out <- fmt.Sprint(v)
+			}
+		}()
+		waitBlocked(t, c, 1)
+		if n := mustInt(t, c, tc.args...); n != 1 {
+			t.Fatalf("%v = %d", tc.args, n)
+		}
+		if got := recv(t, out); got != tc.want {
+			t.Fatalf("%v: blocked client got %s, want %s", tc.args, got, tc.want)
+		}
+	}
+	testserver.Run(t, c, []C{
+		{Cmd: []any{"client", "unblock", id}, Want: int64(0)},
+		{Cmd: []any{"client", "unblock", "x"}, WantErr: "ERR value is not an integer or out of range"},
+		{Cmd: []any{"client", "unblock", id, "later"}, WantErr: "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"},
+	})
+	// The client and the list still work afterwards.
+	r := blockedReply(s, 2, "blpop", "l", "0")
+	waitBlocked(t, c, 1)
+	c.LPush(ctx, "l", "foo")
+	if got := recv(t, r); got != "[l foo]" {
+		t.Fatalf("after unblocks: %s", got)
+	}
+}

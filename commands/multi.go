@@ -291,6 +291,29 @@ type blocker struct {
 	state int           // guarded by watchRegistry.mu
 	// missed: a key was touched while the client tried on its own.
 	missed bool
+	client *Client
+	// unblock carries CLIENT UNBLOCK's request: true for ERROR.
+	unblock chan bool
+}
+
+const msgUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+
+// unblockClient is CLIENT UNBLOCK: it ends the wait of cl's blocking command
+// as a timeout would (or with an UNBLOCKED error) and reports whether cl was
+// blocked.
+func (w *watchRegistry) unblockClient(cl *Client, withError bool) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	b := cl.blocked
+	if b == nil || b.state == blockGone {
+		return false
+	}
+	select {
+	case b.unblock <- withError:
+		return true
+	default:
+		return false // already being unblocked
+	}
 }
 
 const (
@@ -306,11 +329,13 @@ func (w *watchRegistry) blockedCount() int {
 	return w.nblocked
 }
 
-func (w *watchRegistry) addBlocker(keys []engine.KeyRef, state int) *blocker {
+func (w *watchRegistry) addBlocker(cl *Client, keys []engine.KeyRef, state int) *blocker {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.seq++
-	b := &blocker{seq: w.seq, keys: keys, state: state, wake: make(chan struct{}, 1), done: make(chan struct{}, 1)}
+	b := &blocker{seq: w.seq, keys: keys, state: state, client: cl,
+		wake: make(chan struct{}, 1), done: make(chan struct{}, 1), unblock: make(chan bool, 1)}
+	cl.blocked = b
 	seen := map[engine.KeyRef]bool{}
 	for _, k := range keys {
 		if !seen[k] {
@@ -329,6 +354,9 @@ func (w *watchRegistry) removeBlocker(b *blocker) {
 	}
 	b.state = blockGone
 	w.nblocked--
+	if b.client.blocked == b {
+		b.client.blocked = nil
+	}
 	for _, k := range b.keys {
 		list := w.blocked[k]
 		for i, x := range list {
@@ -394,7 +422,7 @@ func (w *watchRegistry) wakeBlocked(c engine.Commit) {
 // whether it was.
 func (d *Dispatcher) block(c *Call, keys []string, timeout time.Duration, try func() bool) bool {
 	w := &d.watch
-	b := w.addBlocker(keyRefs(c, keys), blockSelf)
+	b := w.addBlocker(c.Client, keyRefs(c, keys), blockSelf)
 	d.Engine.TrackWrites(true)
 	// A write may have landed between the caller's first try and the
 	// registration above: try again before sleeping, as long as commits
@@ -435,7 +463,7 @@ func keyRefs(c *Call, keys []string) []engine.KeyRef {
 // between the attempt and the registration. The caller then calls wait,
 // after the transaction.
 func (d *Dispatcher) blockInTx(c *Call, keys []string) *blocker {
-	b := d.watch.addBlocker(keyRefs(c, keys), blockWaiting)
+	b := d.watch.addBlocker(c.Client, keyRefs(c, keys), blockWaiting)
 	d.Engine.TrackWrites(true)
 	return b
 }
@@ -477,6 +505,12 @@ func (d *Dispatcher) wait(c *Call, b *blocker, timeout time.Duration, try func()
 			if ok {
 				return true
 			}
+		case withError := <-b.unblock:
+			if w.giveUp(b) {
+				c.unblockedErr = withError
+				return false
+			}
+			b.unblock <- withError // being served: decide after its try
 		case <-expire:
 			if w.giveUp(b) {
 				return false

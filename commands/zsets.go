@@ -944,7 +944,10 @@ func blockingZpop(c *Call, keys []string, max bool, count int64, timeout time.Du
 		})
 		return len(items) > 0
 	}
-	c.d.block(c, keys, timeout, try)
+	if !c.d.block(c, keys, timeout, try) && c.unblockedErr {
+		c.W.Error(msgUnblocked)
+		return
+	}
 	reply(key, items)
 }
 
