@@ -47,7 +47,7 @@ func writeErr(c *Call, err error) {
 		c.W.Error(msgTooLarge)
 	default:
 		msg := err.Error()
-		if !strings.HasPrefix(msg, "ERR ") && !strings.HasPrefix(msg, "WRONGTYPE") {
+		if !strings.HasPrefix(msg, "ERR ") && !strings.HasPrefix(msg, "WRONGTYPE") && !strings.HasPrefix(msg, "UNBLOCKED") {
 			msg = "ERR " + msg
 		}
 		c.W.Error(msg)

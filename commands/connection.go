@@ -39,6 +39,7 @@ func init() {
 				{Name: "list", Arity: -2, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Syntax: "[TYPE NORMAL|PUBSUB] [ID client-id ...]", Summary: "Lists open connections.", Example: "> CLIENT LIST\n\"id=7 addr=127.0.0.1:50412 ... cmd=client|list ...\"", Run: cmdClientList},
 				{Name: "info", Arity: 2, Flags: FlagNoScript | FlagLoading | FlagStale, Summary: "Returns information about the connection.", Example: "> CLIENT INFO\n\"id=7 addr=127.0.0.1:50412 ...\"", Run: cmdClientInfo},
 				{Name: "kill", Arity: -3, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Syntax: "ip:port | [ID client-id] [ADDR ip:port] [LADDR ip:port] [TYPE NORMAL|PUBSUB] [SKIPME yes|no]", Summary: "Terminates open connections.", Example: "> CLIENT KILL ID 9\n(integer) 1", Run: cmdClientKill},
+				{Name: "unblock", Arity: -3, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Syntax: "client-id [TIMEOUT|ERROR]", Summary: "Unblocks a client blocked by a blocking command from a different connection.", Example: "> CLIENT UNBLOCK 9\n(integer) 1", Run: cmdClientUnblock},
 				{Name: "no-evict", Arity: 3, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Syntax: "ON|OFF", Summary: "Sets the client eviction mode of the connection.", Example: "> CLIENT NO-EVICT on\nOK", Run: cmdClientOnOff(func(cl *Client, on bool) { cl.noEvict = on })},
 				{Name: "no-touch", Arity: 3, Flags: FlagNoScript | FlagLoading | FlagStale, Syntax: "ON|OFF", Summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", Example: "> CLIENT NO-TOUCH on\nOK", Run: cmdClientOnOff(func(cl *Client, on bool) { cl.noTouch = on })},
 				{Name: "maint_notifications", Arity: -3, Flags: FlagNoScript | FlagLoading | FlagStale, Syntax: "ON|OFF [option value ...]", Summary: "Accepted for clients that ask for maintenance notifications; a standalone server sends none.", Example: "> CLIENT MAINT_NOTIFICATIONS on\nOK", Run: func(c *Call) { c.W.OK() }},
@@ -483,3 +484,36 @@ func helpFor(parent string) func(c *Call) {
 }
 
 var _ = strconv.Itoa
+
+// cmdClientUnblock is CLIENT UNBLOCK id [TIMEOUT|ERROR]: the target's
+// blocking command answers as on a timeout, or with an UNBLOCKED error.
+func cmdClientUnblock(c *Call) {
+	if len(c.Args) > 4 {
+		c.W.Error(errWrongArgs("client|unblock"))
+		return
+	}
+	withError := false
+	if len(c.Args) == 4 {
+		switch {
+		case keyword(c.Args[3], "TIMEOUT"):
+		case keyword(c.Args[3], "ERROR"):
+			withError = true
+		default:
+			c.W.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return
+		}
+	}
+	id, ok := parseInt(c.Args[2])
+	if !ok {
+		c.W.Error(msgNotInt)
+		return
+	}
+	c.d.clientsMu.RLock()
+	target := c.d.clients[id]
+	c.d.clientsMu.RUnlock()
+	if target != nil && c.d.watch.unblockClient(target, withError) {
+		c.W.Int(1)
+		return
+	}
+	c.W.Int(0)
+}

@@ -124,6 +124,9 @@ type Client struct {
 
 	multi multiState
 	subs  subscriptions
+	// blocked is the client's blocking command in progress (guarded by
+	// watchRegistry.mu), for CLIENT UNBLOCK.
+	blocked *blocker
 	// replyMode is CLIENT REPLY ON|OFF|SKIP (see suppressReply).
 	replyMode int
 }
@@ -204,6 +207,8 @@ type Call struct {
 	W      *resp.Writer
 	Now    time.Time
 	tx     *engine.Tx // set while EXEC runs its queue in one transaction
+	// unblockedErr: CLIENT UNBLOCK ... ERROR ended the blocking command.
+	unblockedErr bool
 }
 
 // NowMS is the call's time in Unix milliseconds.

@@ -70,6 +70,18 @@ func (w *watchRegistry) unwatchAll(cl *Client) {
 	cl.multi.dirty = false
 }
 
+// stopTracking turns off the engine's reports of touched keys when nothing
+// needs them any more. The check and the switch happen under the registry
+// lock, so a watcher or blocker registering meanwhile (which turns tracking
+// on after registering) is never left without reports.
+func (w *watchRegistry) stopTracking(e *engine.Engine) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.watchers) == 0 && w.nblocked == 0 {
+		e.TrackWrites(false)
+	}
+}
+
 // active reports whether anything needs touched keys reported.
 func (w *watchRegistry) active() bool {
 	w.mu.Lock()
@@ -150,9 +162,7 @@ func cmdDiscard(c *Call) {
 	c.Client.multi = multiState{watched: c.Client.multi.watched, dirty: c.Client.multi.dirty}
 	c.d.watch.mu.Unlock()
 	c.d.watch.unwatchAll(c.Client)
-	if !c.d.watch.active() {
-		c.d.Engine.TrackWrites(false)
-	}
+	c.d.watch.stopTracking(c.d.Engine)
 	c.W.OK()
 }
 
@@ -204,9 +214,7 @@ func cmdWatch(c *Call) {
 
 func cmdUnwatch(c *Call) {
 	c.d.watch.unwatchAll(c.Client)
-	if !c.d.watch.active() {
-		c.d.Engine.TrackWrites(false)
-	}
+	c.d.watch.stopTracking(c.d.Engine)
 	c.W.OK()
 }
 
@@ -226,9 +234,7 @@ func cmdExec(c *Call) {
 	c.d.watch.mu.Unlock()
 	defer func() {
 		c.d.watch.unwatchAll(cl)
-		if !c.d.watch.active() {
-			c.d.Engine.TrackWrites(false)
-		}
+		c.d.watch.stopTracking(c.d.Engine)
 	}()
 	if st.failed {
 		c.W.Error(msgExecAbort)
@@ -279,6 +285,29 @@ type blocker struct {
 	state int           // guarded by watchRegistry.mu
 	// missed: a key was touched while the client tried on its own.
 	missed bool
+	client *Client
+	// unblock carries CLIENT UNBLOCK's request: true for ERROR.
+	unblock chan bool
+}
+
+const msgUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+
+// unblockClient is CLIENT UNBLOCK: it ends the wait of cl's blocking command
+// as a timeout would (or with an UNBLOCKED error) and reports whether cl was
+// blocked.
+func (w *watchRegistry) unblockClient(cl *Client, withError bool) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	b := cl.blocked
+	if b == nil || b.state == blockGone {
+		return false
+	}
+	select {
+	case b.unblock <- withError:
+		return true
+	default:
+		return false // already being unblocked
+	}
 }
 
 const (
@@ -294,11 +323,13 @@ func (w *watchRegistry) blockedCount() int {
 	return w.nblocked
 }
 
-func (w *watchRegistry) addBlocker(keys []engine.KeyRef) *blocker {
+func (w *watchRegistry) addBlocker(cl *Client, keys []engine.KeyRef, state int) *blocker {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.seq++
-	b := &blocker{seq: w.seq, keys: keys, wake: make(chan struct{}, 1), done: make(chan struct{}, 1)}
+	b := &blocker{seq: w.seq, keys: keys, state: state, client: cl,
+		wake: make(chan struct{}, 1), done: make(chan struct{}, 1), unblock: make(chan bool, 1)}
+	cl.blocked = b
 	seen := map[engine.KeyRef]bool{}
 	for _, k := range keys {
 		if !seen[k] {
@@ -317,6 +348,9 @@ func (w *watchRegistry) removeBlocker(b *blocker) {
 	}
 	b.state = blockGone
 	w.nblocked--
+	if b.client.blocked == b {
+		b.client.blocked = nil
+	}
 	for _, k := range b.keys {
 		list := w.blocked[k]
 		for i, x := range list {
@@ -381,18 +415,9 @@ func (w *watchRegistry) wakeBlocked(c engine.Commit) {
 // transaction and reports whether the client was served. It returns
 // whether it was.
 func (d *Dispatcher) block(c *Call, keys []string, timeout time.Duration, try func() bool) bool {
-	refs := make([]engine.KeyRef, len(keys))
-	for i, k := range keys {
-		refs[i] = engine.KeyRef{DB: c.DB(), Key: k}
-	}
 	w := &d.watch
-	b := w.addBlocker(refs)
+	b := w.addBlocker(c.Client, keyRefs(c, keys), blockSelf)
 	d.Engine.TrackWrites(true)
-	defer func() {
-		if !w.active() {
-			d.Engine.TrackWrites(false)
-		}
-	}()
 	// A write may have landed between the caller's first try and the
 	// registration above: try again before sleeping, as long as commits
 	// keep arriving meanwhile.
@@ -402,6 +427,7 @@ func (d *Dispatcher) block(c *Call, keys []string, timeout time.Duration, try fu
 		if ok {
 			w.removeBlocker(b)
 			w.mu.Unlock()
+			w.stopTracking(d.Engine)
 			return true
 		}
 		if b.missed {
@@ -413,6 +439,34 @@ func (d *Dispatcher) block(c *Call, keys []string, timeout time.Duration, try fu
 		w.mu.Unlock()
 		break
 	}
+	return d.wait(c, b, timeout, try)
+}
+
+func keyRefs(c *Call, keys []string) []engine.KeyRef {
+	refs := make([]engine.KeyRef, len(keys))
+	for i, k := range keys {
+		refs[i] = engine.KeyRef{DB: c.DB(), Key: k}
+	}
+	return refs
+}
+
+// blockInTx puts the client in line for keys from inside the transaction
+// of its first, failed, attempt. Every later commit then sees it waiting,
+// so clients are served in the order their attempts ran, as Redis serves
+// them in the order their commands ran, with no window for a push to slip
+// between the attempt and the registration. The caller then calls wait,
+// after the transaction.
+func (d *Dispatcher) blockInTx(c *Call, keys []string) *blocker {
+	b := d.watch.addBlocker(c.Client, keyRefs(c, keys), blockWaiting)
+	d.Engine.TrackWrites(true)
+	return b
+}
+
+// wait sleeps until the server wakes b and try succeeds, the timeout passes
+// (0: never) or the connection closes; it returns whether try succeeded.
+func (d *Dispatcher) wait(c *Call, b *blocker, timeout time.Duration, try func() bool) bool {
+	w := &d.watch
+	defer w.stopTracking(d.Engine)
 	var expire <-chan time.Time
 	if timeout > 0 {
 		t := time.NewTimer(timeout)
@@ -445,6 +499,12 @@ func (d *Dispatcher) block(c *Call, keys []string, timeout time.Duration, try fu
 			if ok {
 				return true
 			}
+		case withError := <-b.unblock:
+			if w.giveUp(b) {
+				c.unblockedErr = withError
+				return false
+			}
+			b.unblock <- withError // being served: decide after its try
 		case <-expire:
 			if w.giveUp(b) {
 				return false
@@ -462,6 +522,20 @@ func (d *Dispatcher) block(c *Call, keys []string, timeout time.Duration, try fu
 			gone = nil
 		}
 	}
+}
+
+// abandon unregisters a blocker that will not wait after all (its
+// registering transaction failed), answering a wake already on its way.
+func (d *Dispatcher) abandon(b *blocker) {
+	w := &d.watch
+	if !w.giveUp(b) {
+		<-b.wake
+		w.mu.Lock()
+		w.removeBlocker(b)
+		w.mu.Unlock()
+		b.done <- struct{}{}
+	}
+	w.stopTracking(d.Engine)
 }
 
 // giveUp unregisters a waiting blocker; false if the server is serving it

@@ -876,7 +876,12 @@ func cmdZintercard(c *Call) {
 	c.W.Int(int64(len(items)))
 }
 
-// parseTimeout parses a blocking timeout in seconds (getTimeoutFromObjectOrReply).
+// parseTimeout parses a blocking timeout in seconds as Redis'
+// getTimeoutFromObjectOrReply does: the value times 1000, truncated to whole
+// milliseconds as C's cast does (so 0.0001 means 0: wait forever, and a value
+// past the range of a long long turns into a negative one, as on x86), must
+// not be negative and must not overflow when added to the current time. 0
+// means no timeout.
 func parseTimeout(c *Call, arg []byte) (time.Duration, bool) {
 	f, ok := parseFloat(arg)
 	if !ok {
@@ -884,15 +889,24 @@ func parseTimeout(c *Call, arg []byte) (time.Duration, bool) {
 		return 0, false
 	}
 	ms := f * 1000
-	if ms < 0 {
+	var tval int64
+	if ms >= 9.223372036854775807e18 || ms < -9.223372036854775808e18 || math.IsNaN(ms) {
+		tval = math.MinInt64
+	} else {
+		tval = int64(ms)
+	}
+	if tval < 0 {
 		c.W.Error("ERR timeout is negative")
 		return 0, false
 	}
-	if ms > float64(math.MaxInt64/int64(time.Millisecond)) {
+	if tval > math.MaxInt64-c.NowMS() {
 		c.W.Error("ERR timeout is out of range")
 		return 0, false
 	}
-	return time.Duration(ms * float64(time.Millisecond)), true
+	if tval > math.MaxInt64/int64(time.Millisecond) {
+		return time.Duration(math.MaxInt64), true // longer than any process lives
+	}
+	return time.Duration(tval) * time.Millisecond, true
 }
 
 // blockingZpop pops as ZMPOP does, or blocks until it can (BZPOPMIN,
@@ -930,7 +944,10 @@ func blockingZpop(c *Call, keys []string, max bool, count int64, timeout time.Du
 		})
 		return len(items) > 0
 	}
-	c.d.block(c, keys, timeout, try)
+	if !c.d.block(c, keys, timeout, try) && c.unblockedErr {
+		c.W.Error(msgUnblocked)
+		return
+	}
 	reply(key, items)
 }
 
