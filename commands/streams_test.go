@@ -284,27 +284,27 @@ func TestStreamKeyspaceEvents(t *testing.T) {
 		ev("xgroup-createconsumer"), ev("xgroup-createconsumer"), ev("xgroup-delconsumer"), ev("xsetid"))
 }
 
-// blockedCall runs a command on its own client and hands back its reply.
-type blockedReply struct {
+// asyncReply is the outcome of a command sent with blockedCall.
+type asyncReply struct {
 	v   any
 	err error
 }
 
 // blockedCall sends a command on a new connection to c's server (with c's
 // protocol) and hands back its reply once it comes.
-func blockedCall(c *redis.Client, args ...any) <-chan blockedReply {
+func blockedCall(c *redis.Client, args ...any) <-chan asyncReply {
 	o := c.Options()
 	cl := redis.NewClient(&redis.Options{Addr: o.Addr, Protocol: o.Protocol, ReadTimeout: 10 * time.Second, MaxRetries: -1})
-	out := make(chan blockedReply, 1)
+	out := make(chan asyncReply, 1)
 	go func() {
 		defer cl.Close()
 		v, err := cl.Do(context.Background(), args...).Result()
-		out <- blockedReply{v, err}
+		out <- asyncReply{v, err}
 	}()
 	return out
 }
 
-func wait(t *testing.T, ch <-chan blockedReply) blockedReply {
+func wait(t *testing.T, ch <-chan asyncReply) asyncReply {
 	t.Helper()
 	select {
 	case r := <-ch:
@@ -312,7 +312,7 @@ func wait(t *testing.T, ch <-chan blockedReply) blockedReply {
 	case <-time.After(5 * time.Second):
 		t.Fatal("blocked client not served")
 	}
-	return blockedReply{}
+	return asyncReply{}
 }
 
 func TestBlockingXread(t *testing.T) {
@@ -324,7 +324,7 @@ func TestBlockingXread(t *testing.T) {
 		one := func(key string, entries ...any) any {
 			return tg.by([]any{[]any{key, entries}}, map[any]any{key: entries})
 		}
-		check := func(name string, r blockedReply, want any) {
+		check := func(name string, r asyncReply, want any) {
 			t.Helper()
 			if r.err != nil {
 				t.Fatalf("%s: %v", name, r.err)
