@@ -39,7 +39,7 @@ type Dispatcher struct {
 	clientsMu sync.RWMutex
 	clients   map[int64]*Client
 
-	stats serverStats
+	stats   serverStats
 	watch   watchRegistry
 	hub     *Hub
 	scripts scripting

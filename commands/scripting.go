@@ -268,7 +268,9 @@ func scriptShebang(body string) (src string, readOnly bool, errmsg string) {
 	return body[end:], readOnly, ""
 }
 
-func parseLua(src string) ([]ast.Stmt, error) { return parse.Parse(strings.NewReader(src), luaChunkName) }
+func parseLua(src string) ([]ast.Stmt, error) {
+	return parse.Parse(strings.NewReader(src), luaChunkName)
+}
 
 // compileError words a gopher-lua parse error as Lua's "user_script:N: msg".
 func compileError(err error) string {
