@@ -79,6 +79,23 @@ func newLuaVM() *luaVM {
 		}))
 	}
 	g.RawSetString("pcall", L.NewFunction(luaPcall))
+	// unpack with Lua 5.1's bound (LUAI_MAXCSTACK): gopher-lua's would try
+	// to push up to 2^31 values.
+	g.RawSetString("unpack", L.NewFunction(func(L *lua.LState) int {
+		t := L.CheckTable(1)
+		i := int64(L.OptInt64(2, 1))
+		e := int64(L.OptInt64(3, int64(t.Len())))
+		if i > e {
+			return 0
+		}
+		if n := e - i + 1; n <= 0 || n >= 8000 {
+			L.RaiseError("too many results to unpack")
+		}
+		for k := i; k <= e; k++ {
+			L.Push(t.RawGetInt(int(k)))
+		}
+		return int(e - i + 1)
+	}))
 	g.RawSetString("bit", vm.bitLib())
 	g.RawSetString("cjson", vm.cjsonLib())
 	g.RawSetString("redis", vm.redisLib())

@@ -106,6 +106,8 @@ func TestEvalErrors(t *testing.T) {
 			// A self-referencing table ends at the nesting limit, not in a crash.
 			{Cmd: []any{"eval", "local t = {}; t[1] = t; return t", "0"}, Any: true},
 			{Cmd: []any{"eval", "return string.rep('x', 1e10)", "0"}, WantErr: "ERR user_script:1: not enough memory"},
+			{Cmd: []any{"eval", "return {unpack({1,2,3}, -2, 2147483647)}", "0"}, WantErr: "ERR user_script:1: too many results to unpack"},
+			{Cmd: []any{"eval", "return {unpack({1,2,3})}", "0"}, Want: []any{int64(1), int64(2), int64(3)}},
 			{Cmd: []any{"ping"}, Want: "PONG"},
 		})
 	})
