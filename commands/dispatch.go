@@ -39,9 +39,10 @@ type Dispatcher struct {
 	clientsMu sync.RWMutex
 	clients   map[int64]*Client
 
-	stats serverStats
-	watch watchRegistry
-	hub   *Hub
+	stats   serverStats
+	watch   watchRegistry
+	hub     *Hub
+	scripts scripting
 }
 
 type serverStats struct {
@@ -310,7 +311,7 @@ const maxBatch = 256
 
 // batchable returns the spec of args if it can join a shared transaction.
 func (d *Dispatcher) batchable(cl *Client, args [][]byte) *Spec {
-	if len(args) == 0 || cl.multi.active || !cl.Authed || cl.subs.count() > 0 {
+	if len(args) == 0 || cl.multi.active || !cl.Authed || cl.subs.count() > 0 || d.scripts.running.Load() != nil {
 		return nil
 	}
 	spec := lookup(args[0])
@@ -382,6 +383,10 @@ func (d *Dispatcher) admit(cl *Client, args [][]byte, now time.Time) (*Spec, boo
 	}
 	if cl.proto == 2 && cl.subs.count() > 0 && !allowedWhileSubscribed(spec) {
 		d.reject(cl, spec, fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", spec.FullName()))
+		return nil, false
+	}
+	if d.busy(spec) {
+		d.rejectBusy(cl, spec)
 		return nil, false
 	}
 	return spec, true

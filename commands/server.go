@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 	"fmt"
+	"log"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -454,9 +455,20 @@ func cmdShutdown(c *Call) {
 		c.W.Error("ERR shutdown is not available")
 		return
 	}
+	if !save && c.d.scripts.running.Load() != nil {
+		// A script that cannot be killed holds the engine: the graceful
+		// path would wait for it forever. Exit at once; the script's
+		// uncommitted writes are lost, as in Redis.
+		log.Printf("SHUTDOWN NOSAVE while a script is running: exiting now")
+		hardExit()
+		return
+	}
 	c.Client.CloseAfterReply = true
 	c.d.Shutdown(save)
 }
+
+// hardExit ends the process without a graceful shutdown (tests replace it).
+var hardExit = func() { os.Exit(0) }
 
 func cmdConfigGet(c *Call) {
 	seen := map[string]bool{}

@@ -32,7 +32,11 @@ const (
 
 // Param declares one parameter.
 type Param struct {
-	Name      string
+	Name string
+	// Alias is another name of the same parameter (Redis' renamed settings,
+	// lua-time-limit / busy-reply-threshold): CONFIG GET lists both, CONFIG
+	// SET on either changes both.
+	Alias     string
 	Kind      Kind
 	Default   string
 	Enum      []string
@@ -68,6 +72,10 @@ func New(decls []*Param) *Config {
 		}
 		c.params[p.Name] = p
 		c.names = append(c.names, p.Name)
+		if p.Alias != "" {
+			c.params[p.Alias] = p
+			c.names = append(c.names, p.Alias)
+		}
 		if err := c.set(p, p.Default); err != nil {
 			panic(fmt.Sprintf("config: default of %s: %v", p.Name, err))
 		}

@@ -62,6 +62,9 @@ func Defaults() *Config {
 		{Name: "list-max-listpack-size", Kind: Int, Default: "-2", Min: -5, Max: 1 << 31},
 		{Name: "list-max-ziplist-size", Kind: Int, Default: "-2", Min: -5, Max: 1 << 31},
 		{Name: "list-compress-depth", Kind: Int, Default: "0", Min: 0, Max: 1 << 31},
+		// Scripting: a script running longer than this (ms) makes other
+		// clients' commands answer BUSY until it ends or SCRIPT KILL.
+		{Name: "lua-time-limit", Alias: "busy-reply-threshold", Kind: Int, Default: "5000", Min: 0, Max: 1 << 40},
 		{Name: "active-expire-effort", Kind: Int, Default: "1", Min: 1, Max: 10},
 
 		// Native sessions.

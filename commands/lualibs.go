@@ -1,0 +1,206 @@
+package commands
+
+import (
+	"encoding/json"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// The optional libraries Redis ships that scripts commonly use: bit
+// (LuaBitOp) and cjson. struct and cmsgpack are not provided.
+
+func luaBit(L *lua.LState, i int) uint32 {
+	f := float64(L.CheckNumber(i))
+	return uint32(int64(math.RoundToEven(math.Mod(f, 4294967296))))
+}
+
+func (vm *luaVM) bitLib() *lua.LTable {
+	L := vm.L
+	t := L.NewTable()
+	push := func(L *lua.LState, v uint32) int { L.Push(lua.LNumber(int32(v))); return 1 }
+	fold := func(op func(a, b uint32) uint32) lua.LGFunction {
+		return func(L *lua.LState) int {
+			v := luaBit(L, 1)
+			for i := 2; i <= L.GetTop(); i++ {
+				v = op(v, luaBit(L, i))
+			}
+			return push(L, v)
+		}
+	}
+	set := func(name string, f lua.LGFunction) { t.RawSetString(name, L.NewFunction(f)) }
+	set("tobit", func(L *lua.LState) int { return push(L, luaBit(L, 1)) })
+	set("bnot", func(L *lua.LState) int { return push(L, ^luaBit(L, 1)) })
+	set("band", fold(func(a, b uint32) uint32 { return a & b }))
+	set("bor", fold(func(a, b uint32) uint32 { return a | b }))
+	set("bxor", fold(func(a, b uint32) uint32 { return a ^ b }))
+	set("lshift", func(L *lua.LState) int { return push(L, luaBit(L, 1)<<(luaBit(L, 2)&31)) })
+	set("rshift", func(L *lua.LState) int { return push(L, luaBit(L, 1)>>(luaBit(L, 2)&31)) })
+	set("arshift", func(L *lua.LState) int { return push(L, uint32(int32(luaBit(L, 1))>>(luaBit(L, 2)&31))) })
+	set("rol", func(L *lua.LState) int {
+		v, n := luaBit(L, 1), luaBit(L, 2)&31
+		return push(L, v<<n|v>>((32-n)&31))
+	})
+	set("ror", func(L *lua.LState) int {
+		v, n := luaBit(L, 1), luaBit(L, 2)&31
+		return push(L, v>>n|v<<((32-n)&31))
+	})
+	set("bswap", func(L *lua.LState) int {
+		v := luaBit(L, 1)
+		return push(L, v>>24|(v>>8)&0xff00|(v&0xff00)<<8|v<<24)
+	})
+	set("tohex", func(L *lua.LState) int {
+		v := luaBit(L, 1)
+		n := int32(8)
+		if L.GetTop() >= 2 {
+			n = int32(luaBit(L, 2))
+		}
+		digits := "0123456789abcdef"
+		if n < 0 {
+			n = -n
+			digits = "0123456789ABCDEF"
+		}
+		if n > 8 || n < 0 {
+			n = 8
+		}
+		buf := make([]byte, n)
+		for i := int(n) - 1; i >= 0; i-- {
+			buf[i] = digits[v&15]
+			v >>= 4
+		}
+		L.Push(lua.LString(buf))
+		return 1
+	})
+	return t
+}
+
+func (vm *luaVM) cjsonLib() *lua.LTable {
+	L := vm.L
+	t := L.NewTable()
+	null := L.NewUserData()
+	t.RawSetString("null", null)
+	t.RawSetString("encode", L.NewFunction(func(L *lua.LState) int {
+		var b strings.Builder
+		if err := jsonEncode(&b, L.CheckAny(1), null, 0); err != "" {
+			L.RaiseError("%s", err)
+		}
+		L.Push(lua.LString(b.String()))
+		return 1
+	}))
+	t.RawSetString("decode", L.NewFunction(func(L *lua.LState) int {
+		s := L.CheckString(1)
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			L.RaiseError("Expected value but found invalid token at character 1")
+		}
+		L.Push(jsonToLua(L, v, null))
+		return 1
+	}))
+	return t
+}
+
+func jsonEncode(b *strings.Builder, v lua.LValue, null lua.LValue, depth int) string {
+	if depth > 1000 {
+		return "Cannot serialise, excessive nesting (1001)"
+	}
+	switch x := v.(type) {
+	case lua.LBool:
+		b.WriteString(strconv.FormatBool(bool(x)))
+	case lua.LNumber:
+		f := float64(x)
+		if math.IsInf(f, 0) || f != f {
+			return "Cannot serialise number: must not be NaN or Inf"
+		}
+		b.WriteString(strconv.FormatFloat(f, 'g', 14, 64))
+	case lua.LString:
+		q, _ := json.Marshal(string(x))
+		b.Write(q)
+	case *lua.LTable:
+		n := x.MaxN()
+		count := 0
+		x.ForEach(func(_, _ lua.LValue) { count++ })
+		if n > 0 && n == count {
+			b.WriteByte('[')
+			for i := 1; i <= n; i++ {
+				if i > 1 {
+					b.WriteByte(',')
+				}
+				if e := jsonEncode(b, x.RawGetInt(i), null, depth+1); e != "" {
+					return e
+				}
+			}
+			b.WriteByte(']')
+			return ""
+		}
+		type kv struct {
+			k string
+			v lua.LValue
+		}
+		var kvs []kv
+		bad := ""
+		x.ForEach(func(k, v lua.LValue) {
+			switch k.(type) {
+			case lua.LString, lua.LNumber:
+				kvs = append(kvs, kv{k.String(), v})
+			default:
+				bad = "Cannot serialise " + k.Type().String() + ": table key must be a number or string"
+			}
+		})
+		if bad != "" {
+			return bad
+		}
+		sort.Slice(kvs, func(i, j int) bool { return kvs[i].k < kvs[j].k })
+		b.WriteByte('{')
+		for i, e := range kvs {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			q, _ := json.Marshal(e.k)
+			b.Write(q)
+			b.WriteByte(':')
+			if err := jsonEncode(b, e.v, null, depth+1); err != "" {
+				return err
+			}
+		}
+		b.WriteByte('}')
+	default:
+		if v == lua.LNil || v == null {
+			b.WriteString("null")
+			return ""
+		}
+		return "Cannot serialise " + v.Type().String() + ": type not supported"
+	}
+	return ""
+}
+
+func jsonToLua(L *lua.LState, v any, null lua.LValue) lua.LValue {
+	switch x := v.(type) {
+	case nil:
+		return null
+	case bool:
+		return lua.LBool(x)
+	case json.Number:
+		f, _ := x.Float64()
+		return lua.LNumber(f)
+	case string:
+		return lua.LString(x)
+	case []any:
+		t := L.CreateTable(len(x), 0)
+		for i, e := range x {
+			t.RawSetInt(i+1, jsonToLua(L, e, null))
+		}
+		return t
+	case map[string]any:
+		t := L.CreateTable(0, len(x))
+		for k, e := range x {
+			t.RawSetString(k, jsonToLua(L, e, null))
+		}
+		return t
+	}
+	return lua.LNil
+}

@@ -1,0 +1,285 @@
+package commands_test
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sessiond/sessiond/internal/testserver"
+)
+
+func TestEvalConversions(t *testing.T) {
+	s := testserver.Start(t)
+	s.Protocols(t, func(t *testing.T, c *redis.Client) {
+		testserver.Run(t, c, []C{
+			{Cmd: []any{"eval", "return 'hello'", "0"}, Want: "hello"},
+			{Cmd: []any{"eval", "return 42", "0"}, Want: int64(42)},
+			{Cmd: []any{"eval", "return 3.99", "0"}, Want: int64(3)},
+			{Cmd: []any{"eval", "return -3.99", "0"}, Want: int64(-3)},
+			{Cmd: []any{"eval", "return {1,2,3,'x',nil,4}", "0"}, Want: []any{int64(1), int64(2), int64(3), "x"}},
+			{Cmd: []any{"eval", "return {{1,{2}},'a'}", "0"}, Want: []any{[]any{int64(1), []any{int64(2)}}, "a"}},
+			{Cmd: []any{"eval", "return {}", "0"}, Want: []any{}},
+			{Cmd: []any{"eval", "return nil", "0"}, Want: nil},
+			{Cmd: []any{"eval", "return false", "0"}, Want: nil},
+			{Cmd: []any{"eval", "return true", "0"}, Want: int64(1)},
+			{Cmd: []any{"eval", "return {err='My Error'}", "0"}, WantErr: "My Error"},
+			{Cmd: []any{"eval", "return redis.error_reply('MY err')", "0"}, WantErr: "MY err"},
+			{Cmd: []any{"eval", "return redis.status_reply('FINE')", "0"}, Want: "FINE"},
+			{Cmd: []any{"eval", "return {ok='fine'}", "0"}, Want: "fine"},
+			{Cmd: []any{"eval", "return {KEYS[1],KEYS[2],ARGV[1],ARGV[2]}", "2", "k1", "k2", "a1", "a2"}, Want: []any{"k1", "k2", "a1", "a2"}},
+			{Cmd: []any{"eval", "return #KEYS + #ARGV", "0"}, Want: int64(0)},
+			// Redis replies -> Lua.
+			{Cmd: []any{"set", "n", "5"}, Want: "OK"},
+			{Cmd: []any{"eval", "return type(redis.call('incr', 'n'))", "0"}, Want: "number"},
+			{Cmd: []any{"eval", "return redis.call('get', 'n')", "0"}, Want: "6"},
+			{Cmd: []any{"eval", "return redis.call('get', 'missing') == false", "0"}, Want: int64(1)},
+			{Cmd: []any{"eval", "return redis.call('set', 'a', 'b').ok", "0"}, Want: "OK"},
+			{Cmd: []any{"eval", "return redis.call('set', 'a', 'b')", "0"}, Want: "OK"},
+			{Cmd: []any{"rpush", "l", "a", "b", "c"}, Want: int64(3)},
+			{Cmd: []any{"eval", "local t = redis.call('lrange', 'l', 0, -1); return #t .. t[1] .. t[3]", "0"}, Want: "3ac"},
+			{Cmd: []any{"eval", "return redis.pcall('hget', 'a', 'f')['err']", "0"}, Want: "WRONGTYPE Operation against a key holding the wrong kind of value"},
+			// Numbers passed to redis.call keep 17 digits.
+			{Cmd: []any{"eval", "redis.call('set', 'f', 0.1); return redis.call('get', 'f')", "0"}, Want: "0.10000000000000001"},
+			{Cmd: []any{"eval", "redis.call('set', 'f', 10); return redis.call('get', 'f')", "0"}, Want: "10"},
+			{Cmd: []any{"eval", "return redis.sha1hex('Pizza & Mandolino')", "0"}, Want: "74822d82031af7493c20eefa13bd07ec4fada82f"},
+			{Cmd: []any{"eval", "return bit.tohex(65535, -2147483648)", "0"}, Want: "0000FFFF"},
+			{Cmd: []any{"eval", "return cjson.encode(cjson.decode('[1,\"a\",{\"k\":true}]'))", "0"}, Want: `[1,"a",{"k":true}]`},
+			// SELECT inside a script does not change the caller's database.
+			{Cmd: []any{"eval", "redis.call('select', 1); redis.call('set', 'indb1', 'x'); return 1", "0"}, Want: int64(1)},
+			{Cmd: []any{"exists", "indb1"}, Want: int64(0)},
+		})
+	})
+}
+
+func TestEvalResp3(t *testing.T) {
+	s := testserver.Start(t)
+	c := s.Client(3)
+	testserver.Run(t, c, []C{
+		{Cmd: []any{"eval", "redis.setresp(3); return redis.call('hgetall', 'nokey').map ~= nil", "0"}, Want: true},
+		{Cmd: []any{"eval", "redis.setresp(3); return true", "0"}, Want: true},
+		{Cmd: []any{"eval", "redis.setresp(3); return false", "0"}, Want: false},
+		{Cmd: []any{"eval", "return {double=3.5}", "0"}, Want: 3.5},
+		{Cmd: []any{"eval", "return {map={a=1}}", "0"}, Want: map[any]any{"a": int64(1)}},
+		{Cmd: []any{"eval", "redis.setresp(4)", "0"}, WantErr: "ERR RESP version must be 2 or 3."},
+	})
+}
+
+func TestEvalErrors(t *testing.T) {
+	s := testserver.Start(t)
+	s.Protocols(t, func(t *testing.T, c *redis.Client) {
+		body := "return redis.call('nosuchcmd')"
+		sha := sha1hex(body)
+		testserver.Run(t, c, []C{
+			{Cmd: []any{"eval", body, "0"}, WantErr: "ERR Unknown Redis command called from script script: " + sha + ", on @user_script:1."},
+			{Cmd: []any{"eval", "return redis.call('get')", "0"}, WantErr: "ERR Wrong number of args calling Redis command from script"},
+			{Cmd: []any{"eval", "return redis.call('multi')", "0"}, WantErr: "ERR This Redis command is not allowed from script"},
+			{Cmd: []any{"eval", "return redis.call('subscribe', 'x')", "0"}, WantErr: "ERR This Redis command is not allowed from script"},
+			{Cmd: []any{"eval", "return redis.call({})", "0"}, WantErr: "ERR Lua redis lib command arguments must be strings or integers"},
+			{Cmd: []any{"eval", "return redis.call()", "0"}, WantErr: "ERR Please specify at least one argument for this redis lib call"},
+			{Cmd: []any{"set", "s", "x"}, Want: "OK"},
+			{Cmd: []any{"eval", "return redis.call('incr', 's')", "0"}, WantErr: "ERR value is not an integer or out of range script:"},
+			{Cmd: []any{"eval", "return redis.pcall('incr', 's')", "0"}, WantErr: "ERR value is not an integer or out of range"},
+			{Cmd: []any{"eval", "local ok, e = pcall(redis.call, 'incr', 's'); return e", "0"}, Want: "ERR value is not an integer or out of range"},
+			{Cmd: []any{"eval", "error('boom')", "0"}, WantErr: "ERR user_script:1: boom script:"},
+			{Cmd: []any{"eval", "return a", "0"}, WantErr: "ERR user_script:1: Script attempted to access nonexistent global variable 'a'"},
+			{Cmd: []any{"eval", "a = 10", "0"}, WantErr: "ERR user_script:1: Attempt to modify a readonly table"},
+			{Cmd: []any{"eval", "redis.call = nil", "0"}, WantErr: "ERR user_script:1: Attempt to modify a readonly table"},
+			{Cmd: []any{"eval", "setmetatable(_G, {})", "0"}, WantErr: "ERR user_script:1: Attempt to modify a readonly table"},
+			{Cmd: []any{"eval", "rawset(_G, 'x', 1)", "0"}, WantErr: "ERR user_script:1: Attempt to modify a readonly table"},
+			{Cmd: []any{"eval", "return loadfile", "0"}, WantErr: "ERR user_script:1: Script attempted to access nonexistent global variable 'loadfile'"},
+			{Cmd: []any{"eval", "return dofile", "0"}, WantErr: "ERR user_script:1: Script attempted to access nonexistent global variable 'dofile'"},
+			{Cmd: []any{"eval", "return os", "0"}, WantErr: "ERR user_script:1: Script attempted to access nonexistent global variable 'os'"},
+			{Cmd: []any{"eval", "return io", "0"}, WantErr: "ERR user_script:1: Script attempted to access nonexistent global variable 'io'"},
+			{Cmd: []any{"eval", "return x(", "0"}, WantErr: "ERR Error compiling script (new function): user_script:"},
+			{Cmd: []any{"eval", "return 1", "2", "a"}, WantErr: "ERR Number of keys can't be greater than number of args"},
+			{Cmd: []any{"eval", "return 1", "-1"}, WantErr: "ERR Number of keys can't be negative"},
+			{Cmd: []any{"eval", "return 1", "x"}, WantErr: "ERR value is not an integer or out of range"},
+			{Cmd: []any{"eval_ro", "return redis.call('set', 'k', 'v')", "0"}, WantErr: "ERR Write commands are not allowed from read-only scripts."},
+			{Cmd: []any{"eval_ro", "return redis.call('get', 's')", "0"}, Want: "x"},
+			{Cmd: []any{"eval", "#!lua flags=no-writes\nreturn redis.call('set', 'k', 'v')", "0"}, WantErr: "ERR Write commands are not allowed from read-only scripts."},
+			// A self-referencing table ends at the nesting limit, not in a crash.
+			{Cmd: []any{"eval", "local t = {}; t[1] = t; return t", "0"}, Any: true},
+			{Cmd: []any{"eval", "return string.rep('x', 1e10)", "0"}, WantErr: "ERR user_script:1: not enough memory"},
+			{Cmd: []any{"eval", "return {unpack({1,2,3}, -2, 2147483647)}", "0"}, WantErr: "ERR user_script:1: too many results to unpack"},
+			{Cmd: []any{"eval", "return {unpack({1,2,3})}", "0"}, Want: []any{int64(1), int64(2), int64(3)}},
+			{Cmd: []any{"ping"}, Want: "PONG"},
+		})
+	})
+}
+
+func TestEvalshaAndScriptCache(t *testing.T) {
+	s := testserver.Start(t)
+	s.Protocols(t, func(t *testing.T, c *redis.Client) {
+		body := "return 'cached'"
+		sha := sha1hex(body)
+		testserver.Run(t, c, []C{
+			{Cmd: []any{"script", "flush"}, Want: "OK"},
+			{Cmd: []any{"evalsha", sha, "0"}, WantErr: "NOSCRIPT No matching script. Please use EVAL."},
+			{Cmd: []any{"evalsha", "short", "0"}, WantErr: "NOSCRIPT No matching script. Please use EVAL."},
+			{Cmd: []any{"script", "exists", sha, "nope"}, Want: []any{int64(0), int64(0)}},
+			{Cmd: []any{"script", "load", body}, Want: sha},
+			{Cmd: []any{"script", "exists", sha, strings.ToUpper(sha), "nope"}, Want: []any{int64(1), int64(1), int64(0)}},
+			{Cmd: []any{"evalsha", sha, "0"}, Want: "cached"},
+			{Cmd: []any{"evalsha", strings.ToUpper(sha), "0"}, Want: "cached"},
+			{Cmd: []any{"evalsha_ro", sha, "0"}, Want: "cached"},
+			{Cmd: []any{"script", "flush", "async"}, Want: "OK"},
+			{Cmd: []any{"script", "exists", sha}, Want: []any{int64(0)}},
+			{Cmd: []any{"eval", body, "0"}, Want: "cached"},
+			{Cmd: []any{"script", "exists", sha}, Want: []any{int64(1)}},
+			{Cmd: []any{"script", "flush", "sync"}, Want: "OK"},
+			{Cmd: []any{"script", "flush", "bad"}, WantErr: "ERR SCRIPT FLUSH only support SYNC|ASYNC option"},
+			{Cmd: []any{"script", "load", "return x("}, WantErr: "ERR Error compiling script (new function)"},
+			{Cmd: []any{"script", "kill"}, WantErr: "NOTBUSY No scripts in execution right now."},
+			{Cmd: []any{"script", "nosuch"}, WantErr: "ERR unknown subcommand 'nosuch'. Try SCRIPT HELP."},
+			{Cmd: []any{"script", "help"}, Any: true},
+		})
+	})
+}
+
+// TestEvalAtomic: a script doing 1000 INCRs runs in one transaction; a
+// reader never sees a value that is not a multiple of 1000.
+func TestEvalAtomic(t *testing.T) {
+	s := testserver.Start(t)
+	ctx := context.Background()
+	w, r := s.Client(2), s.Client(3)
+	w.Set(ctx, "ctr", 0, 0)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var bad []string
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			v, err := r.Get(ctx, "ctr").Result()
+			if err != nil {
+				bad = append(bad, err.Error())
+				return
+			}
+			if n, _ := strconv.Atoi(v); n%1000 != 0 {
+				bad = append(bad, v)
+			}
+		}
+	}()
+	for i := 0; i < 20; i++ {
+		if err := w.Eval(ctx, "for i=1,1000 do redis.call('incr', KEYS[1]) end return 1", []string{"ctr"}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if len(bad) > 0 {
+		t.Fatalf("reader saw intermediate values: %v", bad[:min(5, len(bad))])
+	}
+	if v, _ := w.Get(ctx, "ctr").Result(); v != "20000" {
+		t.Fatalf("ctr = %s", v)
+	}
+}
+
+// TestScriptBusyAndKill: an endless script makes others BUSY after
+// lua-time-limit; SCRIPT KILL stops it; a script that wrote is unkillable.
+func TestScriptBusyAndKill(t *testing.T) {
+	s := testserver.Start(t, "lua-time-limit", "50")
+	ctx := context.Background()
+	runner, other := s.Client(2), s.Client(3)
+	if v := other.ConfigGet(ctx, "busy-reply-threshold").Val()["busy-reply-threshold"]; v != "50" {
+		t.Fatalf("busy-reply-threshold = %q", v)
+	}
+	done := make(chan error, 1)
+	go func() { done <- runner.Eval(ctx, "while true do end", nil).Err() }()
+	waitBusy(t, other)
+	if err := other.Do(ctx, "multi").Err(); err != nil {
+		t.Fatalf("MULTI while busy: %v", err)
+	}
+	if err := other.Do(ctx, "incr", "x").Err(); err == nil || !strings.HasPrefix(err.Error(), "BUSY") {
+		t.Fatalf("queued command while busy: %v", err)
+	}
+	if err := other.Do(ctx, "exec").Err(); err == nil || !strings.HasPrefix(err.Error(), "EXECABORT Transaction discarded because of: BUSY") {
+		t.Fatalf("EXEC while busy: %v", err)
+	}
+	if err := other.Do(ctx, "script", "kill").Err(); err != nil {
+		t.Fatalf("SCRIPT KILL: %v", err)
+	}
+	select {
+	case err := <-done:
+		if err == nil || !strings.HasPrefix(err.Error(), "ERR Script killed by user with SCRIPT KILL...") {
+			t.Fatalf("killed script replied %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("script not killed")
+	}
+	if err := other.Ping(ctx).Err(); err != nil {
+		t.Fatalf("after kill: %v", err)
+	}
+	if err := other.Do(ctx, "script", "kill").Err(); err == nil || err.Error() != "NOTBUSY No scripts in execution right now." {
+		t.Fatalf("SCRIPT KILL when idle: %v", err)
+	}
+
+	// pcall cannot swallow the kill.
+	go func() {
+		done <- runner.Eval(ctx, "while true do pcall(function() while true do end end) end", nil).Err()
+	}()
+	waitBusy(t, other)
+	other.Do(ctx, "script", "kill")
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "Script killed") {
+			t.Fatalf("killed script replied %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("script caught its kill")
+	}
+
+	// A script that wrote cannot be killed; it ends on its own here.
+	go func() {
+		done <- runner.Eval(ctx, "redis.call('set','w','1') local t = redis.call('time')[1] + 1 while tonumber(redis.call('time')[1]) <= t do end return 1", nil).Err()
+	}()
+	waitBusy(t, other)
+	if err := other.Do(ctx, "script", "kill").Err(); err == nil || !strings.HasPrefix(err.Error(), "UNKILLABLE Sorry the script already executed write commands") {
+		t.Fatalf("SCRIPT KILL after a write: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("unkillable script: %v", err)
+	}
+}
+
+func waitBusy(t *testing.T, c *redis.Client) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		err := c.Get(context.Background(), "probe").Err()
+		if err != nil && strings.HasPrefix(err.Error(), "BUSY") {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("server never became BUSY")
+}
+
+func TestEvalInsideMulti(t *testing.T) {
+	s := testserver.Start(t)
+	s.Protocols(t, func(t *testing.T, c *redis.Client) {
+		testserver.Run(t, c, []C{
+			{Cmd: []any{"multi"}, Want: "OK"},
+			{Cmd: []any{"set", "m", "1"}, Want: "QUEUED"},
+			{Cmd: []any{"eval", "return redis.call('incr', KEYS[1])", "1", "m"}, Want: "QUEUED"},
+			{Cmd: []any{"exec"}, Want: []any{"OK", int64(2)}},
+			{Cmd: []any{"command", "info", "eval"}, Any: true},
+		})
+	})
+}
+
+func sha1hex(s string) string {
+	h := sha1.Sum([]byte(s))
+	return hex.EncodeToString(h[:])
+}
