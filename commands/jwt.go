@@ -51,7 +51,6 @@ const (
 var reservedClaims = []string{"iss", "sub", "sid", "jti", "iat", "exp", "nbf"}
 
 const (
-	msgJWTInTx          = "ERR Command not allowed inside a transaction"
 	msgJWTClaimsJSON    = "ERR CLAIMS must be a JSON object"
 	msgJWTClaimsLen     = "ERR CLAIMS must be at most 4096 bytes"
 	msgJWTClaimReserved = "ERR CLAIMS may not set the reserved claim '%s'"
@@ -236,7 +235,7 @@ func (a jwtAlg) sign(at engine.AccessToken) (string, error) {
 // sign or verify under EXEC's transaction.
 func jwtOutsideTx(c *Call) bool {
 	if c.tx != nil {
-		c.W.Error(msgJWTInTx)
+		c.W.Error(msgNotInMulti)
 		return false
 	}
 	return true
@@ -613,9 +612,10 @@ func cmdSessRotateKey(c *Call) {
 	c.W.BulkString(k.Kid)
 }
 
-func infoJWT(d *Dispatcher, b *strings.Builder) {
+func infoJWT(c *Call, b *strings.Builder) {
+	d := c.d
 	var keys int
-	_ = d.Engine.View(time.Now().UnixMilli(), func(tx *engine.Tx) error {
+	_ = c.Read(func(tx *engine.Tx) error {
 		keys = len(tx.SigningKeys())
 		return nil
 	})

@@ -257,7 +257,7 @@ func writeSubReply(w *resp.Writer, kind string, name *string, count int) {
 
 func cmdSubscribe(c *Call) {
 	if c.Client.multi.active {
-		c.W.Error("ERR Command not allowed inside a transaction")
+		c.W.Error(msgNotInMulti)
 		return
 	}
 	for _, a := range c.Args[1:] {
@@ -269,7 +269,7 @@ func cmdSubscribe(c *Call) {
 
 func cmdPsubscribe(c *Call) {
 	if c.Client.multi.active {
-		c.W.Error("ERR Command not allowed inside a transaction")
+		c.W.Error(msgNotInMulti)
 		return
 	}
 	for _, a := range c.Args[1:] {

@@ -123,7 +123,7 @@ func (r *scriptRun) call(args [][]byte) ([]byte, string) {
 	if !arityOK(spec.Arity, len(args)) {
 		return nil, "Wrong number of args calling Redis command from script"
 	}
-	if spec.Flags&FlagNoScript != 0 || deniedInScript(spec) {
+	if spec.Flags&FlagNoScript != 0 {
 		return nil, msgNotFromLua
 	}
 	if r.ro && spec.Flags&FlagWrite != 0 {
@@ -136,16 +136,6 @@ func (r *scriptRun) call(args [][]byte) ([]byte, string) {
 	cl.W.Reset()
 	r.d.run(cl, spec, args, r.tx, r.now)
 	return cl.W.Bytes(), ""
-}
-
-// deniedInScript lists commands that would take the engine lock themselves
-// (and so wait forever for the script's own transaction).
-func deniedInScript(s *Spec) bool {
-	switch s.FullName() {
-	case "info", "sess.jwt", "sess.refresh", "sess.verify", "sess.jwks", "sess.rotatekey":
-		return true
-	}
-	return false
 }
 
 // busy reports whether cl's command must be answered BUSY: a script is

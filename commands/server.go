@@ -73,7 +73,7 @@ func init() {
 type infoSection struct {
 	name   string
 	dflt   bool // part of plain INFO
-	render func(d *Dispatcher, b *strings.Builder)
+	render func(c *Call, b *strings.Builder)
 }
 
 var infoSections = []infoSection{
@@ -84,15 +84,15 @@ var infoSections = []infoSection{
 	{"stats", true, infoStats},
 	{"replication", true, infoReplication},
 	{"cpu", true, infoCPU},
-	{"modules", true, func(*Dispatcher, *strings.Builder) {}},
+	{"modules", true, func(*Call, *strings.Builder) {}},
 	{"errorstats", true, infoErrorstats},
 	{"commandstats", false, infoCommandstats},
-	{"cluster", true, func(d *Dispatcher, b *strings.Builder) { b.WriteString("cluster_enabled:0\r\n") }},
+	{"cluster", true, func(_ *Call, b *strings.Builder) { b.WriteString("cluster_enabled:0\r\n") }},
 	{"keyspace", true, infoKeyspace},
 }
 
 // addInfoSection adds a section (before keyspace, which Redis prints last).
-func addInfoSection(name string, dflt bool, render func(d *Dispatcher, b *strings.Builder)) {
+func addInfoSection(name string, dflt bool, render func(c *Call, b *strings.Builder)) {
 	n := len(infoSections)
 	infoSections = append(infoSections[:n-1], infoSection{name, dflt, render}, infoSections[n-1])
 }
@@ -130,12 +130,13 @@ func cmdInfo(c *Call) {
 			b.WriteString("\r\n")
 		}
 		b.WriteString("# " + strings.ToUpper(sec.name[:1]) + sec.name[1:] + "\r\n")
-		sec.render(c.d, &b)
+		sec.render(c, &b)
 	}
 	c.W.Verbatim(b.String())
 }
 
-func infoServer(d *Dispatcher, b *strings.Builder) {
+func infoServer(c *Call, b *strings.Builder) {
+	d := c.d
 	up := time.Since(d.started)
 	exe, _ := os.Executable()
 	fmt.Fprintf(b, "redis_version:%s\r\nsessiond_version:%s\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:%s %s\r\narch_bits:64\r\nmultiplexing_api:epoll\r\ngo_version:%s\r\nprocess_id:%d\r\nrun_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%d\r\nuptime_in_seconds:%d\r\nuptime_in_days:%d\r\nhz:%d\r\nconfigured_hz:%d\r\nexecutable:%s\r\nconfig_file:%s\r\n",
@@ -159,7 +160,8 @@ var runID = func() string {
 	return fmt.Sprintf("%x", b)
 }()
 
-func infoClients(d *Dispatcher, b *strings.Builder) {
+func infoClients(c *Call, b *strings.Builder) {
+	d := c.d
 	cs := d.Clients()
 	pub := 0
 	for _, cl := range cs {
@@ -171,7 +173,8 @@ func infoClients(d *Dispatcher, b *strings.Builder) {
 		len(cs), d.Config.Int("maxclients"), d.watch.blockedCount(), pub, d.watch.blockedCount())
 }
 
-func infoMemory(d *Dispatcher, b *strings.Builder) {
+func infoMemory(c *Call, b *strings.Builder) {
+	d := c.d
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	rss := readRSS()
@@ -202,7 +205,8 @@ func human(n int64) string {
 	return fmt.Sprintf("%dB", n)
 }
 
-func infoPersistence(d *Dispatcher, b *strings.Builder) {
+func infoPersistence(c *Call, b *strings.Builder) {
+	d := c.d
 	st := d.Engine.Store()
 	aof := 1
 	if st.InMemory() {
@@ -227,7 +231,8 @@ func b2i(b bool) int {
 	return 0
 }
 
-func infoStats(d *Dispatcher, b *strings.Builder) {
+func infoStats(c *Call, b *strings.Builder) {
+	d := c.d
 	es := d.Engine.Stats()
 	fmt.Fprintf(b, "total_connections_received:%d\r\ntotal_commands_processed:%d\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:%d\r\ntotal_net_output_bytes:%d\r\nrejected_connections:%d\r\nexpired_keys:%d\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:%d\r\nevicted_keys:0\r\nkeyspace_hits:%d\r\nkeyspace_misses:%d\r\npubsub_channels:%d\r\npubsub_patterns:%d\r\ntotal_error_replies:%d\r\ntotal_writes_committed:%d\r\n",
 		d.stats.connections.Load(), d.stats.commands.Load(), d.stats.netInput.Load(), d.stats.netOutput.Load(), d.stats.rejectedConns.Load(),
@@ -235,11 +240,11 @@ func infoStats(d *Dispatcher, b *strings.Builder) {
 		d.hub.channelCount(), d.hub.patternCount(), d.stats.errorReplies.Load(), es.WriteCommits.Load())
 }
 
-func infoReplication(d *Dispatcher, b *strings.Builder) {
+func infoReplication(c *Call, b *strings.Builder) {
 	b.WriteString("role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:" + runID[:40] + "\r\nmaster_repl_offset:0\r\n")
 }
 
-func infoCPU(d *Dispatcher, b *strings.Builder) {
+func infoCPU(c *Call, b *strings.Builder) {
 	fmt.Fprintf(b, "used_cpu_sys:0.000000\r\nused_cpu_user:0.000000\r\ngoroutines:%d\r\n", runtime.NumGoroutine())
 }
 
@@ -275,7 +280,8 @@ func (e *errorCounts) reset() {
 	e.mu.Unlock()
 }
 
-func infoErrorstats(d *Dispatcher, b *strings.Builder) {
+func infoErrorstats(c *Call, b *strings.Builder) {
+	d := c.d
 	e := &d.stats.errorCodes
 	e.mu.Lock()
 	codes := make([]string, 0, len(e.m))
@@ -289,7 +295,7 @@ func infoErrorstats(d *Dispatcher, b *strings.Builder) {
 	e.mu.Unlock()
 }
 
-func infoCommandstats(d *Dispatcher, b *strings.Builder) {
+func infoCommandstats(c *Call, b *strings.Builder) {
 	var all []*Spec
 	for _, s := range Specs() {
 		all = append(all, s)
@@ -310,8 +316,9 @@ func infoCommandstats(d *Dispatcher, b *strings.Builder) {
 	}
 }
 
-func infoKeyspace(d *Dispatcher, b *strings.Builder) {
-	_ = d.Engine.View(time.Now().UnixMilli(), func(tx *engine.Tx) error {
+func infoKeyspace(c *Call, b *strings.Builder) {
+	d := c.d
+	_ = c.Read(func(tx *engine.Tx) error {
 		for db := 0; db < int(d.Config.Int("databases")); db++ {
 			keys, expires := tx.KeyspaceInfo(db)
 			if keys > 0 {

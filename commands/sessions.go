@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/sessiond/sessiond/engine"
 )
@@ -741,9 +740,10 @@ func cmdSessCount(c *Call) {
 	c.W.Int(n)
 }
 
-func infoSessions(d *Dispatcher, b *strings.Builder) {
+func infoSessions(c *Call, b *strings.Builder) {
+	d := c.d
 	var live, owners, detached int64
-	_ = d.Engine.View(time.Now().UnixMilli(), func(tx *engine.Tx) error {
+	_ = c.Read(func(tx *engine.Tx) error {
 		live, owners, detached = tx.SessionCounts()
 		return nil
 	})

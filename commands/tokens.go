@@ -3,7 +3,6 @@ package commands
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/sessiond/sessiond/engine"
 )
@@ -374,9 +373,10 @@ func cmdTokList(c *Call) {
 	c.W.BulkStrings(out)
 }
 
-func infoTokens(d *Dispatcher, b *strings.Builder) {
+func infoTokens(c *Call, b *strings.Builder) {
+	d := c.d
 	var n engine.TokenCounts
-	_ = d.Engine.View(time.Now().UnixMilli(), func(tx *engine.Tx) error {
+	_ = c.Read(func(tx *engine.Tx) error {
 		n = tx.TokenCounts()
 		return nil
 	})
