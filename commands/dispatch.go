@@ -104,6 +104,11 @@ type Client struct {
 	// W holds replies not yet flushed to the socket.
 	W *resp.Writer
 
+	// scriptCaller marks the client a script's redis.call runs as (Redis'
+	// CLIENT_SCRIPT): commands whose output order must be reproducible,
+	// like SORT of a set, behave accordingly.
+	scriptCaller bool
+
 	mu        sync.Mutex // guards the fields CLIENT LIST reads from other goroutines
 	name      string
 	libName   string

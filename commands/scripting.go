@@ -335,7 +335,7 @@ func (d *Dispatcher) runScript(c *Call, tx *engine.Tx, sha string, sc *script, k
 		fn.Env = vm.env
 		vm.fns[sha] = fn
 	}
-	cl := &Client{ID: c.Client.ID, Conn: c.Client.Conn, Created: c.Client.Created, W: resp.NewWriter(2), proto: 2, Authed: true, db: c.Client.DB()}
+	cl := &Client{ID: c.Client.ID, Conn: c.Client.Conn, Created: c.Client.Created, W: resp.NewWriter(2), proto: 2, Authed: true, db: c.Client.DB(), scriptCaller: true}
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &scriptRun{d: d, start: time.Now(), done: make(chan struct{}), cancel: cancel, ro: ro, tx: tx, now: c.Now, client: cl}
 	vm.run = run

@@ -127,7 +127,7 @@ func sortCmd(readonly bool) func(c *Call) {
 		convErr := false
 		run := func(tx *engine.Tx) error {
 			var err error
-			out, convErr, err = a.run(tx, c.DB(), c.Arg(1))
+			out, convErr, err = a.run(tx, c.DB(), c.Arg(1), c.Client.scriptCaller)
 			if err != nil || convErr || !a.hasStore {
 				return err
 			}
@@ -166,15 +166,16 @@ func sortCmd(readonly bool) func(c *Call) {
 
 // run sorts key's elements and applies LIMIT and GET. convErr reports a
 // numeric weight that is not a number (the command then fails).
-func (a *sortArgs) run(tx *engine.Tx, db int, key string) (out []sortOut, convErr bool, err error) {
+func (a *sortArgs) run(tx *engine.Tx, db int, key string, fromScript bool) (out []sortOut, convErr bool, err error) {
 	elems, kind, err := tx.SortElements(db, key)
 	if err != nil {
 		return nil, false, err
 	}
 	dontSort, alpha, hasBy := a.dontSort, a.alpha, a.hasBy
 	// A set has no order of its own that replicas or scripts could agree
-	// on, so Redis sorts it ALPHA when the result is stored.
-	if dontSort && kind == engine.SortSet && a.hasStore {
+	// on, so Redis sorts it ALPHA when the result is stored or a script
+	// reads it.
+	if dontSort && kind == engine.SortSet && (a.hasStore || fromScript) {
 		dontSort, alpha, hasBy = false, true, false
 	}
 
