@@ -15,7 +15,7 @@ func init() {
 			Syntax: "[message]", Summary: "Returns the server's liveliness response.", Example: "> PING\nPONG", Run: cmdPing},
 		&Spec{Name: "echo", Arity: 2, Flags: FlagFast | FlagStale | FlagLoading, Group: "connection", Since: "1.0.0",
 			Syntax: "message", Summary: "Returns the given string.", Example: "> ECHO hi\n\"hi\"", Run: func(c *Call) { c.W.Bulk(c.Args[1]) }},
-		&Spec{Name: "quit", Arity: -1, Flags: FlagNoAuth | FlagFast | FlagStale | FlagLoading | FlagTxControl | FlagAllowBusy, Group: "connection", Since: "1.0.0",
+		&Spec{Name: "quit", Arity: -1, Flags: FlagNoAuth | FlagFast | FlagStale | FlagLoading | FlagTxControl | FlagAllowBusy | FlagNoScript, Group: "connection", Since: "1.0.0",
 			Summary: "Closes the connection.", Example: "> QUIT\nOK", Run: func(c *Call) { c.W.OK(); c.Client.CloseAfterReply = true }},
 		&Spec{Name: "reset", Arity: 1, Flags: FlagNoAuth | FlagFast | FlagStale | FlagLoading | FlagTxControl | FlagNoScript | FlagAllowBusy, Group: "connection", Since: "6.2.0",
 			Summary: "Resets the connection.", Example: "> RESET\nRESET", Run: cmdReset},

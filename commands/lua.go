@@ -32,6 +32,7 @@ type luaVM struct {
 	isRO     map[*lua.LTable]bool
 	fns      map[string]*lua.LFunction // sha -> function instantiated in this VM
 	run      *scriptRun                // the current run, nil between runs
+	rand48   uint64                    // math.random's state (Redis' rand.c)
 }
 
 func newLuaVM() *luaVM {
@@ -95,6 +96,20 @@ func newLuaVM() *luaVM {
 			L.Push(t.RawGetInt(int(k)))
 		}
 		return int(e - i + 1)
+	}))
+	vm.mathRandom(g.RawGetString("math"))
+	// tostring prints numbers as Lua 5.1 does (LUAI_NUMFFORMAT "%.14g"),
+	// not with gopher-lua's shortest round-trip form.
+	tostr := g.RawGetString("tostring")
+	g.RawSetString("tostring", L.NewFunction(func(L *lua.LState) int {
+		if n, ok := L.Get(1).(lua.LNumber); ok {
+			L.Push(lua.LString(luaNumberString(float64(n))))
+			return 1
+		}
+		L.Push(tostr)
+		L.Push(L.Get(1))
+		L.Call(1, 1)
+		return 1
 	}))
 	g.RawSetString("bit", vm.bitLib())
 	g.RawSetString("cjson", vm.cjsonLib())

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sessiond/sessiond/resp"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -77,6 +78,69 @@ func (vm *luaVM) bitLib() *lua.LTable {
 	return t
 }
 
+// mathRandom installs Redis' math.random and math.randomseed: a 48-bit
+// linear congruential generator (rand.c's redisLrand48), so that a script
+// seeding it gets the same sequence Redis would give.
+func (vm *luaVM) mathRandom(lib lua.LValue) {
+	m, ok := lib.(*lua.LTable)
+	if !ok {
+		return
+	}
+	const mask48 = 1<<48 - 1
+	vm.rand48 = 0x1234ABCD330E
+	next := func() int64 {
+		vm.rand48 = (0x5DEECE66D*vm.rand48 + 0xB) & mask48
+		return int64(vm.rand48 >> 17)
+	}
+	m.RawSetString("random", vm.L.NewFunction(func(L *lua.LState) int {
+		const max = math.MaxInt32
+		r := float64(next()%max) / max
+		switch L.GetTop() {
+		case 0:
+			L.Push(lua.LNumber(r))
+		case 1:
+			u := luaCheckInt(L, 1)
+			if u < 1 {
+				L.ArgError(1, "interval is empty")
+			}
+			L.Push(lua.LNumber(math.Floor(r*float64(u)) + 1))
+		case 2:
+			l, u := luaCheckInt(L, 1), luaCheckInt(L, 2)
+			if l > u {
+				L.ArgError(2, "interval is empty")
+			}
+			L.Push(lua.LNumber(math.Floor(r*float64(u-l+1)) + float64(l)))
+		default:
+			L.RaiseError("wrong number of arguments")
+		}
+		return 1
+	}))
+	m.RawSetString("randomseed", vm.L.NewFunction(func(L *lua.LState) int {
+		seed := uint64(uint32(int32(luaCheckInt(L, 1))))
+		vm.rand48 = seed<<16 | 0x330E
+		return 0
+	}))
+}
+
+// luaNumberString formats a number as C Lua 5.1's tostring: "%.14g".
+func luaNumberString(f float64) string { return resp.FormatG(f, 14) }
+
+// luaCheckInt is Lua 5.1's luaL_checkint: a number, or a string that
+// converts to one, truncated.
+func luaCheckInt(L *lua.LState, n int) int64 {
+	v := L.Get(n)
+	if num, ok := v.(lua.LNumber); ok {
+		return int64(num)
+	}
+	if s, ok := v.(lua.LString); ok {
+		if num, err := strconv.ParseFloat(strings.TrimSpace(string(s)), 64); err == nil {
+			return int64(num)
+		}
+	}
+	L.TypeError(n, lua.LTNumber)
+	return 0
+}
+
 func (vm *luaVM) cjsonLib() *lua.LTable {
 	L := vm.L
 	t := L.NewTable()
@@ -90,6 +154,8 @@ func (vm *luaVM) cjsonLib() *lua.LTable {
 		L.Push(lua.LString(b.String()))
 		return 1
 	}))
+	// Buffer reuse is a C detail; scripts may still switch it.
+	t.RawSetString("encode_keep_buffer", L.NewFunction(func(L *lua.LState) int { return 0 }))
 	t.RawSetString("decode", L.NewFunction(func(L *lua.LState) int {
 		s := L.CheckString(1)
 		dec := json.NewDecoder(strings.NewReader(s))

@@ -34,6 +34,13 @@ func TestEvalConversions(t *testing.T) {
 			{Cmd: []any{"eval", "return {ok='fine'}", "0"}, Want: "fine"},
 			{Cmd: []any{"eval", "return {KEYS[1],KEYS[2],ARGV[1],ARGV[2]}", "2", "k1", "k2", "a1", "a2"}, Want: []any{"k1", "k2", "a1", "a2"}},
 			{Cmd: []any{"eval", "return #KEYS + #ARGV", "0"}, Want: int64(0)},
+			// Lua 5.1's number text and Redis' seeded PRNG (values from redis-server 7.0).
+			{Cmd: []any{"eval", "return {tostring(0.1+0.2), tostring(1e15), tostring(2^53), tostring(1/0), 'x' .. 7}", "0"},
+				Want: []any{"0.3", "1e+15", "9.007199254741e+15", "inf", "x7"}},
+			{Cmd: []any{"eval", "math.randomseed(ARGV[1]); return {tostring(math.random()), math.random(100), math.random(5,10)}", "0", "10"},
+				Want: []any{"0.87885112309775", int64(80), int64(7)}},
+			{Cmd: []any{"eval", "return math.random(0)", "0"}, WantErr: "ERR user_script:1: bad argument #1 to random (interval is empty)"},
+			{Cmd: []any{"eval", "cjson.encode_keep_buffer(false); return cjson.encode({1})", "0"}, Want: "[1]"},
 			// Redis replies -> Lua.
 			{Cmd: []any{"set", "n", "5"}, Want: "OK"},
 			{Cmd: []any{"eval", "return type(redis.call('incr', 'n'))", "0"}, Want: "number"},
@@ -80,6 +87,13 @@ func TestEvalErrors(t *testing.T) {
 			{Cmd: []any{"eval", "return redis.call('get')", "0"}, WantErr: "ERR Wrong number of args calling Redis command from script"},
 			{Cmd: []any{"eval", "return redis.call('multi')", "0"}, WantErr: "ERR This Redis command is not allowed from script"},
 			{Cmd: []any{"eval", "return redis.call('subscribe', 'x')", "0"}, WantErr: "ERR This Redis command is not allowed from script"},
+			// Blocking pops are refused (their non-blocking 7.0 forms run);
+			// XREAD refuses BLOCK.
+			{Cmd: []any{"eval", "return redis.pcall('blpop', 'x', 0)", "0"}, WantErr: "ERR This Redis command is not allowed from script"},
+			{Cmd: []any{"eval", "return redis.pcall('bzpopmin', 'x', 0)", "0"}, WantErr: "ERR This Redis command is not allowed from script"},
+			{Cmd: []any{"eval", "return redis.pcall('blmpop', 0, 1, 'x', 'left')", "0"}, Want: nil},
+			{Cmd: []any{"eval", "return redis.pcall('xread', 'STREAMS', 's', '$')", "0"}, Want: nil},
+			{Cmd: []any{"eval", "return redis.pcall('xread', 'BLOCK', 0, 'STREAMS', 's', '$')", "0"}, WantErr: "ERR xread command is not allowed with BLOCK option from scripts"},
 			{Cmd: []any{"eval", "return redis.call({})", "0"}, WantErr: "ERR Lua redis lib command arguments must be strings or integers"},
 			{Cmd: []any{"eval", "return redis.call()", "0"}, WantErr: "ERR Please specify at least one argument for this redis lib call"},
 			{Cmd: []any{"set", "s", "x"}, Want: "OK"},

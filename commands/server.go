@@ -181,6 +181,9 @@ func infoMemory(c *Call, b *strings.Builder) {
 	fmt.Fprintf(b, "used_memory:%d\r\nused_memory_human:%s\r\nused_memory_rss:%d\r\nused_memory_rss_human:%s\r\nused_memory_peak:%d\r\nused_memory_lua:0\r\nmaxmemory:%d\r\nmaxmemory_policy:%s\r\nmem_allocator:go\r\nmem_fragmentation_ratio:%.2f\r\ngo_heap_objects:%d\r\ngo_gc_cycles:%d\r\n",
 		ms.HeapAlloc, human(int64(ms.HeapAlloc)), rss, human(rss), ms.HeapSys, d.Config.Int("maxmemory"), d.Config.Get("maxmemory-policy"),
 		float64(rss)/float64(max(ms.HeapAlloc, 1)), ms.HeapObjects, ms.NumGC)
+	d.scripts.cacheMu.RLock()
+	fmt.Fprintf(b, "number_of_cached_scripts:%d\r\n", len(d.scripts.cache))
+	d.scripts.cacheMu.RUnlock()
 }
 
 func readRSS() int64 {

@@ -482,6 +482,12 @@ func xreadCmd(group bool) func(c *Call) {
 			more := len(c.Args) - i - 1
 			switch {
 			case keyword(c.Args[i], "BLOCK") && more > 0:
+				if c.Client.scriptCaller {
+					// Redis keeps this refusal for scripts, where BLOCK
+					// could never wait, rather than ignoring the option.
+					c.W.Error("ERR " + strings.ToLower(c.Arg(0)) + " command is not allowed with BLOCK option from scripts")
+					return
+				}
 				t, ok := parseBlockTimeout(c, c.Args[i+1])
 				if !ok {
 					return

@@ -208,7 +208,11 @@ func (w *Writer) Verbatim(s string) {
 }
 
 // FormatDouble formats f the way Redis replies with doubles ("%.17g", inf, -inf, nan).
-func FormatDouble(f float64) string {
+func FormatDouble(f float64) string { return FormatG(f, 17) }
+
+// FormatG formats f as C's "%.<digits>g", with inf, -inf and nan spelled
+// as Redis and Lua spell them.
+func FormatG(f float64, digits int) string {
 	switch {
 	case math.IsInf(f, 1):
 		return "inf"
@@ -217,7 +221,7 @@ func FormatDouble(f float64) string {
 	case math.IsNaN(f):
 		return "nan"
 	}
-	return strconv.FormatFloat(f, 'g', 17, 64)
+	return strconv.FormatFloat(f, 'g', digits, 64)
 }
 
 // FormatHumanDouble formats f the way INCRBYFLOAT and HINCRBYFLOAT do: the
