@@ -279,6 +279,12 @@ func TestClientListKill(t *testing.T) {
 	nc := s.Dial()
 	rd := bufio.NewReader(nc)
 	addr := nc.LocalAddr().String()
+	// One round trip first: the server registers a connection after
+	// accepting it, which may lag the dial.
+	io.WriteString(nc, "PING\r\n")
+	if got := readFrame(t, rd); got != "+PONG\r\n" {
+		t.Fatalf("PING = %q", got)
+	}
 	if v, err := a.Do(ctx, "client", "kill", addr).Result(); err != nil || v != "OK" {
 		t.Fatalf("CLIENT KILL %s = %v %v", addr, v, err)
 	}

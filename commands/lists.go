@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"errors"
 	"math"
 	"time"
 
@@ -442,51 +441,6 @@ func cmdLmpop(c *Call) {
 	writeLmpop(c, key, vals)
 }
 
-// blockingList runs op once and, when op finds nothing to take, blocks
-// until op succeeds after a write to one of keys or the timeout passes
-// (BLPOP, BRPOP, BLMPOP, BRPOPLPUSH, BLMOVE). Inside MULTI it never blocks.
-// op reports whether it served the client; woken is true for the tries
-// after blocking. An error from any try ends the command with that error.
-// It reports whether the client was served; false with no error is a
-// timeout (or an empty answer inside MULTI). The client gets in line inside
-// the transaction of its first attempt (blockInTx), so clients blocking on
-// the same keys are served in the order their commands ran.
-func blockingList(c *Call, keys []string, timeout time.Duration, op func(tx *engine.Tx, woken bool) (bool, error)) (served bool, err error) {
-	var b *blocker
-	err = c.Write(func(tx *engine.Tx) error {
-		var err error
-		served, err = op(tx, false)
-		if err == nil && !served && c.tx == nil {
-			b = c.d.blockInTx(c, keys)
-		}
-		return err
-	})
-	if b != nil && err != nil {
-		c.d.abandon(b)
-	}
-	if err != nil || served || b == nil {
-		return served, err
-	}
-	try := func() bool {
-		var ok bool
-		e := c.Write(func(tx *engine.Tx) error {
-			var err error
-			ok, err = op(tx, true)
-			return err
-		})
-		if e != nil {
-			err = e
-			return true
-		}
-		return ok
-	}
-	served = c.d.wait(c, b, timeout, try)
-	if !served && c.unblockedErr {
-		return false, errors.New(msgUnblocked)
-	}
-	return served && err == nil, err
-}
-
 func bpopCmd(left bool) func(c *Call) {
 	return func(c *Call) {
 		timeout, ok := parseTimeout(c, c.Args[len(c.Args)-1])
@@ -497,7 +451,7 @@ func bpopCmd(left bool) func(c *Call) {
 		keys = keys[:len(keys)-1]
 		var key string
 		var vals []string
-		_, err := blockingList(c, keys, timeout, func(tx *engine.Tx, woken bool) (bool, error) {
+		_, err := blockingOp(c, keys, timeout, func(tx *engine.Tx, woken bool) (bool, error) {
 			var err error
 			key, vals, err = popFirst(c, tx, keys, left, 1, woken)
 			return len(vals) > 0, err
@@ -526,7 +480,7 @@ func cmdBlmpop(c *Call) {
 	}
 	var key string
 	var vals []string
-	_, err := blockingList(c, keys, timeout, func(tx *engine.Tx, woken bool) (bool, error) {
+	_, err := blockingOp(c, keys, timeout, func(tx *engine.Tx, woken bool) (bool, error) {
 		var err error
 		key, vals, err = popFirst(c, tx, keys, left, count, woken)
 		return len(vals) > 0, err
@@ -543,7 +497,7 @@ func cmdBlmpop(c *Call) {
 // of another type fails it only before blocking, as in Redis.
 func blmove(c *Call, fromLeft, toLeft bool, timeout time.Duration) {
 	var v string
-	served, err := blockingList(c, []string{c.Arg(1)}, timeout, func(tx *engine.Tx, woken bool) (bool, error) {
+	served, err := blockingOp(c, []string{c.Arg(1)}, timeout, func(tx *engine.Tx, woken bool) (bool, error) {
 		if woken {
 			if _, err := tx.ListLen(c.DB(), c.Arg(1)); err != nil {
 				return false, nil

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -408,6 +409,51 @@ func (w *watchRegistry) wakeBlocked(c engine.Commit) {
 	}
 	w.serving = false
 	w.mu.Unlock()
+}
+
+// blockingOp runs op once and, when op finds nothing to take, blocks
+// until op succeeds after a write to one of keys or the timeout passes
+// (BLPOP, BRPOP, BLMPOP, BRPOPLPUSH, BLMOVE, BZPOPMIN, BZPOPMAX, BZMPOP). Inside MULTI it never blocks.
+// op reports whether it served the client; woken is true for the tries
+// after blocking. An error from any try ends the command with that error.
+// It reports whether the client was served; false with no error is a
+// timeout (or an empty answer inside MULTI). The client gets in line inside
+// the transaction of its first attempt (blockInTx), so clients blocking on
+// the same keys are served in the order their commands ran.
+func blockingOp(c *Call, keys []string, timeout time.Duration, op func(tx *engine.Tx, woken bool) (bool, error)) (served bool, err error) {
+	var b *blocker
+	err = c.Write(func(tx *engine.Tx) error {
+		var err error
+		served, err = op(tx, false)
+		if err == nil && !served && c.tx == nil {
+			b = c.d.blockInTx(c, keys)
+		}
+		return err
+	})
+	if b != nil && err != nil {
+		c.d.abandon(b)
+	}
+	if err != nil || served || b == nil {
+		return served, err
+	}
+	try := func() bool {
+		var ok bool
+		e := c.Write(func(tx *engine.Tx) error {
+			var err error
+			ok, err = op(tx, true)
+			return err
+		})
+		if e != nil {
+			err = e
+			return true
+		}
+		return ok
+	}
+	served = c.d.wait(c, b, timeout, try)
+	if !served && c.unblockedErr {
+		return false, errors.New(msgUnblocked)
+	}
+	return served && err == nil, err
 }
 
 // block waits until try succeeds after a write to one of keys, the timeout

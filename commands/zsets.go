@@ -915,37 +915,25 @@ func parseTimeout(c *Call, arg []byte) (time.Duration, bool) {
 func blockingZpop(c *Call, keys []string, max bool, count int64, timeout time.Duration, reply func(key string, items []engine.ScoreMember)) {
 	var key string
 	var items []engine.ScoreMember
-	err := c.Write(func(tx *engine.Tx) error {
-		var err error
-		key, items, err = zpopKeys(c, tx, keys, max, count)
-		return err
+	_, err := blockingOp(c, keys, timeout, func(tx *engine.Tx, woken bool) (bool, error) {
+		if !woken {
+			var err error
+			key, items, err = zpopKeys(c, tx, keys, max, count)
+			return len(items) > 0, err
+		}
+		// Once blocked, a key of another type is skipped rather than an
+		// error: the client stays blocked until a sorted set shows up.
+		for _, k := range keys {
+			got, err := tx.ZPop(c.DB(), k, max, count)
+			if err == nil && len(got) > 0 {
+				key, items = k, got
+				return true, nil
+			}
+		}
+		return false, nil
 	})
 	if err != nil {
 		writeErr(c, err)
-		return
-	}
-	if len(items) > 0 || c.tx != nil {
-		// Inside MULTI a blocking command never blocks.
-		reply(key, items)
-		return
-	}
-	// Once blocked, a key of another type is skipped rather than an error:
-	// the client stays blocked until a sorted set shows up.
-	try := func() bool {
-		_ = c.Write(func(tx *engine.Tx) error {
-			for _, k := range keys {
-				got, err := tx.ZPop(c.DB(), k, max, count)
-				if err == nil && len(got) > 0 {
-					key, items = k, got
-					return nil
-				}
-			}
-			return nil
-		})
-		return len(items) > 0
-	}
-	if !c.d.block(c, keys, timeout, try) && c.unblockedErr {
-		c.W.Error(msgUnblocked)
 		return
 	}
 	reply(key, items)
