@@ -168,8 +168,7 @@ func (b *bench) memoryRestart(k proc.Kind, variant string, round int) (mem, rst 
 	if err != nil {
 		return mem, rst, fmt.Errorf("load %d: %w", n, err)
 	}
-	time.Sleep(time.Second)
-	rss1, err := s.srv.RSS()
+	rss1, settled, err := settledRSS(s.srv.RSS)
 	if err != nil {
 		return mem, rst, err
 	}
@@ -178,7 +177,7 @@ func (b *bench) memoryRestart(k proc.Kind, variant string, round int) (mem, rst 
 		b.newProfiler(s, "memory-"+variant).heap()
 	}
 	mem.Value = float64(rss1-rss0) / float64(n)
-	mem.Note = fmt.Sprintf("RSS %s->%s", mib(rss0), mib(rss1))
+	mem.Note = fmt.Sprintf("RSS %s->%s, settled after %s", mib(rss0), mib(rss1), settled.Round(100*time.Millisecond))
 	if used0 > 0 && used1 > 0 {
 		mem.Note += fmt.Sprintf(", used_memory %.0f B/item", float64(used1-used0)/float64(n))
 	}
@@ -410,6 +409,34 @@ func countName(s *side, variant string) string {
 }
 
 // usedMemory returns INFO memory's used_memory, or 0 when the server does not say.
+// settledRSS waits for a server's RSS to settle after a load and returns
+// it: at least a second, then until two readings half a second apart differ
+// by less than 1% (at most 15 s). A server that returns memory to the system
+// once it goes quiet (Go's collector headroom) is measured at rest, as a
+// user's idle server would be; one whose RSS is already flat settles at 1 s.
+func settledRSS(rss func() (int64, error)) (int64, time.Duration, error) {
+	const step, limit = 500 * time.Millisecond, 15 * time.Second
+	start := time.Now()
+	time.Sleep(time.Second)
+	last, err := rss()
+	for err == nil && time.Since(start) < limit {
+		time.Sleep(step)
+		var cur int64
+		if cur, err = rss(); err != nil {
+			break
+		}
+		diff := cur - last
+		if diff < 0 {
+			diff = -diff
+		}
+		last = cur
+		if diff*100 < cur {
+			break
+		}
+	}
+	return last, time.Since(start), err
+}
+
 func usedMemory(addr string) int64 {
 	c, err := wire.Dial(addr, 5*time.Second)
 	if err != nil {
