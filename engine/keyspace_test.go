@@ -349,3 +349,23 @@ func TestStreamIDs(t *testing.T) {
 		return nil
 	})
 }
+
+// The expiry index orders records by their numeric deadline, whatever the
+// type byte and payload.
+func TestLessDeadline(t *testing.T) {
+	rec := func(typ byte, ms int64, payload string) string {
+		return string(typ) + deadlinePivot(ms)[1:] + payload
+	}
+	deadlines := []int64{0, 1, 255, 256, 65535, 65536, 1 << 32, 1763900000000, 1<<63 - 1}
+	for i, a := range deadlines {
+		for j, b := range deadlines {
+			got := lessDeadline(rec(TypeString, a, "zz"), rec(TypeHash, b, "a"))
+			if got != (i < j) {
+				t.Errorf("lessDeadline(%d, %d) = %v", a, b, got)
+			}
+		}
+	}
+	if !lessDeadline("short", rec(TypeString, 0, "")) || lessDeadline(rec(TypeString, 0, ""), "short") {
+		t.Error("records shorter than a header must sort first")
+	}
+}
