@@ -42,6 +42,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// The first signal starts a graceful shutdown; restoring the default
+		// action lets a second one end the process at once, as Redis does
+		// when it is told twice, should the shutdown ever hang.
+		<-ctx.Done()
+		stop()
+	}()
 	srv, err := server.Open(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sessiond:", err)
