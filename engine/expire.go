@@ -14,6 +14,10 @@ const (
 	expireTick      = 100 * time.Millisecond
 	expireBatch     = 128
 	expireCycleTime = 25 * time.Millisecond
+	// expireTxTime bounds one batch's transaction: a session takes its
+	// token entries, index entries and counters with it, so 128 of them
+	// would hold the lock far longer than 128 plain keys.
+	expireTxTime = 2 * time.Millisecond
 )
 
 func (e *Engine) activeExpire() {
@@ -36,9 +40,9 @@ func (e *Engine) ExpireCycle(budget time.Duration) int {
 	start := e.clock()
 	total := 0
 	for {
-		n := e.expireBatchAt(e.clock().UnixMilli(), expireBatch)
+		n, more := e.expireBatch(e.clock().UnixMilli(), expireBatch, expireTxTime)
 		total += n
-		if n < expireBatch || e.clock().Sub(start) >= budget {
+		if !more || e.clock().Sub(start) >= budget {
 			break
 		}
 	}
@@ -47,8 +51,18 @@ func (e *Engine) ExpireCycle(budget time.Duration) int {
 	return total
 }
 
+// expireBatchAt expires up to limit records whose deadline passed at now,
+// in one transaction, and returns how many it examined.
 func (e *Engine) expireBatchAt(now int64, limit int) int {
-	n := 0
+	n, _ := e.expireBatch(now, limit, 0)
+	return n
+}
+
+// expireBatch is one transaction of the expirer: up to limit expired
+// records, stopping early once it has run for txTime (0: no limit). more
+// reports that expired records may remain.
+func (e *Engine) expireBatch(now int64, limit int, txTime time.Duration) (n int, more bool) {
+	start := e.clock()
 	_, _ = e.Update(now, func(tx *Tx) error {
 		var recs []Record
 		tx.bt.AscendGreaterOrEqual(expiryIndex, deadlinePivot(1), func(k, v string) bool {
@@ -58,7 +72,11 @@ func (e *Engine) expireBatchAt(now int64, limit int) int {
 			recs = append(recs, decodeRecord(k, v))
 			return true
 		})
-		for _, r := range recs {
+		for i, r := range recs {
+			if txTime > 0 && i > 0 && i%8 == 0 && e.clock().Sub(start) >= txTime {
+				recs, more = recs[:i], true
+				break
+			}
 			// An earlier record's drop hook in this batch may have deleted
 			// or rewritten this one (a session takes its bound tokens with
 			// it): expire what is there now, if it is still expired, so no
@@ -72,9 +90,10 @@ func (e *Engine) expireBatchAt(now int64, limit int) int {
 			}
 		}
 		n = len(recs)
+		more = more || n == limit
 		return nil
 	})
-	return n
+	return n, more
 }
 
 // expireKeys deletes the given records if they are still expired (the
