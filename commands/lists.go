@@ -135,11 +135,7 @@ func cmdLlen(c *Call) {
 		n, err = tx.ListLen(c.DB(), c.Arg(1))
 		return err
 	})
-	if err != nil {
-		writeErr(c, err)
-		return
-	}
-	c.W.Int(n)
+	replyInt(c, n, err)
 }
 
 func cmdLindex(c *Call) {
@@ -218,11 +214,7 @@ func cmdLinsert(c *Call) {
 		n, err = tx.ListInsert(c.DB(), c.Arg(1), before, c.Arg(3), c.Arg(4))
 		return err
 	})
-	if err != nil {
-		writeErr(c, err)
-		return
-	}
-	c.W.Int(n)
+	replyInt(c, n, err)
 }
 
 func cmdLrem(c *Call) {
@@ -237,11 +229,7 @@ func cmdLrem(c *Call) {
 		n, err = tx.ListRem(c.DB(), c.Arg(1), count, c.Arg(3))
 		return err
 	})
-	if err != nil {
-		writeErr(c, err)
-		return
-	}
-	c.W.Int(n)
+	replyInt(c, n, err)
 }
 
 func cmdLtrim(c *Call) {
@@ -362,39 +350,6 @@ func cmdLmove(c *Call) {
 
 func cmdRpoplpush(c *Call) { lmove(c, false, true) }
 
-// parseLmpop parses "numkeys key [key ...] LEFT|RIGHT [COUNT count]"
-// starting at index at (LMPOP, BLMPOP).
-func parseLmpop(c *Call, at int) (keys []string, left bool, count int64, ok bool) {
-	n, ok := parseRangeLong(c, c.Args[at], 1, math.MaxInt64, "ERR numkeys should be greater than 0")
-	if !ok {
-		return nil, false, 0, false
-	}
-	where := int64(at) + n + 1
-	if where >= int64(len(c.Args)) {
-		c.W.Error(msgSyntax)
-		return nil, false, 0, false
-	}
-	if left, ok = parseWhere(c, c.Args[where]); !ok {
-		return nil, false, 0, false
-	}
-	count = -1
-	for j := int(where) + 1; j < len(c.Args); j++ {
-		if count == -1 && keyword(c.Args[j], "COUNT") && j+1 < len(c.Args) {
-			j++
-			if count, ok = parseRangeLong(c, c.Args[j], 1, math.MaxInt64, "ERR count should be greater than 0"); !ok {
-				return nil, false, 0, false
-			}
-			continue
-		}
-		c.W.Error(msgSyntax)
-		return nil, false, 0, false
-	}
-	if count == -1 {
-		count = 1
-	}
-	return argStrings(c, at+1)[:n], left, count, true
-}
-
 // popFirst pops up to count elements from the first non-empty list among
 // keys. Once blocked (skipWrongType), keys of another type are passed over
 // rather than failing: the client waits for a list, as in Redis.
@@ -423,7 +378,7 @@ func writeLmpop(c *Call, key string, vals []string) {
 }
 
 func cmdLmpop(c *Call) {
-	keys, left, count, ok := parseLmpop(c, 1)
+	keys, left, count, ok := parseMpop(c, 1, "RIGHT", "LEFT")
 	if !ok {
 		return
 	}
@@ -470,7 +425,7 @@ func bpopCmd(left bool) func(c *Call) {
 }
 
 func cmdBlmpop(c *Call) {
-	keys, left, count, ok := parseLmpop(c, 2)
+	keys, left, count, ok := parseMpop(c, 2, "RIGHT", "LEFT")
 	if !ok {
 		return
 	}

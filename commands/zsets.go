@@ -348,11 +348,7 @@ func cmdZcard(c *Call) {
 		n, err = tx.ZCard(c.DB(), c.Arg(1))
 		return err
 	})
-	if err != nil {
-		writeErr(c, err)
-		return
-	}
-	c.W.Int(n)
+	replyInt(c, n, err)
 }
 
 func zcountSpec(c *Call, spec engine.ZRangeSpec) {
@@ -362,11 +358,7 @@ func zcountSpec(c *Call, spec engine.ZRangeSpec) {
 		n, err = tx.ZCount(c.DB(), c.Arg(1), spec)
 		return err
 	})
-	if err != nil {
-		writeErr(c, err)
-		return
-	}
-	c.W.Int(n)
+	replyInt(c, n, err)
 }
 
 func cmdZcount(c *Call) {
@@ -625,9 +617,10 @@ func zpopCmd(max bool) func(c *Call) {
 	}
 }
 
-// parseMpop parses "numkeys key [key ...] MIN|MAX [COUNT count]" starting
-// at index at (ZMPOP, BZMPOP).
-func parseMpop(c *Call, at int) (keys []string, max bool, count int64, ok bool) {
+// parseMpop parses "numkeys key [key ...] one|other [COUNT count]" starting
+// at index at: MIN|MAX for ZMPOP and BZMPOP, RIGHT|LEFT for LMPOP and
+// BLMPOP. isOther reports which end was named.
+func parseMpop(c *Call, at int, one, other string) (keys []string, isOther bool, count int64, ok bool) {
 	n, ok := parseRangeLong(c, c.Args[at], 1, math.MaxInt64, "ERR numkeys should be greater than 0")
 	if !ok {
 		return nil, false, 0, false
@@ -638,9 +631,9 @@ func parseMpop(c *Call, at int) (keys []string, max bool, count int64, ok bool) 
 		return nil, false, 0, false
 	}
 	switch {
-	case keyword(c.Args[where], "MIN"):
-	case keyword(c.Args[where], "MAX"):
-		max = true
+	case keyword(c.Args[where], one):
+	case keyword(c.Args[where], other):
+		isOther = true
 	default:
 		c.W.Error(msgSyntax)
 		return nil, false, 0, false
@@ -660,7 +653,7 @@ func parseMpop(c *Call, at int) (keys []string, max bool, count int64, ok bool) 
 	if count == -1 {
 		count = 1
 	}
-	return argStrings(c, at+1)[:n], max, count, true
+	return argStrings(c, at+1)[:n], isOther, count, true
 }
 
 // writeMpop writes a ZMPOP reply: the key and its popped elements as pairs.
@@ -680,7 +673,7 @@ func writeMpop(c *Call, key string, items []engine.ScoreMember) {
 }
 
 func cmdZmpop(c *Call) {
-	keys, max, count, ok := parseMpop(c, 1)
+	keys, max, count, ok := parseMpop(c, 1, "MIN", "MAX")
 	if !ok {
 		return
 	}
@@ -961,7 +954,7 @@ func bzpopCmd(max bool) func(c *Call) {
 }
 
 func cmdBzmpop(c *Call) {
-	keys, max, count, ok := parseMpop(c, 2)
+	keys, max, count, ok := parseMpop(c, 2, "MIN", "MAX")
 	if !ok {
 		return
 	}
