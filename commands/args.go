@@ -54,6 +54,16 @@ func writeErr(c *Call, err error) {
 	}
 }
 
+// replyInt answers the result of a command whose reply is an integer: the
+// error, or the integer.
+func replyInt(c *Call, n int64, err error) {
+	if err != nil {
+		writeErr(c, err)
+		return
+	}
+	c.W.Int(n)
+}
+
 // replyBulkOrNull answers the result of a single-value read: the error, a
 // null when the value is missing, or the value.
 func replyBulkOrNull(c *Call, v string, ok bool, err error) {

@@ -258,11 +258,7 @@ func cmdHlen(c *Call) {
 		n, err = tx.HLen(c.DB(), c.Arg(1))
 		return err
 	})
-	if err != nil {
-		writeErr(c, err)
-		return
-	}
-	c.W.Int(n)
+	replyInt(c, n, err)
 }
 
 func cmdHstrlen(c *Call) {
@@ -291,11 +287,7 @@ func cmdHincrby(c *Call) {
 		n, err = tx.HIncrBy(c.DB(), c.Arg(1), c.Arg(2), delta)
 		return err
 	})
-	if err != nil {
-		writeErr(c, err)
-		return
-	}
-	c.W.Int(n)
+	replyInt(c, n, err)
 }
 
 func cmdHincrbyfloat(c *Call) {

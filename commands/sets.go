@@ -151,11 +151,7 @@ func cmdScard(c *Call) {
 		n, err = tx.SCard(c.DB(), c.Arg(1))
 		return err
 	})
-	if err != nil {
-		writeErr(c, err)
-		return
-	}
-	c.W.Int(n)
+	replyInt(c, n, err)
 }
 
 func cmdSpop(c *Call) {
