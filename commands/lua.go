@@ -115,30 +115,24 @@ func newLuaVM() *luaVM {
 	g.RawSetString("cjson", vm.cjsonLib())
 	g.RawSetString("redis", vm.redisLib())
 
-	// Wrappers that refuse to touch protected tables.
-	setmt := g.RawGetString("setmetatable")
-	g.RawSetString("setmetatable", L.NewFunction(func(L *lua.LState) int {
-		if t, ok := L.Get(1).(*lua.LTable); ok && vm.isRO[t] {
-			L.RaiseError("Attempt to modify a readonly table")
-		}
-		L.Push(setmt)
-		L.Push(L.Get(1))
-		L.Push(L.Get(2))
-		L.Call(2, 1)
-		return 1
-	}))
-	rawset := g.RawGetString("rawset")
-	g.RawSetString("rawset", L.NewFunction(func(L *lua.LState) int {
-		if t, ok := L.Get(1).(*lua.LTable); ok && vm.isRO[t] {
-			L.RaiseError("Attempt to modify a readonly table")
-		}
-		L.Push(rawset)
-		L.Push(L.Get(1))
-		L.Push(L.Get(2))
-		L.Push(L.Get(3))
-		L.Call(3, 1)
-		return 1
-	}))
+	// Wrappers that refuse to touch protected tables: the wrapped function
+	// runs with its first nargs arguments unless the first is protected.
+	refuseProtected := func(name string, nargs int) {
+		orig := g.RawGetString(name)
+		g.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			if t, ok := L.Get(1).(*lua.LTable); ok && vm.isRO[t] {
+				L.RaiseError("Attempt to modify a readonly table")
+			}
+			L.Push(orig)
+			for i := 1; i <= nargs; i++ {
+				L.Push(L.Get(i))
+			}
+			L.Call(nargs, 1)
+			return 1
+		}))
+	}
+	refuseProtected("setmetatable", 2)
+	refuseProtected("rawset", 3)
 	getmt := g.RawGetString("getmetatable")
 	g.RawSetString("getmetatable", L.NewFunction(func(L *lua.LState) int {
 		L.Push(getmt)
