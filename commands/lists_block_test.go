@@ -11,33 +11,23 @@ import (
 	"github.com/sessiond/sessiond/internal/testserver"
 )
 
-// blockedReply runs a command on its own client in the background and
-// returns a channel with its reply (or error) formatted by fmt.
+// blockedReply is blockedCall with the reply formatted for comparison:
+// "nil", "err <text>" or the value printed by fmt.
 func blockedReply(s *testserver.Server, proto int, args ...any) <-chan string {
+	in := blockedCall(s.Client(proto), args...)
 	out := make(chan string, 1)
 	go func() {
-		v, err := s.Client(proto).Do(context.Background(), args...).Result()
+		r := <-in
 		switch {
-		case err == redis.Nil:
+		case r.err == redis.Nil:
 			out <- "nil"
-		case err != nil:
-			out <- "err " + err.Error()
+		case r.err != nil:
+			out <- "err " + r.err.Error()
 		default:
-			out <- fmt.Sprint(v)
+			out <- fmt.Sprint(r.v)
 		}
 	}()
 	return out
-}
-
-func recv(t *testing.T, ch <-chan string) string {
-	t.Helper()
-	select {
-	case r := <-ch:
-		return r
-	case <-time.After(5 * time.Second):
-		t.Fatal("blocked client not served")
-		return ""
-	}
 }
 
 // Blocking list commands really block: a push from another client wakes
@@ -57,7 +47,7 @@ func TestListBlocking(t *testing.T) {
 		r := blockedReply(s, proto, "blpop", "none", "q", "0")
 		waitBlocked(t, c, 1)
 		must(t, c, "rpush", "q", "a")
-		if got := recv(t, r); got != "[q a]" {
+		if got := await(t, r); got != "[q a]" {
 			t.Fatalf("blpop: %s", got)
 		}
 		if n := c.Exists(ctx, "q").Val(); n != 0 {
@@ -71,7 +61,7 @@ func TestListBlocking(t *testing.T) {
 		r2 := blockedReply(s, proto, "blpop", "q", "0")
 		waitBlocked(t, c, 2)
 		must(t, c, "rpush", "q", "x", "y", "z")
-		if got1, got2 := recv(t, r1), recv(t, r2); got1 != "[q z]" || got2 != "[q x]" {
+		if got1, got2 := await(t, r1), await(t, r2); got1 != "[q z]" || got2 != "[q x]" {
 			t.Fatalf("served %s, %s; want [q z], [q x]", got1, got2)
 		}
 		if got := c.LRange(ctx, "q", 0, -1).Val(); fmt.Sprint(got) != "[y]" {
@@ -86,10 +76,10 @@ func TestListBlocking(t *testing.T) {
 		rp := blockedReply(s, proto, "blpop", "dst", "0")
 		waitBlocked(t, c, 2)
 		must(t, c, "lpush", "src", "m")
-		if got := recv(t, rm); got != "m" {
+		if got := await(t, rm); got != "m" {
 			t.Fatalf("blmove: %s", got)
 		}
-		if got := recv(t, rp); got != "[dst m]" {
+		if got := await(t, rp); got != "[dst m]" {
 			t.Fatalf("blpop after blmove: %s", got)
 		}
 		if n := c.Exists(ctx, "src", "dst").Val(); n != 0 {
@@ -106,7 +96,7 @@ func TestListBlocking(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if got := recv(t, rb); got != "[m2 [4 3 2 1]]" {
+		if got := await(t, rb); got != "[m2 [4 3 2 1]]" {
 			t.Fatalf("blmpop: %s", got)
 		}
 
@@ -116,7 +106,7 @@ func TestListBlocking(t *testing.T) {
 		rw := blockedReply(s, proto, "brpoplpush", "w", "str", "0")
 		waitBlocked(t, c, 1)
 		must(t, c, "rpush", "w", "a", "b")
-		if got := recv(t, rw); !strings.HasPrefix(got, "err WRONGTYPE") {
+		if got := await(t, rw); !strings.HasPrefix(got, "err WRONGTYPE") {
 			t.Fatalf("brpoplpush to a string: %s", got)
 		}
 		if got := c.LRange(ctx, "w", 0, -1).Val(); fmt.Sprint(got) != "[a b]" {
@@ -129,7 +119,7 @@ func TestListBlocking(t *testing.T) {
 		c.Set(ctx, "k", "v", 0)
 		c.Del(ctx, "k")
 		must(t, c, "rpush", "k", "late")
-		if got := recv(t, rs); got != "[k late]" {
+		if got := await(t, rs); got != "[k late]" {
 			t.Fatalf("blpop after a string came and went: %s", got)
 		}
 
@@ -247,7 +237,7 @@ func TestListEvents(t *testing.T) {
 	done := blockedReply(s, 2, "blmove", "q", "out", "left", "left", "5")
 	waitBlocked(t, c, 1)
 	c.RPush(ctx, "q", "j")
-	if got := recv(t, done); got != "j" {
+	if got := await(t, done); got != "j" {
 		t.Fatalf("blmove: %s", got)
 	}
 	expect(t, sub, ev("rpush", "q"), ev("lpush", "out"), ev("lpop", "q"), ev("del", "q"))
@@ -285,7 +275,7 @@ func TestClientUnblock(t *testing.T) {
 		if n := mustInt(t, c, tc.args...); n != 1 {
 			t.Fatalf("%v = %d", tc.args, n)
 		}
-		if got := recv(t, out); got != tc.want {
+		if got := await(t, out); got != tc.want {
 			t.Fatalf("%v: blocked client got %s, want %s", tc.args, got, tc.want)
 		}
 	}
@@ -298,7 +288,7 @@ func TestClientUnblock(t *testing.T) {
 	r := blockedReply(s, 2, "blpop", "l", "0")
 	waitBlocked(t, c, 1)
 	c.LPush(ctx, "l", "foo")
-	if got := recv(t, r); got != "[l foo]" {
+	if got := await(t, r); got != "[l foo]" {
 		t.Fatalf("after unblocks: %s", got)
 	}
 }

@@ -304,7 +304,9 @@ func blockedCall(c *redis.Client, args ...any) <-chan asyncReply {
 	return out
 }
 
-func wait(t *testing.T, ch <-chan asyncReply) asyncReply {
+// await returns what a blocked client's channel delivers, failing the test
+// when nothing comes within 5 seconds.
+func await[T any](t *testing.T, ch <-chan T) T {
 	t.Helper()
 	select {
 	case r := <-ch:
@@ -312,7 +314,8 @@ func wait(t *testing.T, ch <-chan asyncReply) asyncReply {
 	case <-time.After(5 * time.Second):
 		t.Fatal("blocked client not served")
 	}
-	return asyncReply{}
+	var zero T
+	return zero
 }
 
 func TestBlockingXread(t *testing.T) {
@@ -346,7 +349,7 @@ func TestBlockingXread(t *testing.T) {
 		r := blockedCall(c, "xread", "block", "0", "streams", "nokey", "s", "$", "$")
 		waitBlocked(t, c, 1)
 		must(t, c, "xadd", "s", "2-0", "b", "2")
-		check("XREAD woken by XADD", wait(t, r), one("s", e("2-0", "b", "2")))
+		check("XREAD woken by XADD", await(t, r), one("s", e("2-0", "b", "2")))
 
 		// A key of another type does not wake XREAD; deleting it neither.
 		r = blockedCall(c, "xread", "block", "0", "count", "1", "streams", "other", "$")
@@ -364,7 +367,7 @@ func TestBlockingXread(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		check("XREAD COUNT 1 woken by two XADDs", wait(t, r), one("other", e("1-0", "a", "1")))
+		check("XREAD COUNT 1 woken by two XADDs", await(t, r), one("other", e("1-0", "a", "1")))
 
 		// Timeout: a null array after the time.
 		start := time.Now()
@@ -390,7 +393,7 @@ func TestBlockingXread(t *testing.T) {
 		r = blockedCall(c, "xreadgroup", "group", "g", "alice", "block", "0", "streams", "s", ">")
 		waitBlocked(t, c, 1)
 		must(t, c, "xadd", "s", "3-0", "c", "3")
-		check("XREADGROUP woken by XADD", wait(t, r), one("s", e("3-0", "c", "3")))
+		check("XREADGROUP woken by XADD", await(t, r), one("s", e("3-0", "c", "3")))
 		testserver.Run(t, c, []C{
 			{Cmd: []any{"xpending", "s", "g"}, Want: []any{int64(1), "3-0", "3-0", []any{[]any{"alice", "1"}}}},
 		})
@@ -403,7 +406,7 @@ func TestBlockingXread(t *testing.T) {
 		r = blockedCall(c, "xreadgroup", "group", "g", "alice", "block", "0", "streams", "s", ">")
 		waitBlocked(t, c, 1)
 		must(t, c, "xgroup", "destroy", "s", "g")
-		if got := wait(t, r); got.err == nil || got.err.Error() != "NOGROUP the consumer group this client was blocked on no longer exists" {
+		if got := await(t, r); got.err == nil || got.err.Error() != "NOGROUP the consumer group this client was blocked on no longer exists" {
 			t.Fatalf("XGROUP DESTROY: %#v %v", got.v, got.err)
 		}
 		for _, kill := range [][]any{{"del", "s"}, {"set", "s", "x"}} {
@@ -412,7 +415,7 @@ func TestBlockingXread(t *testing.T) {
 			r = blockedCall(c, "xreadgroup", "group", "g", "alice", "block", "0", "streams", "s", ">")
 			waitBlocked(t, c, 1)
 			must(t, c, kill...)
-			if got := wait(t, r); got.err == nil || got.err.Error() != "UNBLOCKED the stream key no longer exists" {
+			if got := await(t, r); got.err == nil || got.err.Error() != "UNBLOCKED the stream key no longer exists" {
 				t.Fatalf("%v: %#v %v", kill, got.v, got.err)
 			}
 		}
