@@ -193,6 +193,14 @@ func (cl *Client) Ticket() uint64 {
 	return t
 }
 
+// WritesPending reports whether the commands run since the last Ticket call
+// wrote something (whose durability the server has not yet awaited).
+func (cl *Client) WritesPending() bool { return cl.ticket != 0 }
+
+// CountRejected counts a connection refused before it became a client (an
+// accept that failed), for INFO's rejected_connections.
+func (d *Dispatcher) CountRejected() { d.stats.rejectedConns.Add(1) }
+
 // LastInteraction returns when the client last sent a command.
 func (cl *Client) LastInteraction() time.Time {
 	cl.mu.Lock()
@@ -274,7 +282,9 @@ func (d *Dispatcher) Exec(cl *Client, args [][]byte) {
 		return
 	}
 	if cl.multi.active && !runsInsideMulti(spec) {
-		cl.multi.queue = append(cl.multi.queue, queued{spec: spec, args: args})
+		// The arguments point into the connection's input buffer, which is
+		// reused once this command returns: the queue keeps its own copy.
+		cl.multi.queue = append(cl.multi.queue, queued{spec: spec, args: CloneArgs(args)})
 		cl.W.Simple("QUEUED")
 		return
 	}
@@ -313,6 +323,21 @@ func (d *Dispatcher) ExecBatch(cl *Client, cmds [][][]byte, stop func() bool) {
 }
 
 const maxBatch = 256
+
+// RunsLong reports whether the command args, sent by cl now, may run long or
+// wait (FlagLong, FlagBlocking), so that an event loop should hand it to a
+// goroutine of its own. A command a client in MULTI queues runs later, inside
+// EXEC, where nothing blocks.
+func (d *Dispatcher) RunsLong(cl *Client, args [][]byte) bool {
+	if len(args) == 0 {
+		return false
+	}
+	spec := lookup(args[0])
+	if spec == nil || spec.Flags&(FlagLong|FlagBlocking) == 0 {
+		return false
+	}
+	return !cl.multi.active || runsInsideMulti(spec)
+}
 
 // batchable returns the spec of args if it can join a shared transaction.
 func (d *Dispatcher) batchable(cl *Client, args [][]byte) *Spec {
@@ -395,6 +420,22 @@ func (d *Dispatcher) admit(cl *Client, args [][]byte, now time.Time) (*Spec, boo
 		return nil, false
 	}
 	return spec, true
+}
+
+// CloneArgs copies a command's arguments into one allocation (arguments parsed
+// in place point into a buffer that is reused).
+func CloneArgs(args [][]byte) [][]byte {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	buf := make([]byte, 0, n)
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		buf = append(buf, a...)
+		out[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
+	}
+	return out
 }
 
 func arityOK(arity, n int) bool {

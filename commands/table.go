@@ -38,6 +38,11 @@ const (
 	// write anything before it returns an error, since a shared transaction
 	// cannot roll back one command alone. It is not shown by COMMAND.
 	FlagBatch
+	// FlagLong marks a command that may run long (a script, KEYS, SORT,
+	// FLUSHALL, SAVE) or wait (with FlagBlocking): the server runs it off its
+	// event loop, so the other connections of the loop are not held up. It is
+	// not shown by COMMAND.
+	FlagLong
 )
 
 var flagNames = []struct {

@@ -86,6 +86,9 @@ type Store struct {
 	written uint64 // commits that reached the file (through write(2))
 	synced  uint64 // commits known to be on stable storage
 	syncing bool
+	// waiters are the callbacks of NotifyDurable, released by the fsync
+	// that covers their ticket.
+	waiters []durableWaiter
 
 	lastSync atomic.Int64 // unix ms of the last successful fsync
 	syncErr  atomic.Pointer[error]
@@ -209,21 +212,109 @@ func (s *Store) syncUpTo(ticket uint64) error {
 			s.cond.Wait()
 			continue
 		}
-		s.syncing = true
-		target := s.written
-		s.mu.Unlock()
-		err := s.fsyncFile()
-		s.mu.Lock()
-		s.syncing = false
-		if err == nil {
-			s.synced = target
-		}
-		s.cond.Broadcast()
-		if err != nil {
+		if err := s.syncOnceLocked(); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// syncOnceLocked runs one fsync (s.mu held on entry and exit, released
+// during the fsync) covering every commit written when it starts, then
+// releases the waiters it covered.
+func (s *Store) syncOnceLocked() error {
+	s.syncing = true
+	target := s.written
+	s.mu.Unlock()
+	err := s.fsyncFile()
+	s.mu.Lock()
+	s.syncing = false
+	if err == nil {
+		s.synced = target
+	}
+	s.cond.Broadcast()
+	s.releaseWaitersLocked(err)
+	return err
+}
+
+// durableWaiter is a NotifyDurable callback waiting for its ticket.
+type durableWaiter struct {
+	ticket uint64
+	fn     func(error)
+}
+
+// NotifyDurable is WaitDurable for callers that must not block (an event
+// loop): it reports true when the commit with this ticket needs no wait
+// (policy other than always, or already on stable storage), and otherwise
+// returns false and calls fn exactly once, from another goroutine, when an
+// fsync covering the ticket has finished (with its error, if it failed).
+//
+// Every commit that has reached the file when an fsync starts rides on that
+// fsync, whichever client made it: a waiter never waits for more than the
+// fsync in progress plus the next one.
+func (s *Store) NotifyDurable(ticket uint64, fn func(error)) bool {
+	if s.InMemory() || Fsync(s.policy.Load()) != FsyncAlways || ticket == 0 {
+		return true
+	}
+	s.mu.Lock()
+	if s.synced >= ticket {
+		s.mu.Unlock()
+		return true
+	}
+	s.waiters = append(s.waiters, durableWaiter{ticket, fn})
+	start := !s.syncing
+	if start {
+		s.syncing = true // claimed for the syncer below
+	}
+	s.mu.Unlock()
+	if start {
+		go s.syncer()
+	}
+	return false
+}
+
+// syncer fsyncs until no NotifyDurable waiter is left. It is started with
+// s.syncing claimed.
+func (s *Store) syncer() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.syncing = false
+	for len(s.waiters) > 0 {
+		if s.syncing { // a WaitDurable caller is fsyncing: it releases the waiters
+			s.cond.Wait()
+			continue
+		}
+		_ = s.syncOnceLocked()
+	}
+}
+
+// releaseWaitersLocked calls the waiters whose tickets are now durable, or
+// all of them with err when the fsync failed (their writes' fate is unknown).
+func (s *Store) releaseWaitersLocked(err error) {
+	if len(s.waiters) == 0 {
+		return
+	}
+	keep := s.waiters[:0]
+	var ready []durableWaiter
+	for _, w := range s.waiters {
+		if err != nil || w.ticket <= s.synced {
+			ready = append(ready, w)
+		} else {
+			keep = append(keep, w)
+		}
+	}
+	for i := len(keep); i < len(s.waiters); i++ {
+		s.waiters[i] = durableWaiter{}
+	}
+	s.waiters = keep
+	if len(ready) == 0 {
+		return
+	}
+	s.mu.Unlock()
+	for _, w := range ready {
+		w.fn(err)
+	}
+	s.mu.Lock()
 }
 
 // Sync flushes every write committed so far to stable storage.

@@ -53,6 +53,9 @@ type guard struct {
 	buf       []byte
 	err       error
 	readBytes int64
+	// complete counts the commands whose last byte has gone through, so a
+	// reader parsing in place knows when another attempt can succeed.
+	complete int64
 }
 
 func newGuard(r io.Reader, maxBulk int64) *guard {
@@ -81,14 +84,8 @@ func (g *guard) Read(p []byte) (int, error) {
 			return n, err
 		}
 		n, err := g.r.Read(g.buf)
-		g.readBytes += int64(n)
 		if n > 0 {
-			data := g.buf[:n]
-			if len(g.carry) > 0 {
-				data = append(g.carry, data...)
-				g.carry = nil
-			}
-			g.pending = g.scan(data)
+			g.pending = g.feed(g.buf[:n])
 		}
 		if err != nil {
 			if len(g.pending) > 0 {
@@ -98,6 +95,21 @@ func (g *guard) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
+}
+
+// feed validates the next bytes of the stream and returns those that may be
+// parsed (data itself, or a prefix of it, when nothing had to be carried or
+// dropped). After a violation, g.err is set and nothing more is delivered.
+func (g *guard) feed(data []byte) []byte {
+	g.readBytes += int64(len(data))
+	if g.err != nil {
+		return nil
+	}
+	if len(g.carry) > 0 {
+		data = append(g.carry, data...)
+		g.carry = nil
+	}
+	return g.scan(data)
 }
 
 // scan validates data, returns the bytes to deliver, and keeps an incomplete
@@ -179,6 +191,7 @@ func (g *guard) scan(data []byte) []byte {
 				return out
 			}
 			i += j + 1
+			g.complete++
 		case stBulkHeader:
 			if data[i] != '$' {
 				flush(i)
@@ -240,6 +253,7 @@ func (g *guard) scan(data []byte) []byte {
 				g.argsLeft--
 				if g.argsLeft == 0 {
 					g.state = stCommand
+					g.complete++
 				} else {
 					g.state = stBulkHeader
 				}

@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -34,8 +35,11 @@ type Server struct {
 	ln    net.Listener
 	tlsLn net.Listener // set when tls-port is configured
 
+	loops []*loop   // the event loops serving plain TCP
+	acc   *acceptor // deals plain TCP connections out to the loops
+
 	mu       sync.Mutex
-	conns    map[*clientConn]struct{}
+	conns    map[*clientConn]struct{} // TLS connections (one goroutine each)
 	closing  bool
 	stopOnce sync.Once
 	stopped  chan struct{}
@@ -45,6 +49,7 @@ type Server struct {
 // Open loads the data file and builds the engine and the command layer; it
 // does not listen yet.
 func Open(cfg *config.Config) (*Server, error) {
+	fitOpenFilesLimit(cfg)
 	path := ":memory:"
 	if cfg.Bool("appendonly") {
 		path = filepath.Join(cfg.Get("dir"), cfg.Get("appendfilename"))
@@ -136,16 +141,47 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 	}()
 	errs := make(chan error, 2)
-	listeners := []net.Listener{s.ln}
-	if s.tlsLn != nil {
-		listeners = append(listeners, s.tlsLn)
-	}
 	var loops sync.WaitGroup
-	for _, ln := range listeners {
+	n := runtime.GOMAXPROCS(0)
+	s.mu.Lock()
+	for i := 0; i < n && !s.closing; i++ {
+		l, err := newLoop(s)
+		if err != nil {
+			s.mu.Unlock()
+			s.Stop()
+			return fmt.Errorf("event loop: %w", err)
+		}
+		s.loops = append(s.loops, l)
 		loops.Add(1)
 		go func() {
 			defer loops.Done()
-			if err := s.acceptLoop(ln); err != nil {
+			l.run()
+		}()
+	}
+	s.mu.Unlock()
+	acc, err := newAcceptor(s, s.ln.(*net.TCPListener), s.loops)
+	if err != nil {
+		s.Stop()
+		loops.Wait()
+		return fmt.Errorf("accept: %w", err)
+	}
+	s.mu.Lock()
+	s.acc = acc
+	closing := s.closing
+	s.mu.Unlock()
+	if closing {
+		acc.wake()
+	}
+	loops.Add(1)
+	go func() {
+		defer loops.Done()
+		acc.run()
+	}()
+	if s.tlsLn != nil {
+		loops.Add(1)
+		go func() {
+			defer loops.Done()
+			if err := s.acceptLoop(s.tlsLn); err != nil {
 				errs <- err
 				s.Stop()
 			}
@@ -153,6 +189,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	ic := &idleCollector{commands: s.disp.CommandsProcessed, stop: make(chan struct{})}
 	go ic.run()
+	<-s.stopped
 	loops.Wait()
 	close(ic.stop)
 	var acceptErr error
@@ -160,7 +197,6 @@ func (s *Server) Serve(ctx context.Context) error {
 	case acceptErr = <-errs:
 	default:
 	}
-	s.Stop()
 	s.wg.Wait()
 	s.eng.Close()
 	if err := s.store.Close(); err != nil {
@@ -169,25 +205,32 @@ func (s *Server) Serve(ctx context.Context) error {
 	return acceptErr
 }
 
-// acceptLoop serves one listener until it is closed; it returns an error
-// only when accepting failed while the server was not stopping.
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+// acceptLoop serves the TLS listener, a goroutine per connection, until it is
+// closed. A failed accept (out of file descriptors, say) is logged, backs
+// off and is retried: it never stops the server.
 func (s *Server) acceptLoop(ln net.Listener) error {
+	backoff := 5 * time.Millisecond
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
-			s.mu.Lock()
-			closing := s.closing
-			s.mu.Unlock()
-			if closing {
+			if s.isClosing() || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
-				continue
+			s.disp.CountRejected()
+			log.Printf("accept tls: %v", err)
+			time.Sleep(backoff)
+			if backoff < time.Second {
+				backoff *= 2
 			}
-			return err
+			continue
 		}
+		backoff = 5 * time.Millisecond
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -214,6 +257,15 @@ func (s *Server) Stop() {
 		}
 		for _, c := range conns {
 			c.Close()
+		}
+		s.mu.Lock()
+		loops, acc := s.loops, s.acc
+		s.mu.Unlock()
+		for _, l := range loops {
+			l.stop()
+		}
+		if acc != nil {
+			acc.wake()
 		}
 		close(s.stopped)
 	})

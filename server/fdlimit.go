@@ -1,0 +1,61 @@
+package server
+
+import (
+	"log"
+	"strconv"
+
+	"github.com/sessiond/sessiond/config"
+	"golang.org/x/sys/unix"
+)
+
+// reservedFDs are the descriptors kept for everything but clients: the data
+// file and its lock, listeners, event loops, snapshots (Redis keeps 32).
+const reservedFDs = 32
+
+// fitOpenFilesLimit makes room for maxclients connections, as Redis'
+// adjustOpenFilesLimit does: it raises the soft limit on open files toward
+// maxclients plus a reserve (and the hard limit too where the process may),
+// and when the system will not give that many, lowers maxclients to what
+// fits and says so. A server that runs out of descriptors anyway keeps
+// serving: failed accepts back off and are retried.
+func fitOpenFilesLimit(cfg *config.Config) {
+	maxclients := cfg.Int("maxclients")
+	want := uint64(maxclients) + reservedFDs
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		log.Printf("warning: cannot read the open files limit: %v", err)
+		return
+	}
+	if lim.Cur >= want {
+		return
+	}
+	// Try the whole amount (raising the hard limit needs privilege), then
+	// step down toward what the hard limit allows.
+	for target := want; target > lim.Cur; {
+		try := unix.Rlimit{Cur: target, Max: max(lim.Max, target)}
+		if unix.Setrlimit(unix.RLIMIT_NOFILE, &try) == nil {
+			lim.Cur = target
+			break
+		}
+		if target > lim.Max {
+			target = lim.Max
+			continue
+		}
+		if target < 16 {
+			break
+		}
+		target -= 16
+	}
+	if lim.Cur >= want {
+		return
+	}
+	fit := int64(lim.Cur) - reservedFDs
+	if fit < 1 {
+		fit = 1
+	}
+	log.Printf("warning: open files limit is %d: maxclients lowered from %d to %d (raise it with `ulimit -n %d`)",
+		lim.Cur, maxclients, fit, want)
+	if err := cfg.Set("maxclients", strconv.FormatInt(fit, 10)); err != nil {
+		log.Printf("warning: cannot lower maxclients: %v", err)
+	}
+}

@@ -1,0 +1,630 @@
+package server
+
+import (
+	"log"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/sessiond/sessiond/commands"
+	"github.com/sessiond/sessiond/config"
+	"github.com/tidwall/redcon"
+	"golang.org/x/sys/unix"
+)
+
+// connState says who may run a loop connection's commands right now.
+type connState uint8
+
+const (
+	// stIdle: the loop parses and runs the connection's commands.
+	stIdle connState = iota
+	// stRunning: the loop is running a batch of them; pushes wait.
+	stRunning
+	// stOffloaded: a goroutine runs commands that may block or take long;
+	// the loop keeps reading input but runs nothing until it is done.
+	stOffloaded
+	// stDurable: the batch's replies wait for the fsync that covers its
+	// writes (appendfsync always); input waits behind them.
+	stDurable
+)
+
+// loopConn is a client connection served by an event loop. Its replies
+// leave in the order its commands came: a batch run on the loop, a batch
+// run by a goroutine (blocking pops, scripts) and a batch whose replies wait
+// for an fsync all hold back what follows until their replies are queued.
+// Pub/sub pushes, which may arrive from any goroutine, are queued after the
+// replies of the batch in progress.
+type loopConn struct {
+	l      *loop
+	fd     int
+	cl     *commands.Client
+	remote string
+	local  string
+	guard  *guard
+
+	// Owned by the loop's goroutine.
+	in            []byte        // validated input not yet run
+	out           []byte        // output the socket has not taken yet
+	flat          [][]byte      // backing array of parsed arguments
+	cmds          [][][]byte    // the commands of the current pass
+	protoErr      string        // a framing error to answer once the input before it ran
+	stalledAt     int64         // guard.complete when c.in last held no complete command
+	wantOut       bool          // EPOLLOUT is on
+	closeAfterOut bool          // close once out is written (QUIT, a protocol error)
+	softSince     time.Time     // when out went over the soft output limit
+	torn          bool          // the socket is closed and the client released
+	peerEOF       bool          // the peer closed its end while a batch waited
+	gone          chan struct{} // closed at peerEOF (WatchPeer)
+
+	mu         sync.Mutex
+	state      connState // written by the loop under mu; read by Push
+	held       []byte    // pushes not yet queued on out
+	pushPosted bool      // a task to queue held is on its way
+	closed     bool
+	done       chan struct{} // closed by Close
+}
+
+func newLoopConn(l *loop, fd int, remote, local string) *loopConn {
+	return &loopConn{
+		l: l, fd: fd, remote: remote, local: local,
+		guard:     newGuard(nil, l.s.cfg.Int("proto-max-bulk-len")),
+		done:      make(chan struct{}),
+		gone:      make(chan struct{}),
+		stalledAt: -1,
+	}
+}
+
+// RemoteAddr implements commands.Conn.
+func (c *loopConn) RemoteAddr() string { return c.remote }
+
+// LocalAddr implements commands.Conn.
+func (c *loopConn) LocalAddr() string { return c.local }
+
+// Done is closed when the connection is closed or its peer has gone: a
+// blocked command gives up.
+func (c *loopConn) Done() <-chan struct{} { return c.done }
+
+// Close disconnects the client. It is safe from any goroutine and more than
+// once; the socket is closed by the loop, after a command running off the
+// loop for this client has returned.
+func (c *loopConn) Close() error {
+	if c.markClosed() {
+		c.l.post(c.teardownWhenIdle)
+	}
+	return nil
+}
+
+// markClosed marks the connection closed; it reports false if it already was.
+func (c *loopConn) markClosed() bool {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return false
+	}
+	c.closed = true
+	c.held = nil
+	c.mu.Unlock()
+	close(c.done)
+	return true
+}
+
+func (c *loopConn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+func (c *loopConn) setState(s connState) {
+	c.mu.Lock()
+	c.state = s
+	c.mu.Unlock()
+}
+
+// Push queues an out-of-band frame (a pub/sub message). It never blocks: a
+// subscriber whose backlog passes the pubsub limit is disconnected.
+func (c *loopConn) Push(frame []byte) bool {
+	lim := pubsubLimit(c.l.s.cfg)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return false
+	}
+	c.held = append(c.held, frame...)
+	if lim.Hard > 0 && int64(len(c.held)) > lim.Hard {
+		c.mu.Unlock()
+		c.Close()
+		return false
+	}
+	post := c.state == stIdle && !c.pushPosted
+	if post {
+		c.pushPosted = true
+	}
+	c.mu.Unlock()
+	if post {
+		c.l.post(c.flushPushes)
+	}
+	return true
+}
+
+// flushPushes queues held pushes on out (on the loop, between batches).
+func (c *loopConn) flushPushes() {
+	if c.torn {
+		return
+	}
+	c.mu.Lock()
+	c.pushPosted = false
+	if c.state != stIdle {
+		c.mu.Unlock()
+		return // the batch in progress queues them after its replies
+	}
+	held := c.held
+	c.held = nil
+	c.mu.Unlock()
+	if len(held) > 0 {
+		c.send(nil, held)
+		c.checkPushLimit()
+	}
+}
+
+// onReadable reads what the socket has and serves it.
+func (c *loopConn) onReadable() {
+	if c.torn {
+		return
+	}
+	n, err := unix.Read(c.fd, c.l.readBuf)
+	if err == unix.EAGAIN || err == unix.EINTR {
+		return
+	}
+	if n <= 0 { // EOF or an error: the peer is gone
+		c.peerGone()
+		return
+	}
+	if c.protoErr != "" || c.closeAfterOut {
+		return // closing: what it sends now is never run
+	}
+	data := c.guard.feed(c.l.readBuf[:n])
+	if c.guard.err != nil {
+		c.protoErr = c.guard.err.(*ProtocolError).Msg
+	}
+	if len(c.in) > 0 || c.state != stIdle {
+		c.in = append(c.in, data...)
+		if len(c.in) > maxQueryBuffer {
+			log.Printf("connection %d: closed, query buffer over %d bytes", c.cl.ID, maxQueryBuffer)
+			c.Close()
+			return
+		}
+	} else {
+		// The common case: nothing pending, so parse straight from the read
+		// buffer and keep only an incomplete tail.
+		c.in = data
+	}
+	c.process()
+	if len(c.in) > 0 && aliases(c.in, c.l.readBuf) {
+		c.in = append([]byte(nil), c.in...) // the loop's next read reuses readBuf
+	}
+}
+
+// maxQueryBuffer bounds the input a client may send while its commands
+// wait (Redis' client-query-buffer-limit default).
+const maxQueryBuffer = 1 << 30
+
+// aliases reports whether b points into buf's array.
+func aliases(b, buf []byte) bool {
+	if len(b) == 0 || cap(buf) == 0 {
+		return false
+	}
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	return p >= start && p < start+uintptr(cap(buf))
+}
+
+// peerGone handles the end of the peer's stream. A batch still waiting (on
+// a goroutine, or for an fsync) gets its replies written before the socket
+// closes, as with Redis; a blocked command sees WatchPeer fire and gives up.
+func (c *loopConn) peerGone() {
+	if c.state == stIdle {
+		c.teardown()
+		return
+	}
+	if !c.peerEOF {
+		c.peerEOF = true
+		close(c.gone)
+		// Level-triggered epoll would report the closed stream again and
+		// again until the batch is done: stop watching the socket.
+		_ = unix.EpollCtl(c.l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	}
+}
+
+// WatchPeer reports, while a command blocks, when the peer has closed its
+// end (read returned EOF), so a client that gave up is not served an
+// element it will never read.
+func (c *loopConn) WatchPeer() (<-chan struct{}, func()) { return c.gone, func() {} }
+
+// teardownWhenIdle closes the socket and releases the client, unless a
+// goroutine is still running a command of this client: then it happens when
+// that command returns (it sees Done closed).
+func (c *loopConn) teardownWhenIdle() {
+	if c.torn || c.state == stOffloaded || c.state == stDurable {
+		return // resume tears it down
+	}
+	c.teardown()
+}
+
+func (c *loopConn) teardown() {
+	if c.torn {
+		return
+	}
+	c.markClosed()
+	c.torn = true
+	c.l.forget(c)
+	c.l.s.disp.Release(c.cl)
+	c.in, c.out, c.flat, c.cmds = nil, nil, nil, nil
+}
+
+// process runs the complete commands in c.in while the loop may run them.
+func (c *loopConn) process() {
+	for c.state == stIdle && !c.torn && !c.closeAfterOut && c.guard.complete != c.stalledAt {
+		cmds := c.parse()
+		if len(cmds) == 0 {
+			// Only the start of a command: wait until the guard has seen
+			// another command end rather than parse it again on every read
+			// (a big value arrives in many reads).
+			c.stalledAt = c.guard.complete
+			break
+		}
+		c.runBatch(cmds)
+	}
+	if c.state == stIdle && !c.torn && c.protoErr != "" && !c.closeAfterOut {
+		c.send(nil, []byte("-"+c.protoErr+"\r\n"))
+		c.closeAfterOut = true
+		c.in = nil
+		c.maybeFinish()
+	}
+}
+
+// maxPass bounds the commands parsed and run in one pass over a
+// connection's input, so their replies are written out in steps.
+const maxPass = 1024
+
+// parse takes the complete commands at the front of c.in. The arguments
+// point into c.in, which is not touched until they have run.
+func (c *loopConn) parse() [][][]byte {
+	cmds := c.cmds[:0]
+	c.flat = c.flat[:0]
+	rest := c.in
+	for len(rest) > 0 && len(cmds) < maxPass {
+		if cap(c.flat)-len(c.flat) < 8 {
+			// Earlier commands keep the old array; later ones use a new one.
+			c.flat = make([][]byte, 0, 2*cap(c.flat)+64)
+		}
+		start := len(c.flat)
+		complete, args, _, left, err := redcon.ReadNextCommand(rest, c.flat[start:start])
+		if err != nil {
+			c.protoErr = "ERR Protocol error: " + redconMessage(err)
+			rest = nil
+			break
+		}
+		if !complete {
+			break
+		}
+		rest = left
+		if len(args) == 0 {
+			continue // an empty line, skipped as Redis does
+		}
+		if len(args) <= cap(c.flat)-start && &args[0] == &c.flat[start : start+1][0] {
+			c.flat = c.flat[:start+len(args)]
+		}
+		cmds = append(cmds, args)
+	}
+	c.cmds = cmds
+	c.in = rest
+	return cmds
+}
+
+// runBatch runs one pass of commands: on the loop as long as they are quick,
+// then, from the first one that may block or take long, on a goroutine.
+func (c *loopConn) runBatch(cmds [][][]byte) {
+	d := c.l.s.disp
+	split := len(cmds)
+	for i, args := range cmds {
+		if d.RunsLong(c.cl, args) {
+			split = i
+			break
+		}
+	}
+	if split > 0 {
+		c.setState(stRunning)
+		d.ExecBatch(c.cl, cmds[:split], c.batchStop)
+		if c.torn {
+			return
+		}
+		if t := c.cl.Ticket(); t != 0 {
+			if !c.l.s.eng.NotifyDurable(t, c.durableLater) {
+				c.setState(stDurable)
+				if split < len(cmds) {
+					// Parsed but not run: put it back in front of the input.
+					c.in = append(rebuild(cmds[split:]), c.in...)
+					c.stalledAt = -1
+				}
+				return
+			}
+		}
+		c.endBatch()
+		if c.torn || c.closeAfterOut {
+			return
+		}
+	}
+	if split < len(cmds) {
+		c.offload(cmds[split:])
+	}
+}
+
+// batchStop is ExecBatch's check between commands: it writes out replies
+// that have piled up, and stops the batch when the client is going away.
+func (c *loopConn) batchStop() bool {
+	if c.cl.CloseAfterReply {
+		return true
+	}
+	if c.cl.W.Len() >= flushThreshold && !c.cl.WritesPending() && !c.queueReplies(nil) {
+		return true
+	}
+	return c.isClosed()
+}
+
+// durableLater is called by the syncer once the batch's writes are on disk.
+func (c *loopConn) durableLater(err error) {
+	if err != nil {
+		log.Printf("fsync failed: %v", err)
+	}
+	c.l.post(c.resume)
+}
+
+// resume queues the replies of the batch that waited (for an fsync or for a
+// goroutine) and goes on with the input that arrived meanwhile.
+func (c *loopConn) resume() {
+	if c.torn {
+		return
+	}
+	if c.isClosed() {
+		c.state = stIdle
+		c.teardown()
+		return
+	}
+	c.endBatch()
+	if c.peerEOF {
+		c.teardown()
+		return
+	}
+	if !c.torn && !c.closeAfterOut {
+		c.process()
+		if len(c.in) > 0 && aliases(c.in, c.l.readBuf) {
+			c.in = append([]byte(nil), c.in...)
+		}
+	}
+}
+
+// endBatch queues the batch's replies, then the pushes held during it, and
+// lets the loop run the connection's commands again.
+func (c *loopConn) endBatch() {
+	c.mu.Lock()
+	c.state = stIdle
+	held := c.held
+	c.held = nil
+	c.mu.Unlock()
+	if !c.queueReplies(held) {
+		return
+	}
+	if c.cl.CloseAfterReply {
+		c.closeAfterOut = true
+		c.in = nil
+		c.maybeFinish()
+	}
+}
+
+// queueReplies sends the replies in the client's writer, then held pushes,
+// and enforces the normal output limit; it reports whether the connection
+// is still open. A reply that would take the output over the hard limit
+// closes the connection before any of it is written, as Redis decides when
+// it queues a reply.
+func (c *loopConn) queueReplies(held []byte) bool {
+	replies := c.cl.W.Bytes()
+	if lim := normalLimit(c.l.s.cfg); lim.Hard > 0 && int64(len(c.out)+len(replies)) > lim.Hard {
+		c.cl.W.Reset()
+		c.markClosed()
+		c.out = nil
+		c.teardownWhenIdle()
+		return false
+	}
+	c.send(replies, held)
+	c.cl.W.Reset()
+	return !c.torn && c.checkOutputLimit()
+}
+
+// offload runs cmds on a goroutine of their own; the loop serves the
+// connection again once they are done.
+func (c *loopConn) offload(cmds [][][]byte) {
+	owned := make([][][]byte, len(cmds))
+	for i, args := range cmds {
+		owned[i] = commands.CloneArgs(args)
+	}
+	c.setState(stOffloaded)
+	s := c.l.s
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer c.l.post(c.resume)
+		defer func() {
+			if r := recover(); r != nil {
+				log.Printf("connection %d: internal error: %v", c.cl.ID, r)
+				c.markClosed()
+			}
+		}()
+		s.disp.ExecBatch(c.cl, owned, func() bool { return c.cl.CloseAfterReply || c.isClosed() })
+		if t := c.cl.Ticket(); t != 0 {
+			if err := s.eng.WaitDurable(t); err != nil {
+				log.Printf("fsync failed: %v", err)
+			}
+		}
+	}()
+}
+
+// send writes a and then b to the socket, queueing on out what it does not
+// take now.
+func (c *loopConn) send(a, b []byte) {
+	if c.torn {
+		return
+	}
+	if len(c.out) > 0 {
+		c.out = append(c.out, a...)
+		c.out = append(c.out, b...)
+		c.flushOut()
+		return
+	}
+	for _, p := range [2][]byte{a, b} {
+		if len(p) == 0 {
+			continue
+		}
+		if len(c.out) > 0 {
+			c.out = append(c.out, p...)
+			continue
+		}
+		n := c.write(p)
+		if n < 0 {
+			return
+		}
+		if n < len(p) {
+			c.out = append(c.out, p[n:]...)
+		}
+	}
+	if len(c.out) > 0 && !c.wantOut {
+		c.wantOut = true
+		c.l.watchOutput(c, true)
+	}
+}
+
+// write writes p, returning how much the socket took, or -1 when the
+// connection failed (it is then torn down).
+func (c *loopConn) write(p []byte) int {
+	done := 0
+	for done < len(p) {
+		n, err := unix.Write(c.fd, p[done:])
+		if n > 0 {
+			done += n
+		}
+		switch {
+		case err == nil:
+		case err == unix.EINTR:
+		case err == unix.EAGAIN:
+			return done
+		default:
+			c.markClosed()
+			c.teardownWhenIdle()
+			return -1
+		}
+	}
+	return done
+}
+
+// flushOut writes what it can of out.
+func (c *loopConn) flushOut() {
+	n := c.write(c.out)
+	if n < 0 {
+		return
+	}
+	if n == len(c.out) {
+		c.out = c.out[:0]
+		if cap(c.out) > 64*1024 {
+			c.out = nil
+		}
+		c.softSince = time.Time{}
+	} else {
+		c.out = c.out[:copy(c.out, c.out[n:])]
+	}
+	if want := len(c.out) > 0; want != c.wantOut {
+		c.wantOut = want
+		c.l.watchOutput(c, want)
+	}
+}
+
+func (c *loopConn) onWritable() {
+	if len(c.out) > 0 {
+		c.flushOut()
+	} else if c.wantOut {
+		c.wantOut = false
+		c.l.watchOutput(c, false)
+	}
+	c.maybeFinish()
+}
+
+// maybeFinish closes a connection marked to close once its output is out.
+func (c *loopConn) maybeFinish() {
+	if c.closeAfterOut && len(c.out) == 0 && !c.torn && c.state == stIdle {
+		c.teardown()
+	}
+}
+
+// checkOutputLimit disconnects the client when its unwritten replies pass
+// the normal class of client-output-buffer-limit; it reports whether the
+// connection is still open.
+func (c *loopConn) checkOutputLimit() bool {
+	return c.checkLimit(normalLimit(c.l.s.cfg))
+}
+
+func (c *loopConn) checkPushLimit() bool {
+	return c.checkLimit(pubsubLimit(c.l.s.cfg))
+}
+
+func (c *loopConn) checkLimit(lim config.OutputLimit) bool {
+	if c.torn {
+		return false
+	}
+	size := int64(len(c.out))
+	over := lim.Hard > 0 && size > lim.Hard
+	if !over && lim.Soft > 0 && size > lim.Soft {
+		if c.softSince.IsZero() {
+			c.softSince = time.Now()
+		} else if time.Since(c.softSince) > time.Duration(lim.SoftSecs)*time.Second {
+			over = true
+		}
+	} else if !over {
+		c.softSince = time.Time{}
+	}
+	if over {
+		c.markClosed()
+		c.out = nil
+		c.teardownWhenIdle()
+		return false
+	}
+	return true
+}
+
+// rebuild encodes parsed commands back into RESP (a batch cut short by a
+// durable wait keeps its unrun commands as input).
+func rebuild(cmds [][][]byte) []byte {
+	var b []byte
+	for _, args := range cmds {
+		b = append(b, '*')
+		b = appendInt(b, len(args))
+		for _, a := range args {
+			b = append(b, '$')
+			b = appendInt(b, len(a))
+			b = append(b, a...)
+			b = append(b, '\r', '\n')
+		}
+	}
+	return b
+}
+
+func appendInt(b []byte, n int) []byte {
+	var tmp [20]byte
+	i := len(tmp)
+	for n >= 10 {
+		i--
+		tmp[i] = byte('0' + n%10)
+		n /= 10
+	}
+	i--
+	tmp[i] = byte('0' + n)
+	b = append(b, tmp[i:]...)
+	return append(b, '\r', '\n')
+}
