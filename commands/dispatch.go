@@ -352,15 +352,49 @@ func (d *Dispatcher) batchable(cl *Client, args [][]byte) *Spec {
 }
 
 func (d *Dispatcher) runGroup(cl *Client, cmds [][][]byte, write bool) {
+	d.RunShared([]Group{{Client: cl, Cmds: cmds, Write: write}})
+}
+
+// Group is one client's run of batchable commands (see Batchable), for
+// RunShared.
+type Group struct {
+	Client *Client
+	Cmds   [][][]byte
+	// Write: one of the commands may write.
+	Write bool
+}
+
+// Batchable reports whether args, sent by cl now, may share an engine
+// transaction with other commands (FlagBatch), and whether it may write.
+func (d *Dispatcher) Batchable(cl *Client, args [][]byte) (ok, write bool) {
+	spec := d.batchable(cl, args)
+	if spec == nil {
+		return false, false
+	}
+	return true, spec.Flags&FlagWrite != 0
+}
+
+// RunShared runs the groups' commands in one engine transaction (one lock,
+// one write to the data file, however many clients): each client's commands
+// run in order, and their replies go to that client's writer. A client whose
+// commands wrote gets the transaction's durability ticket.
+func (d *Dispatcher) RunShared(groups []Group) {
 	now := time.Now()
+	write := false
+	for i := range groups {
+		write = write || groups[i].Write
+	}
 	body := func(tx *engine.Tx) error {
-		for _, args := range cmds {
-			mark := cl.W.Len()
-			if spec, ok := d.admit(cl, args, now); ok {
-				d.run(cl, spec, args, tx, now)
-			}
-			if cl.replyMode != replyOn {
-				suppressReply(cl, mark, args)
+		for _, g := range groups {
+			cl := g.Client
+			for _, args := range g.Cmds {
+				mark := cl.W.Len()
+				if spec, ok := d.admit(cl, args, now); ok {
+					d.run(cl, spec, args, tx, now)
+				}
+				if cl.replyMode != replyOn {
+					suppressReply(cl, mark, args)
+				}
 			}
 		}
 		return nil
@@ -373,8 +407,10 @@ func (d *Dispatcher) runGroup(cl *Client, cmds [][][]byte, write bool) {
 	if err != nil {
 		log.Printf("batch transaction failed: %v", err)
 	}
-	if t > cl.ticket {
-		cl.ticket = t
+	for _, g := range groups {
+		if g.Write && t > g.Client.ticket {
+			g.Client.ticket = t
+		}
 	}
 }
 

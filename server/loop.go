@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sessiond/sessiond/commands"
 	"golang.org/x/sys/unix"
 )
 
@@ -33,6 +34,8 @@ type loop struct {
 	dead     bool // run has returned: the descriptors are closed
 
 	stopping bool
+	ready    []*loopConn      // connections that read input this iteration
+	groups   []commands.Group // their shared pass
 	readBuf  []byte
 	events   []unix.EpollEvent
 	lastTick time.Time
@@ -124,6 +127,7 @@ func (l *loop) run() {
 				c.onWritable()
 			}
 		}
+		l.runReady()
 		l.runTasks()
 		if now := time.Now(); now.Sub(l.lastTick) >= tickEvery {
 			l.lastTick = now
@@ -133,6 +137,68 @@ func (l *loop) run() {
 			return
 		}
 	}
+}
+
+// maxShared bounds the commands one client adds to the loop's shared pass.
+const maxShared = 256
+
+// runReady serves the connections that read input in this iteration. Their
+// leading batchable commands (plain reads and writes, native session
+// commands) run together in one engine transaction — one lock and one write
+// to the data file for every client of the iteration, as Redis writes its
+// AOF once per event-loop iteration — and the rest of each connection's
+// commands run after, in order.
+func (l *loop) runReady() {
+	if len(l.ready) == 0 {
+		return
+	}
+	d := l.s.disp
+	groups := l.groups[:0]
+	for _, c := range l.ready {
+		c.queued = false
+		c.batch, c.shared = nil, 0
+		if c.torn || c.state != stIdle || c.closeAfterOut || c.guard.complete == c.stalledAt {
+			continue
+		}
+		cmds := c.parse()
+		if len(cmds) == 0 {
+			c.stalledAt = c.guard.complete
+			continue
+		}
+		n, write := 0, false
+		for n < len(cmds) && n < maxShared {
+			ok, w := d.Batchable(c.cl, cmds[n])
+			if !ok || d.RunsLong(c.cl, cmds[n]) {
+				break
+			}
+			write = write || w
+			n++
+		}
+		c.batch, c.shared = cmds, n
+		if n > 0 {
+			c.setState(stRunning)
+			groups = append(groups, commands.Group{Client: c.cl, Cmds: cmds[:n], Write: write})
+		}
+	}
+	if len(groups) > 0 {
+		d.RunShared(groups)
+	}
+	for i, c := range l.ready {
+		l.ready[i] = nil
+		if c.torn {
+			continue
+		}
+		if cmds := c.batch; cmds != nil {
+			c.batch = nil
+			c.runBatch(cmds[c.shared:], c.shared > 0)
+		}
+		c.process()
+	}
+	l.ready = l.ready[:0]
+	for i := range groups {
+		groups[i] = commands.Group{}
+	}
+	l.groups = groups[:0]
 }
 
 func (l *loop) runTasks() {
@@ -162,6 +228,9 @@ func (l *loop) tick(now time.Time) {
 		}
 		if len(c.out) > 0 {
 			c.checkOutputLimit()
+		}
+		if len(c.in) == 0 && cap(c.inbuf) > readBufSize {
+			c.inbuf = nil // a burst is over: give its buffer back
 		}
 	}
 }

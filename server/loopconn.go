@@ -4,7 +4,6 @@ import (
 	"log"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/sessiond/sessiond/commands"
 	"github.com/sessiond/sessiond/config"
@@ -44,6 +43,10 @@ type loopConn struct {
 
 	// Owned by the loop's goroutine.
 	in            []byte        // validated input not yet run
+	inbuf         []byte        // the array c.in starts over in once it is empty
+	queued        bool          // on the loop's ready list
+	batch         [][][]byte    // the commands parsed for the loop's shared pass
+	shared        int           // how many of batch ran in the shared transaction
 	out           []byte        // output the socket has not taken yet
 	flat          [][]byte      // backing array of parsed arguments
 	cmds          [][][]byte    // the commands of the current pass
@@ -186,37 +189,26 @@ func (c *loopConn) onReadable() {
 	if c.guard.err != nil {
 		c.protoErr = c.guard.err.(*ProtocolError).Msg
 	}
-	if len(c.in) > 0 || c.state != stIdle {
+	if len(c.in) == 0 {
+		c.in = append(c.inbuf[:0], data...)
+		c.inbuf = c.in[:0]
+	} else {
 		c.in = append(c.in, data...)
 		if len(c.in) > maxQueryBuffer {
 			log.Printf("connection %d: closed, query buffer over %d bytes", c.cl.ID, maxQueryBuffer)
 			c.Close()
 			return
 		}
-	} else {
-		// The common case: nothing pending, so parse straight from the read
-		// buffer and keep only an incomplete tail.
-		c.in = data
 	}
-	c.process()
-	if len(c.in) > 0 && aliases(c.in, c.l.readBuf) {
-		c.in = append([]byte(nil), c.in...) // the loop's next read reuses readBuf
+	if c.state == stIdle && !c.queued {
+		c.queued = true
+		c.l.ready = append(c.l.ready, c)
 	}
 }
 
 // maxQueryBuffer bounds the input a client may send while its commands
 // wait (Redis' client-query-buffer-limit default).
 const maxQueryBuffer = 1 << 30
-
-// aliases reports whether b points into buf's array.
-func aliases(b, buf []byte) bool {
-	if len(b) == 0 || cap(buf) == 0 {
-		return false
-	}
-	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	start := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
-	return p >= start && p < start+uintptr(cap(buf))
-}
 
 // peerGone handles the end of the peer's stream. A batch still waiting (on
 // a goroutine, or for an fsync) gets its replies written before the socket
@@ -258,7 +250,7 @@ func (c *loopConn) teardown() {
 	c.torn = true
 	c.l.forget(c)
 	c.l.s.disp.Release(c.cl)
-	c.in, c.out, c.flat, c.cmds = nil, nil, nil, nil
+	c.in, c.inbuf, c.out, c.flat, c.cmds, c.batch = nil, nil, nil, nil, nil, nil
 }
 
 // process runs the complete commands in c.in while the loop may run them.
@@ -272,7 +264,7 @@ func (c *loopConn) process() {
 			c.stalledAt = c.guard.complete
 			break
 		}
-		c.runBatch(cmds)
+		c.runBatch(cmds, false)
 	}
 	if c.state == stIdle && !c.torn && c.protoErr != "" && !c.closeAfterOut {
 		c.send(nil, []byte("-"+c.protoErr+"\r\n"))
@@ -323,7 +315,9 @@ func (c *loopConn) parse() [][][]byte {
 
 // runBatch runs one pass of commands: on the loop as long as they are quick,
 // then, from the first one that may block or take long, on a goroutine.
-func (c *loopConn) runBatch(cmds [][][]byte) {
+// ran says that commands of this pass already ran (in the loop's shared
+// transaction), so their replies are pending in the client's writer.
+func (c *loopConn) runBatch(cmds [][][]byte, ran bool) {
 	d := c.l.s.disp
 	split := len(cmds)
 	for i, args := range cmds {
@@ -335,6 +329,9 @@ func (c *loopConn) runBatch(cmds [][][]byte) {
 	if split > 0 {
 		c.setState(stRunning)
 		d.ExecBatch(c.cl, cmds[:split], c.batchStop)
+		ran = true
+	}
+	if ran {
 		if c.torn {
 			return
 		}
@@ -397,9 +394,6 @@ func (c *loopConn) resume() {
 	}
 	if !c.torn && !c.closeAfterOut {
 		c.process()
-		if len(c.in) > 0 && aliases(c.in, c.l.readBuf) {
-			c.in = append([]byte(nil), c.in...)
-		}
 	}
 }
 
