@@ -344,7 +344,8 @@ func TestInfo(t *testing.T) {
 // SAVE and BGSAVE write a consistent copy of the data file that a server can
 // start from, while writers keep writing.
 func TestSaveBgsaveConsistentCopy(t *testing.T) {
-	s := testserver.Start(t)
+	// dbfilename is protected: the test's client, on loopback, may change it.
+	s := testserver.Start(t, "enable-protected-configs", "local")
 	c := s.Client(2)
 	ctx := context.Background()
 	for i := 0; i < 1000; i++ {

@@ -79,6 +79,7 @@ func TestMaySet(t *testing.T) {
 		{"maxclients", want{nil, nil, nil}, want{nil, nil, nil}},
 		{"dbfilename", want{ErrProtected, ErrProtected, nil}, want{ErrProtected, nil, nil}},
 		{"DBFILENAME", want{ErrProtected, ErrProtected, nil}, want{ErrProtected, nil, nil}},
+		{"dir", want{ErrProtected, ErrProtected, nil}, want{ErrProtected, nil, nil}},
 		{"databases", want{ErrImmutable, ErrImmutable, ErrImmutable}, want{ErrImmutable, ErrImmutable, ErrImmutable}},
 		// Protected and immutable: immutable wins, as in Redis.
 		{"appendfilename", want{ErrImmutable, ErrImmutable, ErrImmutable}, want{ErrImmutable, ErrImmutable, ErrImmutable}},

@@ -35,7 +35,7 @@ func Defaults() *Config {
 		{Name: "enable-protected-configs", Kind: Enum, Default: "no", Enum: []string{"no", "yes", "local"}, Immutable: true},
 
 		// Persistence.
-		{Name: "dir", Kind: String, Default: ".", Immutable: true, Protected: true, CheckLive: checkDirLive},
+		{Name: "dir", Kind: String, Default: ".", Protected: true, CheckLive: checkDirLive},
 		{Name: "appendonly", Kind: Bool, Default: "yes", Immutable: true},
 		{Name: "appendfilename", Kind: String, Default: "sessiond.db", Immutable: true, Protected: true, Check: plainFileName("appendfilename")},
 		{Name: "appendfsync", Kind: Enum, Default: "everysec", Enum: []string{"always", "everysec", "no"}},
