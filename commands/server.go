@@ -224,8 +224,12 @@ func infoPersistence(c *Call, b *strings.Builder) {
 	if st.LastSyncError() != nil {
 		writeStatus = "err"
 	}
-	fmt.Fprintf(b, "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\nrdb_changes_since_last_save:%d\r\nrdb_bgsave_in_progress:%d\r\nrdb_last_save_time:%d\r\nrdb_last_bgsave_status:%s\r\naof_enabled:%d\r\naof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:0\r\naof_last_bgrewrite_status:ok\r\naof_last_write_status:%s\r\naof_fsync:%s\r\ndata_file:%s\r\n",
-		st.Changes(), b2i(st.Saving()), st.LastSave(), status, aof, b2i(st.Rewriting()), writeStatus, st.FsyncPolicy(), st.Path())
+	rewriteStatus := "ok"
+	if st.LastRewriteError() != nil {
+		rewriteStatus = "err"
+	}
+	fmt.Fprintf(b, "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\nrdb_changes_since_last_save:%d\r\nrdb_bgsave_in_progress:%d\r\nrdb_last_save_time:%d\r\nrdb_last_bgsave_status:%s\r\naof_enabled:%d\r\naof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:0\r\naof_last_bgrewrite_status:%s\r\naof_last_write_status:%s\r\naof_fsync:%s\r\ndata_file:%s\r\n",
+		st.Changes(), b2i(st.Saving()), st.LastSave(), status, aof, b2i(st.Rewriting()), rewriteStatus, writeStatus, st.FsyncPolicy(), st.Path())
 }
 
 func b2i(b bool) int {
@@ -449,7 +453,11 @@ func cmdBgsave(c *Call) {
 		c.W.Error(err.Error())
 		return
 	}
-	go func() { _ = st.Snapshot(path) }()
+	go func() {
+		if err := st.Snapshot(path); err != nil && err != persistence.ErrBusy {
+			log.Printf("Background saving error: %v", err)
+		}
+	}()
 	c.W.Simple("Background saving started")
 }
 
@@ -459,7 +467,11 @@ func cmdBgrewriteaof(c *Call) {
 		c.W.Error("ERR Background append only file rewriting already in progress")
 		return
 	}
-	go func() { _ = st.Rewrite() }()
+	go func() {
+		if err := st.Rewrite(); err != nil && err != persistence.ErrBusy {
+			log.Printf("Background AOF rewrite terminated with error: %v", err)
+		}
+	}()
 	c.W.Simple("Background append only file rewriting started")
 }
 
