@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -223,8 +224,12 @@ func infoPersistence(c *Call, b *strings.Builder) {
 	if st.LastSyncError() != nil {
 		writeStatus = "err"
 	}
-	fmt.Fprintf(b, "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\nrdb_changes_since_last_save:%d\r\nrdb_bgsave_in_progress:%d\r\nrdb_last_save_time:%d\r\nrdb_last_bgsave_status:%s\r\naof_enabled:%d\r\naof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:0\r\naof_last_bgrewrite_status:ok\r\naof_last_write_status:%s\r\naof_fsync:%s\r\ndata_file:%s\r\n",
-		st.Changes(), b2i(st.Saving()), st.LastSave(), status, aof, b2i(st.Rewriting()), writeStatus, st.FsyncPolicy(), st.Path())
+	rewriteStatus := "ok"
+	if st.LastRewriteError() != nil {
+		rewriteStatus = "err"
+	}
+	fmt.Fprintf(b, "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\nrdb_changes_since_last_save:%d\r\nrdb_bgsave_in_progress:%d\r\nrdb_last_save_time:%d\r\nrdb_last_bgsave_status:%s\r\naof_enabled:%d\r\naof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:0\r\naof_last_bgrewrite_status:%s\r\naof_last_write_status:%s\r\naof_fsync:%s\r\ndata_file:%s\r\n",
+		st.Changes(), b2i(st.Saving()), st.LastSave(), status, aof, b2i(st.Rewriting()), rewriteStatus, writeStatus, st.FsyncPolicy(), st.Path())
 }
 
 func b2i(b bool) int {
@@ -401,12 +406,24 @@ func cmdTime(c *Call) {
 	c.W.BulkString(fmt.Sprint(now.Nanosecond() / 1000))
 }
 
-func (d *Dispatcher) snapshotPath() string {
-	return filepath.Join(d.Config.Get("dir"), d.Config.Get("dbfilename"))
+// snapshotPath is where SAVE and BGSAVE write: dbfilename inside dir. The
+// config refuses a dbfilename that is a path; this checks again, so that no
+// way of setting it can make a snapshot land outside dir.
+func (d *Dispatcher) snapshotPath() (string, error) {
+	name := d.Config.Get("dbfilename")
+	if err := config.PlainFileName(name); err != nil {
+		return "", fmt.Errorf("ERR dbfilename %s", err)
+	}
+	return filepath.Join(d.Config.Get("dir"), name), nil
 }
 
 func cmdSave(c *Call) {
-	if err := c.d.Engine.Store().Snapshot(c.d.snapshotPath()); err != nil {
+	path, err := c.d.snapshotPath()
+	if err != nil {
+		c.W.Error(err.Error())
+		return
+	}
+	if err := c.d.Engine.Store().Snapshot(path); err != nil {
 		if err == persistence.ErrBusy {
 			c.W.Error("ERR Background save already in progress")
 			return
@@ -431,8 +448,16 @@ func cmdBgsave(c *Call) {
 		c.W.Error("ERR Background save already in progress")
 		return
 	}
-	path := c.d.snapshotPath()
-	go func() { _ = st.Snapshot(path) }()
+	path, err := c.d.snapshotPath()
+	if err != nil {
+		c.W.Error(err.Error())
+		return
+	}
+	go func() {
+		if err := st.Snapshot(path); err != nil && err != persistence.ErrBusy {
+			log.Printf("Background saving error: %v", err)
+		}
+	}()
 	c.W.Simple("Background saving started")
 }
 
@@ -442,7 +467,11 @@ func cmdBgrewriteaof(c *Call) {
 		c.W.Error("ERR Background append only file rewriting already in progress")
 		return
 	}
-	go func() { _ = st.Rewrite() }()
+	go func() {
+		if err := st.Rewrite(); err != nil && err != persistence.ErrBusy {
+			log.Printf("Background AOF rewrite terminated with error: %v", err)
+		}
+	}()
 	c.W.Simple("Background append only file rewriting started")
 }
 
@@ -503,31 +532,39 @@ func cmdConfigGet(c *Call) {
 	}
 }
 
+// cmdConfigSet checks every name first (unknown, immutable, protected,
+// duplicate), then every value, and changes nothing unless all pass, in
+// Redis' order and words.
 func cmdConfigSet(c *Call) {
 	args := c.Args[2:]
 	if len(args)%2 != 0 {
 		c.W.Error(errWrongArgs("config|set"))
 		return
 	}
-	seen := map[string]bool{}
+	failed := func(name []byte, reason any) {
+		c.W.Error(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, reason))
+	}
+	local := isLocalClient(c.Client.Conn)
+	seen := map[*config.Param]bool{}
 	for i := 0; i < len(args); i += 2 {
-		name := strings.ToLower(string(args[i]))
-		p := c.d.Config.Lookup(name)
+		p := c.d.Config.Lookup(string(args[i]))
 		if p == nil {
 			c.W.Error(fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", args[i]))
 			return
 		}
-		if seen[name] {
-			c.W.Error(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - duplicate parameter", args[i]))
+		if err := c.d.Config.MaySet(p.Name, local); err != nil {
+			failed(args[i], err)
 			return
 		}
-		seen[name] = true
-		if p.Immutable {
-			c.W.Error(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", args[i]))
+		if seen[p] {
+			failed(args[i], "duplicate parameter")
 			return
 		}
-		if err := c.d.Config.Validate(name, string(args[i+1])); err != nil {
-			c.W.Error(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", args[i], err))
+		seen[p] = true
+	}
+	for i := 0; i < len(args); i += 2 {
+		if err := c.d.Config.Validate(string(args[i]), string(args[i+1])); err != nil {
+			failed(args[i], err)
 			return
 		}
 	}
@@ -535,6 +572,28 @@ func cmdConfigSet(c *Call) {
 		_ = c.d.Config.Set(string(args[i]), string(args[i+1]))
 	}
 	c.W.OK()
+}
+
+// isLocalClient reports whether a client connects from this machine, for
+// enable-protected-configs local, as Redis' islocalClient: from a loopback
+// address (127.0.0.0/8, ::1) or over a unix socket. A TCP peer is always
+// "ip:port"; a unix socket's peer has no IP (Go reports "" or "@", Redis
+// "/path:0") and its local end is the socket's path. Anything else is remote:
+// the check fails closed.
+func isLocalClient(conn Conn) bool {
+	if conn == nil {
+		return false
+	}
+	if host, _, err := net.SplitHostPort(conn.RemoteAddr()); err == nil {
+		if i := strings.IndexByte(host, '%'); i >= 0 { // fe80::1%eth0
+			host = host[:i]
+		}
+		if ip := net.ParseIP(host); ip != nil {
+			return ip.IsLoopback()
+		}
+	}
+	local := conn.LocalAddr()
+	return strings.HasPrefix(local, "/") || strings.HasPrefix(local, "@")
 }
 
 func cmdConfigResetstat(c *Call) {

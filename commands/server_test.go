@@ -344,7 +344,8 @@ func TestInfo(t *testing.T) {
 // SAVE and BGSAVE write a consistent copy of the data file that a server can
 // start from, while writers keep writing.
 func TestSaveBgsaveConsistentCopy(t *testing.T) {
-	s := testserver.Start(t)
+	// dbfilename is protected: the test's client, on loopback, may change it.
+	s := testserver.Start(t, "enable-protected-configs", "local")
 	c := s.Client(2)
 	ctx := context.Background()
 	for i := 0; i < 1000; i++ {
@@ -507,5 +508,43 @@ func TestBgrewriteaof(t *testing.T) {
 	}
 	if _, err := send(c, "config", "rewrite"); err == nil || err.Error() != "ERR The server is running without a config file" {
 		t.Fatalf("CONFIG REWRITE without a file: %v", err)
+	}
+}
+
+// A failed BGREWRITEAOF shows in INFO persistence until a rewrite succeeds.
+func TestBgrewriteaofStatus(t *testing.T) {
+	s := testserver.Start(t)
+	c := s.Client(2)
+	// The rewrite starts in the background: wait for its outcome to show.
+	await := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			p := parseInfo(t, c, "persistence")["persistence"]
+			if p["aof_last_bgrewrite_status"] == want && p["aof_rewrite_in_progress"] == "0" {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("aof_last_bgrewrite_status = %q, want %q", p["aof_last_bgrewrite_status"], want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	must(t, c, "set", "k", "v")
+	await("ok")
+	// The rewrite writes sessiond.db.tmp: a directory there makes it fail.
+	tmp := filepath.Join(s.Dir, "sessiond.db.tmp")
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	must(t, c, "bgrewriteaof")
+	await("err")
+	if err := os.Remove(tmp); err != nil {
+		t.Fatal(err)
+	}
+	must(t, c, "bgrewriteaof")
+	await("ok")
+	if st := parseInfo(t, c, "persistence")["persistence"]["aof_last_write_status"]; st != "ok" {
+		t.Fatalf("aof_last_write_status = %q", st)
 	}
 }

@@ -42,10 +42,18 @@ type Param struct {
 	Enum      []string
 	Min, Max  int64
 	Immutable bool // only from the file or flags, as Redis' "can't set immutable config"
+	// Protected parameters name files and directories the server writes or
+	// reads (dir, dbfilename, ...): CONFIG SET may change them only as
+	// enable-protected-configs allows, as Redis' PROTECTED_CONFIG. The file
+	// and flags at startup (the operator) always may.
+	Protected bool
 	Memory    bool // an Int that takes units (1gb, 64mb), as Redis' MEMORY_CONFIG
 	Sensitive bool // never shown by CONFIG GET (secrets)
 	// Check validates a value beyond its kind; it returns a message in Redis' words.
 	Check func(v string) error
+	// CheckLive validates a value set at run time (CONFIG SET) beyond Check:
+	// what startup may still create, a running server requires to exist.
+	CheckLive func(v string) error
 	// Normalize rewrites an accepted value into its canonical form (for CONFIG GET).
 	Normalize func(v string) string
 	// OnChange runs after a successful CONFIG SET.
@@ -150,13 +158,57 @@ func (c *Config) Set(name, value string) error {
 	return err
 }
 
-// Validate reports whether value is acceptable for name without storing it.
+// ErrImmutable and ErrProtected are MaySet's refusals, in Redis' words.
+var (
+	ErrImmutable = errors.New("can't set immutable config")
+	ErrProtected = errors.New("can't set protected config")
+)
+
+// MaySet reports whether a client may change name at run time (CONFIG SET).
+// local says whether the client connects from this machine (a loopback
+// address or a unix socket), which enable-protected-configs local requires
+// of a change to a protected parameter.
+func (c *Config) MaySet(name string, local bool) error {
+	p := c.params[strings.ToLower(name)]
+	switch {
+	case p == nil:
+		return ErrUnknown
+	case p.Immutable:
+		return ErrImmutable
+	case p.Protected && !c.protectedAllowed(local):
+		return ErrProtected
+	}
+	return nil
+}
+
+// protectedAllowed applies enable-protected-configs, as Redis'
+// allowProtectedAction: yes allows everyone, local only local clients, no
+// nobody. A config without the parameter (a test's New) allows nobody.
+func (c *Config) protectedAllowed(local bool) bool {
+	p := c.params["enable-protected-configs"]
+	if p == nil {
+		return false
+	}
+	switch *p.val.Load() {
+	case "yes":
+		return true
+	case "local":
+		return local
+	}
+	return false
+}
+
+// Validate reports whether value is acceptable for name at run time (CONFIG
+// SET) without storing it. It does not ask MaySet.
 func (c *Config) Validate(name, value string) error {
 	p := c.params[strings.ToLower(name)]
 	if p == nil {
 		return ErrUnknown
 	}
-	_, _, err := parse(p, value)
+	text, _, err := parse(p, value)
+	if err == nil && p.CheckLive != nil {
+		err = p.CheckLive(text)
+	}
 	return err
 }
 

@@ -12,10 +12,10 @@ func Defaults() *Config {
 		// Network and process.
 		{Name: "port", Kind: Int, Default: "6379", Min: 0, Max: 65535, Immutable: true},
 		{Name: "bind", Kind: String, Default: "127.0.0.1", Immutable: true},
-		{Name: "unixsocket", Kind: String, Default: "", Immutable: true},
+		{Name: "unixsocket", Kind: String, Default: "", Immutable: true, Protected: true},
 		{Name: "tls-port", Kind: Int, Default: "0", Min: 0, Max: 65535, Immutable: true},
-		{Name: "tls-cert-file", Kind: String, Default: "", Immutable: true},
-		{Name: "tls-key-file", Kind: String, Default: "", Immutable: true},
+		{Name: "tls-cert-file", Kind: String, Default: "", Immutable: true, Protected: true},
+		{Name: "tls-key-file", Kind: String, Default: "", Immutable: true, Protected: true},
 		{Name: "requirepass", Kind: String, Default: "", Sensitive: false},
 		{Name: "maxclients", Kind: Int, Default: "10000", Min: 1, Max: 1 << 20},
 		{Name: "timeout", Kind: Int, Default: "0", Min: 0, Max: 1 << 31},
@@ -26,16 +26,20 @@ func Defaults() *Config {
 			Check: checkOutputLimits, Normalize: normalizeOutputLimits},
 		{Name: "databases", Kind: Int, Default: "16", Min: 1, Max: 16, Immutable: true},
 		{Name: "loglevel", Kind: Enum, Default: "notice", Enum: []string{"debug", "verbose", "notice", "warning", "nothing"}},
-		{Name: "logfile", Kind: String, Default: "", Immutable: true},
+		{Name: "logfile", Kind: String, Default: "", Immutable: true, Protected: true},
 		{Name: "daemonize", Kind: Bool, Default: "no", Immutable: true},
 		{Name: "hz", Kind: Int, Default: "10", Min: 1, Max: 500},
+		// Who may change the Protected parameters (the files and directories
+		// the server writes) at run time: no one, local clients (loopback or
+		// unix socket) or every client. Only the operator sets it, at startup.
+		{Name: "enable-protected-configs", Kind: Enum, Default: "no", Enum: []string{"no", "yes", "local"}, Immutable: true},
 
 		// Persistence.
-		{Name: "dir", Kind: String, Default: ".", Immutable: true},
+		{Name: "dir", Kind: String, Default: ".", Protected: true, CheckLive: checkDirLive},
 		{Name: "appendonly", Kind: Bool, Default: "yes", Immutable: true},
-		{Name: "appendfilename", Kind: String, Default: "sessiond.db", Immutable: true},
+		{Name: "appendfilename", Kind: String, Default: "sessiond.db", Immutable: true, Protected: true, Check: plainFileName("appendfilename")},
 		{Name: "appendfsync", Kind: Enum, Default: "everysec", Enum: []string{"always", "everysec", "no"}},
-		{Name: "dbfilename", Kind: String, Default: "dump.db"},
+		{Name: "dbfilename", Kind: String, Default: "dump.db", Protected: true, Check: plainFileName("dbfilename")},
 		{Name: "save", Kind: String, Default: ""},
 		{Name: "auto-aof-rewrite-percentage", Kind: Int, Default: "100", Min: 0, Max: 1 << 31},
 		{Name: "auto-aof-rewrite-min-size", Kind: Int, Memory: true, Default: "64mb", Min: 0, Max: 1 << 40},

@@ -100,6 +100,7 @@ type Store struct {
 	lastRewriteSz  atomic.Int64
 
 	rewriting  atomic.Bool
+	rewriteErr atomic.Pointer[error] // of the last rewrite; nil when it succeeded
 	saving     atomic.Bool
 	lastSave   atomic.Int64 // unix seconds
 	lastSaveOK atomic.Bool
@@ -334,7 +335,9 @@ func (s *Store) Sync() error {
 func (s *Store) fsyncFile() error {
 	f, err := os.OpenFile(s.path, os.O_RDONLY, 0)
 	if err != nil {
-		return fmt.Errorf("fsync %s: %w", s.path, err)
+		err = fmt.Errorf("fsync %s: %w", s.path, err)
+		s.syncErr.Store(&err)
+		return err
 	}
 	err = f.Sync()
 	f.Close()
@@ -348,7 +351,8 @@ func (s *Store) fsyncFile() error {
 	return nil
 }
 
-// LastSyncError returns the error of the most recent failed fsync, or nil.
+// LastSyncError returns the error of the most recent fsync (or of opening
+// the file for it) if that fsync failed, or nil: INFO's aof_last_write_status.
 func (s *Store) LastSyncError() error {
 	if p := s.syncErr.Load(); p != nil {
 		return *p
@@ -448,7 +452,8 @@ func (s *Store) snapshot(path string) error {
 func (s *Store) Backup(w io.Writer) error { return s.db.Save(w) }
 
 // Rewrite compacts the data file to the records of live data only (Redis'
-// BGREWRITEAOF). Readers and writers keep going while it runs.
+// BGREWRITEAOF). Readers and writers keep going while it runs. Its outcome,
+// like that of an automatic rewrite, is kept for LastRewriteError.
 func (s *Store) Rewrite() error {
 	if s.InMemory() {
 		return nil
@@ -457,6 +462,25 @@ func (s *Store) Rewrite() error {
 		return ErrBusy
 	}
 	defer s.rewriting.Store(false)
+	err := s.rewrite()
+	if err != nil {
+		s.rewriteErr.Store(&err)
+	} else {
+		s.rewriteErr.Store(nil)
+	}
+	return err
+}
+
+// LastRewriteError returns the error of the last rewrite if it failed, or
+// nil: INFO's aof_last_bgrewrite_status.
+func (s *Store) LastRewriteError() error {
+	if p := s.rewriteErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (s *Store) rewrite() error {
 	if err := s.db.Shrink(); err != nil {
 		return fmt.Errorf("rewrite %s: %w", s.path, err)
 	}

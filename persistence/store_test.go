@@ -300,3 +300,56 @@ func TestSnapshotLoadable(t *testing.T) {
 		return nil
 	})
 }
+
+// A failed rewrite is remembered until one succeeds (INFO's
+// aof_last_bgrewrite_status), and the data file is left as it was.
+func TestRewriteErrorIsReported(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.db")
+	s := openStore(t, path, FsyncEverySec)
+	defer s.Close()
+	put(t, s, "k", "v1")
+	put(t, s, "k", "v2")
+	if s.LastRewriteError() != nil {
+		t.Fatalf("before any rewrite: %v", s.LastRewriteError())
+	}
+	// buntdb writes the new file at path.tmp: a directory there makes the
+	// rewrite fail, even for root.
+	if err := os.Mkdir(path+".tmp", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Rewrite(); err == nil {
+		t.Fatal("rewrite over a directory succeeded")
+	}
+	if err := s.LastRewriteError(); err == nil || !strings.Contains(err.Error(), "rewrite "+path) {
+		t.Fatalf("LastRewriteError = %v", err)
+	}
+	if err := os.Remove(path + ".tmp"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Rewrite(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.LastRewriteError(); err != nil {
+		t.Fatalf("after a good rewrite: %v", err)
+	}
+}
+
+// An fsync that cannot even open the file counts as a failed write
+// (aof_last_write_status), as a failing fsync does.
+func TestSyncOpenErrorIsReported(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.db")
+	s := openStore(t, path, FsyncAlways)
+	defer func() { _ = s.Close() }()
+	if err := s.WaitDurable(put(t, s, "a", "1")); err != nil || s.LastSyncError() != nil {
+		t.Fatalf("first write: %v, %v", err, s.LastSyncError())
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WaitDurable(put(t, s, "b", "2")); err == nil {
+		t.Fatal("WaitDurable succeeded without a file to fsync")
+	}
+	if err := s.LastSyncError(); err == nil || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("LastSyncError = %v", err)
+	}
+}

@@ -60,7 +60,9 @@ work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 (cd "$repo" && go build -o "$work/sessiond" .) || exit 2
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$work/sessiond" --port "$port" --bind 127.0.0.1 --dir "$work" >"$work/server.log" 2>&1 &
+# enable-protected-configs yes, as the suite's own servers run
+# (tests/assets/default.conf): some units CONFIG SET dir or dbfilename.
+"$work/sessiond" --port "$port" --bind 127.0.0.1 --dir "$work" --enable-protected-configs yes >"$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do
 	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
