@@ -453,11 +453,15 @@ func cmdBgsave(c *Call) {
 		c.W.Error(err.Error())
 		return
 	}
-	go func() {
-		if err := st.Snapshot(path); err != nil && err != persistence.ErrBusy {
+	err = st.SnapshotInBackground(path, func(err error) {
+		if err != nil {
 			log.Printf("Background saving error: %v", err)
 		}
-	}()
+	})
+	if err != nil {
+		c.W.Error("ERR Background save already in progress")
+		return
+	}
 	c.W.Simple("Background saving started")
 }
 
@@ -467,11 +471,15 @@ func cmdBgrewriteaof(c *Call) {
 		c.W.Error("ERR Background append only file rewriting already in progress")
 		return
 	}
-	go func() {
-		if err := st.Rewrite(); err != nil && err != persistence.ErrBusy {
+	err := st.RewriteInBackground(func(err error) {
+		if err != nil {
 			log.Printf("Background AOF rewrite terminated with error: %v", err)
 		}
-	}()
+	})
+	if err != nil {
+		c.W.Error("ERR Background append only file rewriting already in progress")
+		return
+	}
 	c.W.Simple("Background append only file rewriting started")
 }
 

@@ -411,6 +411,27 @@ func (s *Store) Snapshot(path string) error {
 	if !s.saving.CompareAndSwap(false, true) {
 		return ErrBusy
 	}
+	return s.snapshotClaimed(path)
+}
+
+// SnapshotInBackground is Snapshot on a goroutine of its own: the save is in
+// progress (Saving reports true) from the moment it returns nil, and done,
+// if not nil, gets its outcome. It returns ErrBusy when a save is running.
+func (s *Store) SnapshotInBackground(path string, done func(error)) error {
+	if !s.saving.CompareAndSwap(false, true) {
+		return ErrBusy
+	}
+	go func() {
+		err := s.snapshotClaimed(path)
+		if done != nil {
+			done(err)
+		}
+	}()
+	return nil
+}
+
+// snapshotClaimed runs a snapshot once the saving flag is ours.
+func (s *Store) snapshotClaimed(path string) error {
 	defer s.saving.Store(false)
 	err := s.snapshot(path)
 	s.lastSaveOK.Store(err == nil)
@@ -461,6 +482,33 @@ func (s *Store) Rewrite() error {
 	if !s.rewriting.CompareAndSwap(false, true) {
 		return ErrBusy
 	}
+	return s.rewriteClaimed()
+}
+
+// RewriteInBackground is Rewrite on a goroutine of its own: the rewrite is in
+// progress (Rewriting reports true) from the moment it returns nil, and done,
+// if not nil, gets its outcome. It returns ErrBusy when one is running.
+func (s *Store) RewriteInBackground(done func(error)) error {
+	if s.InMemory() {
+		if done != nil {
+			done(nil)
+		}
+		return nil
+	}
+	if !s.rewriting.CompareAndSwap(false, true) {
+		return ErrBusy
+	}
+	go func() {
+		err := s.rewriteClaimed()
+		if done != nil {
+			done(err)
+		}
+	}()
+	return nil
+}
+
+// rewriteClaimed runs a rewrite once the rewriting flag is ours.
+func (s *Store) rewriteClaimed() error {
 	defer s.rewriting.Store(false)
 	err := s.rewrite()
 	if err != nil {
