@@ -2,7 +2,9 @@ package server
 
 import (
 	"log"
+	"os"
 	"strconv"
+	"strings"
 
 	"github.com/sessiond/sessiond/config"
 	"golang.org/x/sys/unix"
@@ -30,21 +32,23 @@ func fitOpenFilesLimit(cfg *config.Config) {
 		return
 	}
 	// Try the whole amount (raising the hard limit needs privilege), then
-	// step down toward what the hard limit allows.
-	for target := want; target > lim.Cur; {
+	// the most any process may have (fs.nr_open), then the hard limit.
+	candidates := []uint64{want}
+	if b, err := os.ReadFile("/proc/sys/fs/nr_open"); err == nil {
+		if n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err == nil && n < want {
+			candidates = append(candidates, n)
+		}
+	}
+	candidates = append(candidates, lim.Max)
+	for _, target := range candidates {
+		if target <= lim.Cur {
+			continue
+		}
 		try := unix.Rlimit{Cur: target, Max: max(lim.Max, target)}
 		if unix.Setrlimit(unix.RLIMIT_NOFILE, &try) == nil {
 			lim.Cur = target
 			break
 		}
-		if target > lim.Max {
-			target = lim.Max
-			continue
-		}
-		if target < 16 {
-			break
-		}
-		target -= 16
 	}
 	if lim.Cur >= want {
 		return

@@ -91,6 +91,13 @@ func Open(cfg *config.Config) (*Server, error) {
 	return s, nil
 }
 
+// Close releases a server that was opened but never served: the engine and
+// the data file (Serve does this itself when it returns).
+func (s *Server) Close() error {
+	s.eng.Close()
+	return s.store.Close()
+}
+
 // Dispatcher returns the command layer (for tests and embedding).
 func (s *Server) Dispatcher() *commands.Dispatcher { return s.disp }
 
