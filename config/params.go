@@ -20,6 +20,9 @@ func Defaults() *Config {
 		{Name: "maxclients", Kind: Int, Default: "10000", Min: 1, Max: 1 << 20},
 		{Name: "timeout", Kind: Int, Default: "0", Min: 0, Max: 1 << 31},
 		{Name: "tcp-keepalive", Kind: Int, Default: "300", Min: 0, Max: 1 << 31},
+		// io-threads is the number of event loops serving plain TCP (each a
+		// thread doing socket I/O and running commands).
+		{Name: "io-threads", Kind: Int, Default: "1", Min: 1, Max: 128, Immutable: true},
 		{Name: "proto-max-bulk-len", Kind: Int, Memory: true, Default: "512mb", Min: 1 << 20, Max: 1 << 40},
 		{Name: "client-query-buffer-limit", Kind: Int, Memory: true, Default: "1gb", Min: 1 << 20, Max: 1 << 40},
 		{Name: "client-output-buffer-limit", Kind: String, Default: "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",

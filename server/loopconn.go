@@ -194,8 +194,8 @@ func (c *loopConn) onReadable() {
 		c.inbuf = c.in[:0]
 	} else {
 		c.in = append(c.in, data...)
-		if len(c.in) > maxQueryBuffer {
-			log.Printf("connection %d: closed, query buffer over %d bytes", c.cl.ID, maxQueryBuffer)
+		if limit := c.l.s.cfg.Int("client-query-buffer-limit"); int64(len(c.in)) > limit {
+			log.Printf("connection %d: closed, query buffer over client-query-buffer-limit (%d bytes)", c.cl.ID, limit)
 			c.Close()
 			return
 		}
@@ -205,10 +205,6 @@ func (c *loopConn) onReadable() {
 		c.l.ready = append(c.l.ready, c)
 	}
 }
-
-// maxQueryBuffer bounds the input a client may send while its commands
-// wait (Redis' client-query-buffer-limit default).
-const maxQueryBuffer = 1 << 30
 
 // peerGone handles the end of the peer's stream. A batch still waiting (on
 // a goroutine, or for an fsync) gets its replies written before the socket

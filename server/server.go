@@ -14,7 +14,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -149,10 +148,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	}()
 	errs := make(chan error, 2)
 	var loops sync.WaitGroup
-	n := runtime.GOMAXPROCS(0)
-	if v, err := strconv.Atoi(os.Getenv("SESSIOND_LOOPS")); err == nil && v > 0 {
-		n = v
-	}
+	n := int(s.cfg.Int("io-threads"))
 	s.mu.Lock()
 	for i := 0; i < n && !s.closing; i++ {
 		l, err := newLoop(s)
