@@ -272,6 +272,9 @@ func (l *loop) adopt(fd int, remote, local string) {
 // watchOutput turns EPOLLOUT interest on or off for c.
 func (l *loop) watchOutput(c *loopConn, on bool) {
 	events := uint32(unix.EPOLLIN | unix.EPOLLRDHUP)
+	if c.peerEOF {
+		events = 0 // nothing more to read; only errors and hangups are reported
+	}
 	if on {
 		events |= unix.EPOLLOUT
 	}

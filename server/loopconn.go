@@ -178,7 +178,11 @@ func (c *loopConn) onReadable() {
 	if err == unix.EAGAIN || err == unix.EINTR {
 		return
 	}
-	if n <= 0 { // EOF or an error: the peer is gone
+	if err != nil { // reset: the peer can take nothing more
+		c.abandon()
+		return
+	}
+	if n == 0 { // the end of the peer's stream
 		c.peerGone()
 		return
 	}
@@ -206,9 +210,10 @@ func (c *loopConn) onReadable() {
 	}
 }
 
-// peerGone handles the end of the peer's stream. A batch still waiting (on
-// a goroutine, or for an fsync) gets its replies written before the socket
-// closes, as with Redis; a blocked command sees WatchPeer fire and gives up.
+// peerGone handles the end of the peer's stream. Commands the peer sent
+// before it still run and get their replies, as with Redis, when a batch of
+// them is waiting (on a goroutine, or for an fsync); a blocked command sees
+// WatchPeer fire and gives up.
 func (c *loopConn) peerGone() {
 	if c.state == stIdle {
 		c.teardown()
@@ -218,8 +223,8 @@ func (c *loopConn) peerGone() {
 		c.peerEOF = true
 		close(c.gone)
 		// Level-triggered epoll would report the closed stream again and
-		// again until the batch is done: stop watching the socket.
-		_ = unix.EpollCtl(c.l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+		// again until the batch is done: watch for writability only.
+		c.l.watchOutput(c, c.wantOut)
 	}
 }
 
@@ -227,6 +232,14 @@ func (c *loopConn) peerGone() {
 // end (read returned EOF), so a client that gave up is not served an
 // element it will never read.
 func (c *loopConn) WatchPeer() (<-chan struct{}, func()) { return c.gone, func() {} }
+
+// abandon closes a connection whose socket failed: the loop stops watching
+// it at once (an error is reported by epoll until the socket is closed).
+func (c *loopConn) abandon() {
+	c.markClosed()
+	_ = unix.EpollCtl(c.l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	c.teardownWhenIdle()
+}
 
 // teardownWhenIdle closes the socket and releases the client, unless a
 // goroutine is still running a command of this client: then it happens when
@@ -384,12 +397,14 @@ func (c *loopConn) resume() {
 		return
 	}
 	c.endBatch()
-	if c.peerEOF {
-		c.teardown()
-		return
-	}
 	if !c.torn && !c.closeAfterOut {
 		c.process()
+	}
+	if c.peerEOF && c.state == stIdle && !c.torn {
+		// No more input will come: what was sent before the end has run;
+		// close once its replies are out.
+		c.closeAfterOut = true
+		c.maybeFinish()
 	}
 }
 
@@ -507,8 +522,7 @@ func (c *loopConn) write(p []byte) int {
 		case err == unix.EAGAIN:
 			return done
 		default:
-			c.markClosed()
-			c.teardownWhenIdle()
+			c.abandon()
 			return -1
 		}
 	}
