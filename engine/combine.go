@@ -120,6 +120,9 @@ func (e *Engine) runShared(batch []*sharedReq) {
 		}
 		return nil
 	})
+	if err != nil {
+		e.restoreHints(tx)
+	}
 	if failed >= 0 {
 		// Everyone else's functions ran against a transaction that was
 		// rolled back: run them again, each on its own. (Their effects are

@@ -319,6 +319,10 @@ func refreshGenChild(handle string, gen uint64) string {
 // ---- low-level access ----
 
 func (tx *Tx) jwtSet(item, val string) {
+	if item[0] == 'k' {
+		tx.setItem(item, val)
+		return
+	}
 	_, _, _ = tx.bt.Set(item, val, nil)
 	tx.wrote = true
 }

@@ -454,6 +454,10 @@ func (tx *Tx) sessGet(item string) (string, bool) {
 }
 
 func (tx *Tx) sessSet(item, val string) {
+	if item[0] == 'k' {
+		tx.setItem(item, val)
+		return
+	}
 	_, _, _ = tx.bt.Set(item, val, nil)
 	tx.wrote = true
 }

@@ -401,6 +401,10 @@ func (tx *Tx) tokApply(d TokenCounts) {
 // ---- low-level access ----
 
 func (tx *Tx) tokSet(item, val string) {
+	if item[0] == 'k' {
+		tx.setItem(item, val)
+		return
+	}
 	_, _, _ = tx.bt.Set(item, val, nil)
 	tx.wrote = true
 }
