@@ -118,10 +118,15 @@ func (e *Engine) runShared(batch []*sharedReq) {
 				return errPanicked
 			}
 		}
+		tx.applySessCounts(1)
+		tx.applied = true
 		return nil
 	})
 	if err != nil {
 		e.restoreHints(tx)
+		if tx.applied {
+			tx.applySessCounts(-1) // the commit failed
+		}
 	}
 	if failed >= 0 {
 		// Everyone else's functions ran against a transaction that was

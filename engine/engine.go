@@ -137,6 +137,9 @@ func Open(opts Options) (*Engine, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("load deadlines: %w", err)
 	}
+	if err := e.countSessions(); err != nil {
+		return nil, fmt.Errorf("count sessions: %w", err)
+	}
 	for _, fn := range openHooks {
 		fn(e)
 	}
@@ -241,6 +244,12 @@ type Tx struct {
 	// expirer): put back if it fails, so no record loses its hint.
 	droppedHints []string
 	droppedWheel *expWheel
+
+	sessDelta sessCountRec // changes of the session counts (sessions.go)
+	applied   bool         // sessDelta was added to the engine's counts
+	// sessRevoking is the owner RevokeOwner is ending the sessions of: the
+	// "was that the owner's last session?" check is made once, at the end.
+	sessRevoking string
 }
 
 // View runs fn in a read-only transaction at time now (Unix ms). Expired
@@ -272,10 +281,17 @@ func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
 				panicked, err = r, errPanicked
 			}
 		}()
-		return fn(tx)
+		if err = fn(tx); err == nil {
+			tx.applySessCounts(1)
+			tx.applied = true
+		}
+		return err
 	})
 	if err != nil {
 		e.restoreHints(tx)
+		if tx.applied {
+			tx.applySessCounts(-1) // the commit failed
+		}
 	}
 	if panicked != nil {
 		panic(panicked)

@@ -364,6 +364,8 @@ func (tx *Tx) FlushDB(db int) {
 // FlushAll deletes everything: every database and every native object.
 func (tx *Tx) FlushAll() {
 	_ = tx.bt.DeleteAll()
+	c := &tx.e.sess.counts // every session went with it
+	tx.sessDelta = sessCountRec{-c.live.Load(), -c.owners.Load(), -c.detached.Load()}
 	if w := tx.e.exp.takeAll(); tx.droppedWheel == nil {
 		tx.droppedWheel = w
 	} else {

@@ -71,6 +71,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/tidwall/buntdb"
 )
 
 // Record types of the session namespace.
@@ -176,6 +178,7 @@ type Session struct {
 	gen           uint64 // generation of the current token
 	oldest        uint64 // oldest generation possibly remembered
 	inline        bool   // data is in the record (small), else in the "d" child
+	meta          bool   // has a META child (true when unknown: records of older versions)
 	data          string // the data when inline
 }
 
@@ -204,6 +207,7 @@ type sessionState struct {
 	events  atomic.Bool
 	stats   SessionStats
 	work    atomic.Int64
+	counts  sessCounters
 }
 
 func init() {
@@ -327,6 +331,10 @@ func encodeSession(s *Session) string {
 	if s.inline {
 		flags |= 4
 	}
+	if s.meta {
+		flags |= 8
+	}
+	flags |= 16 // the meta bit is known (versions before it did not set 8 or 16)
 	b = append(b, flags)
 	b = binary.AppendUvarint(b, uint64(s.DetachedAt))
 	b = binary.AppendUvarint(b, uint64(s.detachedUntil))
@@ -354,6 +362,7 @@ func decodeSession(handle, payload string) (Session, bool) {
 	s.Absolute = int64(d.uvarint())
 	flags := d.byte1()
 	s.Detachable, s.Detached, s.inline = flags&1 != 0, flags&2 != 0, flags&4 != 0
+	s.meta = flags&8 != 0 || flags&16 == 0
 	s.DetachedAt = int64(d.uvarint())
 	s.detachedUntil = int64(d.uvarint())
 	copy(s.TokenHash[:], d.bytes(32))
@@ -443,6 +452,7 @@ func sessGenChild(handle string, gen uint64) string {
 	return sessChild(handle, "t"+string(g[:]))
 }
 
+// sessCounterKey is the counters record of older versions, deleted by Open.
 var sessCounterKey = string([]byte{'c', dbSessionMeta, 'n'})
 
 // ---- low-level access ----
@@ -578,31 +588,77 @@ func (tx *Tx) forgetAllTokens(s *Session) {
 }
 
 // counters
+//
+// The counts of sessions, owners and detached sessions are kept in memory
+// (a counters record rewritten by every create and end was two B-tree
+// operations and one more logged record per command). A transaction
+// accumulates its changes in Tx.sessDelta; they are added to the engine's
+// counts when its function returns without error, still under the lock, and
+// taken back if the commit then fails. Open counts them from the records.
 
 type sessCountRec struct{ live, owners, detached int64 }
 
+type sessCounters struct{ live, owners, detached atomic.Int64 }
+
 func (tx *Tx) sessCounts() sessCountRec {
-	v, ok := tx.sessGet(sessCounterKey)
-	if !ok {
-		return sessCountRec{}
-	}
-	d := decoder{s: v}
-	c := sessCountRec{int64(d.uvarint()), int64(d.uvarint()), int64(d.uvarint())}
-	if d.bad {
-		return sessCountRec{}
-	}
-	return c
+	c := &tx.e.sess.counts
+	d := tx.sessDelta
+	return sessCountRec{max(0, c.live.Load()+d.live), max(0, c.owners.Load()+d.owners), max(0, c.detached.Load()+d.detached)}
 }
 
 func (tx *Tx) sessAddCounts(live, owners, detached int64) {
-	c := tx.sessCounts()
-	c.live = max(0, c.live+live)
-	c.owners = max(0, c.owners+owners)
-	c.detached = max(0, c.detached+detached)
-	b := binary.AppendUvarint(nil, uint64(c.live))
-	b = binary.AppendUvarint(b, uint64(c.owners))
-	b = binary.AppendUvarint(b, uint64(c.detached))
-	tx.sessSet(sessCounterKey, string(b))
+	tx.sessDelta.live += live
+	tx.sessDelta.owners += owners
+	tx.sessDelta.detached += detached
+}
+
+// applySessCounts adds the transaction's count changes to the engine's
+// (sign -1 takes them back).
+func (tx *Tx) applySessCounts(sign int64) {
+	d := tx.sessDelta
+	if d == (sessCountRec{}) {
+		return
+	}
+	c := &tx.e.sess.counts
+	c.live.Add(sign * d.live)
+	c.owners.Add(sign * d.owners)
+	c.detached.Add(sign * d.detached)
+}
+
+// countSessions sets the counts from the records (Open): session records,
+// detached index entries, and distinct owners of the owner index. It also
+// deletes the counters record older versions kept ("c" 0xF4 "n").
+func (e *Engine) countSessions() error {
+	var c sessCountRec
+	return e.db.Update(func(bt *buntdb.Tx) error {
+		count := func(prefix string, fn func(k string)) {
+			bt.AscendGreaterOrEqual("", prefix, func(k, _ string) bool {
+				if !strings.HasPrefix(k, prefix) {
+					return false
+				}
+				fn(k)
+				return true
+			})
+		}
+		count(dbPrefix(dbSession), func(string) { c.live++ })
+		count(string([]byte{'c', dbSessionDet}), func(string) { c.detached++ })
+		last := ""
+		count(string([]byte{'c', dbSessionOwner}), func(k string) {
+			d := decoder{s: k[2:]}
+			owner := d.str()
+			if d.bad || owner != last || c.owners == 0 {
+				c.owners++
+			}
+			last = owner
+		})
+		e.sess.counts.live.Store(c.live)
+		e.sess.counts.owners.Store(c.owners)
+		e.sess.counts.detached.Store(c.detached)
+		if _, err := bt.Delete(sessCounterKey); err != nil && err != buntdb.ErrNotFound {
+			return err
+		}
+		return nil
+	})
 }
 
 // sessHasPrefix reports whether any item starts with prefix (one seek).
@@ -638,31 +694,37 @@ func (tx *Tx) sessEvent(name, handle string) {
 // through here (the record itself is deleted by the caller).
 func (tx *Tx) cleanupSession(s Session, why SessionEndReason) {
 	// One walk over the session's children: data, meta and the remembered
-	// rotated-out tokens, whose entries go too.
-	prefix := childPrefix(dbSession, s.Handle)
-	tprefix := prefix + "t"
-	var children, hashes []string
-	tx.bt.AscendGreaterOrEqual("", prefix, func(k, v string) bool {
-		if !strings.HasPrefix(k, prefix) {
-			return false
+	// rotated-out tokens, whose entries go too. The record says whether
+	// there are any: most sessions (small data, no META, not rotated) have
+	// none, and skip the walk.
+	if !s.inline || s.meta || s.gen > s.oldest {
+		prefix := childPrefix(dbSession, s.Handle)
+		tprefix := prefix + "t"
+		var children, hashes []string
+		tx.bt.AscendGreaterOrEqual("", prefix, func(k, v string) bool {
+			if !strings.HasPrefix(k, prefix) {
+				return false
+			}
+			children = append(children, k)
+			if strings.HasPrefix(k, tprefix) {
+				hashes = append(hashes, v)
+			}
+			return true
+		})
+		for _, h := range hashes {
+			tx.sessDel(itemKey(dbSessionToken, h))
 		}
-		children = append(children, k)
-		if strings.HasPrefix(k, tprefix) {
-			hashes = append(hashes, v)
+		for _, k := range children {
+			tx.sessDel(k)
 		}
-		return true
-	})
-	for _, h := range hashes {
-		tx.sessDel(itemKey(dbSessionToken, h))
-	}
-	for _, k := range children {
-		tx.sessDel(k)
 	}
 	tx.sessDel(sessTokenKey(s.TokenHash))
 	var dOwners, dDet int64
 	if s.Owner != "" {
-		tx.sessDel(sessOwnerPrefix(dbSessionOwner, s.Owner) + s.Handle)
-		if !tx.sessHasPrefix(sessOwnerPrefix(dbSessionOwner, s.Owner)) {
+		op := sessOwnerPrefix(dbSessionOwner, s.Owner)
+		tx.sessDel(op + s.Handle)
+		// RevokeOwner checks once, after the last of the owner's sessions.
+		if s.Owner != tx.sessRevoking && !tx.sessHasPrefix(op) {
 			dOwners = -1
 		}
 	}
@@ -808,6 +870,7 @@ func (tx *Tx) CreateSession(n NewSession) (Session, error) {
 			b = appendStr(b, m)
 		}
 		tx.sessSet(sessChild(s.Handle, "m"), string(b))
+		s.meta = true
 	}
 	var dOwners int64
 	if s.Owner != "" {
@@ -1076,10 +1139,17 @@ func (tx *Tx) RevokeOwner(owner, exceptToken string) int {
 		return true
 	})
 	n := 0
+	had := len(handles) > 0
+	prev := tx.sessRevoking
+	tx.sessRevoking = owner
 	for _, h := range handles {
 		if tx.RevokeSession(h) {
 			n++
 		}
+	}
+	tx.sessRevoking = prev
+	if had && owner != prev && !tx.sessHasPrefix(sessOwnerPrefix(dbSessionOwner, owner)) {
+		tx.sessAddCounts(0, -1, 0)
 	}
 	return n
 }
