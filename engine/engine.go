@@ -334,6 +334,12 @@ func (e *Engine) restoreHints(tx *Tx) {
 // no new hint (the old one is a lower bound), so touches file nothing. It
 // reports whether an item was replaced.
 func (tx *Tx) setItem(item, val string) bool {
+	_, replaced := tx.setItemPrev(item, val)
+	return replaced
+}
+
+// setItemPrev is setItem returning the value it replaced.
+func (tx *Tx) setItemPrev(item, val string) (string, bool) {
 	prev, replaced, _ := tx.bt.Set(item, val, nil)
 	tx.wrote = true
 	if d := int64(deadlineOf(val)); d != 0 {
@@ -341,7 +347,7 @@ func (tx *Tx) setItem(item, val string) bool {
 			tx.e.exp.file(item, d, tx.Now)
 		}
 	}
-	return replaced
+	return prev, replaced
 }
 
 // WaitDurable waits until the write with this ticket is on stable storage, as

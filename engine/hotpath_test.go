@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/sessiond/sessiond/persistence"
@@ -126,4 +127,64 @@ func TestSessionEndOldRecordWithMeta(t *testing.T) {
 	if n := footprint(t, e); n != 0 {
 		t.Fatalf("footprint %d after destroying an old record", n)
 	}
+}
+
+// A plain SET writes without looking the key up first; what it replaced is
+// dealt with as before: an expired value is expired (event and count), a
+// value of another type loses its children and the key is "new" again.
+func TestPlainSetOverwrites(t *testing.T) {
+	st, err := persistence.Open(persistence.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	e, err := Open(Options{Store: st, Clock: frozen, OnCommit: func(c Commit) {
+		for _, ev := range c.Events {
+			events = append(events, ev.Name+":"+ev.Key)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { e.Close(); st.Close() }()
+	e.SetNotifyMask(NotifyMask("KEAn"))
+	upd(t, e, t0, func(tx *Tx) error {
+		tx.PutString(0, "exp", "v", t0+10)
+		tx.PutString(0, "str", "v", 0)
+		_, err := tx.HSet(0, "hash", []string{"f", "v", "g", "w"}, false)
+		return err
+	})
+	events = nil
+	upd(t, e, t0+11, func(tx *Tx) error {
+		for _, k := range []string{"exp", "str", "hash", "fresh"} {
+			if _, err := tx.Set(0, k, "x", SetOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	want := "expired:exp new:exp set:exp set:str new:hash set:hash new:fresh set:fresh"
+	if got := strings.Join(events, " "); got != want {
+		t.Fatalf("events\n%s\nwant\n%s", got, want)
+	}
+	if n := e.Stats().ExpiredKeys.Load(); n != 1 {
+		t.Fatalf("expired_keys %d", n)
+	}
+	view(t, e, t0+11, func(tx *Tx) error {
+		if v, ok, err := tx.GetString(0, "hash"); v != "x" || !ok || err != nil {
+			t.Fatalf("hash -> %q %v %v", v, ok, err)
+		}
+		n := 0
+		p := childPrefix(0, "hash")
+		tx.bt.AscendGreaterOrEqual("", p, func(k, _ string) bool {
+			if strings.HasPrefix(k, p) {
+				n++
+			}
+			return strings.HasPrefix(k, p)
+		})
+		if n != 0 {
+			t.Fatalf("%d children of the former hash left", n)
+		}
+		return nil
+	})
 }

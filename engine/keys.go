@@ -51,6 +51,33 @@ func (tx *Tx) put(db int, key string, t byte, deadline int64, payload string) {
 	}
 }
 
+// overwrite writes a record of the user keyspace whatever the key held,
+// then deals with the record it replaced as Lookup and removeRecord would
+// have before the write: an expired one is expired (its event and count),
+// one of a composite type loses its children. Only for db < MaxDatabases,
+// whose types have no drop hooks.
+func (tx *Tx) overwrite(db int, key string, t byte, deadline int64, payload string) {
+	ik := itemKey(db, key)
+	prev, replaced := tx.setItemPrev(ik, encodeRecord(t, deadline, payload))
+	tx.touch(db, key)
+	if replaced {
+		old := decodeRecord(ik, prev)
+		if composite(old.Type) {
+			tx.deletePrefix(childPrefix(db, key))
+		}
+		switch {
+		case expired(old.Deadline, tx.Now):
+			tx.e.stats.ExpiredKeys.Add(1)
+			tx.Notify('x', "expired", db, key)
+		case old.Type == t:
+			return
+		}
+		// A record of another type was deleted first, as Lookup and
+		// removeRecord do: the key is new.
+	}
+	tx.Notify('n', "new", db, key) // Redis' dbAdd
+}
+
 // putRecord rewrites an existing record with a new payload, keeping its type
 // and deadline.
 func (tx *Tx) putRecord(r Record, payload string) {
