@@ -188,3 +188,62 @@ func TestPlainSetOverwrites(t *testing.T) {
 		return nil
 	})
 }
+
+// CreateSession claims the token's entry and the handle's record by writing
+// them: a refused claim leaves everything as it was; an expired holder is
+// reaped and the claim goes through, as the lookups did.
+func TestCreateSessionClaims(t *testing.T) {
+	e := openTest(t, ":memory:")
+	s1, tok1 := create(t, e, t0, NewSession{Owner: "o", Idle: 1000})
+	before := footprint(t, e)
+	try := func(now int64, n NewSession) error {
+		_, err := e.Update(now, func(tx *Tx) error {
+			_, err := tx.CreateSession(n)
+			return err
+		})
+		return err
+	}
+	if err := try(t0+1, NewSession{Handle: "fresh-handle", Token: tok1, Owner: "p"}); err != ErrTokenInUse {
+		t.Fatalf("token in use: %v", err)
+	}
+	if err := try(t0+1, NewSession{Handle: s1.Handle, Token: FormatToken("", rawToken()), Owner: "p"}); err != ErrHandleInUse {
+		t.Fatalf("handle in use: %v", err)
+	}
+	if n := footprint(t, e); n != before {
+		t.Fatalf("footprint %d -> %d after refused creates", before, n)
+	}
+	view(t, e, t0+1, func(tx *Tx) error {
+		if s, r := tx.AuthSession(tok1, pol); r != ReasonOK || s.Owner != "o" {
+			t.Fatalf("the first session after refused creates: %v %+v", r, s)
+		}
+		if n, o, _ := tx.SessionCounts(); n != 1 || o != 1 {
+			t.Fatalf("counts %d %d", n, o)
+		}
+		return nil
+	})
+	// Expired: the handle can be claimed; the old session is reaped with
+	// everything it had.
+	tok2 := FormatToken("", rawToken())
+	if err := try(t0+1001, NewSession{Handle: s1.Handle, Token: tok2, Owner: "q", Idle: 1000}); err != nil {
+		t.Fatalf("claim over an expired session: %v", err)
+	}
+	view(t, e, t0+1001, func(tx *Tx) error {
+		if _, r := tx.AuthSession(tok1, pol); r != ReasonUnknown {
+			t.Fatalf("the expired session's token: %v", r)
+		}
+		s, r := tx.AuthSession(tok2, pol)
+		if r != ReasonOK || s.Owner != "q" || s.Handle != s1.Handle {
+			t.Fatalf("new session: %v %+v", r, s)
+		}
+		if n, o, _ := tx.SessionCounts(); n != 1 || o != 1 {
+			t.Fatalf("counts %d %d", n, o)
+		}
+		if got := tx.OwnerSessions("o"); len(got) != 0 {
+			t.Fatalf("the expired session is still listed: %+v", got)
+		}
+		return nil
+	})
+	if n := footprint(t, e); n != before {
+		t.Fatalf("footprint %d, want %d", n, before)
+	}
+}

@@ -536,13 +536,48 @@ func (tx *Tx) putTokenEntry(h [32]byte, t *sessTokenEntry) {
 	tx.sessSet(sessTokenKey(h), encodeRecord(TypeSessionToken, t.deadline, encodeTokenEntry(t)))
 }
 
+// claimItem writes val at item unless a live record is there, and reports
+// whether it did. The write comes first and what it replaced decides (one
+// B-tree descent where a lookup and a write were two); when something was
+// there it is put back and looked up as before (live() does that, expiring
+// an expired record), so a refused claim changes nothing.
+func (tx *Tx) claimItem(item, val string, live func() bool) bool {
+	prev, had := tx.setItemPrev(item, val)
+	if !had {
+		return true
+	}
+	tx.setItem(item, prev)
+	if live() {
+		return false
+	}
+	tx.setItem(item, val)
+	return true
+}
+
+// claimToken writes the entry of a new current token h (generation gen) of
+// the session with this handle, unless the hash is known (live, rotated-out
+// or tombstoned).
+func (tx *Tx) claimToken(h [32]byte, gen uint64, handle string) bool {
+	val := encodeRecord(TypeSessionToken, 0, encodeTokenEntry(&sessTokenEntry{state: tokCurrent, gen: gen, handle: handle}))
+	return tx.claimItem(sessTokenKey(h), val, func() bool {
+		_, ok := tx.getTokenEntry(h)
+		return ok
+	})
+}
+
 // addToken makes token the session's current token (generation s.gen+1).
 // The current token is found through the record; rotated-out ones through
 // the "t" children (retireToken).
 func (tx *Tx) addToken(s *Session, h [32]byte) {
+	tx.putTokenEntry(h, &sessTokenEntry{state: tokCurrent, gen: s.gen + 1, handle: s.Handle})
+	tx.adoptToken(s, h)
+}
+
+// adoptToken makes h the session's current token once its entry is written
+// (addToken, claimToken).
+func (tx *Tx) adoptToken(s *Session, h [32]byte) {
 	s.gen++
 	s.TokenHash = h
-	tx.putTokenEntry(h, &sessTokenEntry{state: tokCurrent, gen: s.gen, handle: s.Handle})
 	for s.gen-s.oldest >= MaxRememberedTokens {
 		tx.forgetGen(s.Handle, s.oldest)
 		s.oldest++
@@ -718,7 +753,17 @@ func (tx *Tx) cleanupSession(s Session, why SessionEndReason) {
 			tx.sessDel(k)
 		}
 	}
-	tx.sessDel(sessTokenKey(s.TokenHash))
+	if why == SessionRevoked || why == SessionReplayed {
+		// The current token's entry becomes the tombstone (one write where
+		// a delete and a write were).
+		dl := tx.Now + RevokedTombstoneTTL
+		if s.Expires != 0 && s.Expires < dl {
+			dl = s.Expires
+		}
+		tx.putTokenEntry(s.TokenHash, &sessTokenEntry{state: tokRevoked, handle: s.Handle, deadline: dl})
+	} else {
+		tx.sessDel(sessTokenKey(s.TokenHash))
+	}
 	var dOwners, dDet int64
 	if s.Owner != "" {
 		op := sessOwnerPrefix(dbSessionOwner, s.Owner)
@@ -759,13 +804,6 @@ func (tx *Tx) cleanupSession(s Session, why SessionEndReason) {
 func (tx *Tx) endSession(s Session, why SessionEndReason) {
 	tx.sessDel(sessionKey(s.Handle))
 	tx.cleanupSession(s, why)
-	if why == SessionRevoked || why == SessionReplayed {
-		dl := tx.Now + RevokedTombstoneTTL
-		if s.Expires != 0 && s.Expires < dl {
-			dl = s.Expires
-		}
-		tx.putTokenEntry(s.TokenHash, &sessTokenEntry{state: tokRevoked, handle: s.Handle, deadline: dl})
-	}
 }
 
 // ---- lookups for dependants ----
@@ -852,25 +890,39 @@ type NewSession struct {
 // when the token's hash is known (live, rotated-out or tombstoned).
 func (tx *Tx) CreateSession(n NewSession) (Session, error) {
 	h := HashToken(n.Token)
-	if _, ok := tx.getTokenEntry(h); ok {
-		return Session{}, ErrTokenInUse
-	}
-	if _, r := tx.getSession(n.Handle); r == ReasonOK {
-		return Session{}, ErrHandleInUse
-	}
 	s := Session{Handle: n.Handle, Owner: n.Owner, Prefix: n.Prefix, Nonce: 1,
 		Created: tx.Now, LastSeen: tx.Now, Idle: n.Idle, Absolute: n.Absolute,
-		Detachable: n.Detachable, oldest: 1, inline: true}
-	tx.addToken(&s, h)
-	tx.setSessionData(&s, n.Data)
-	if len(n.Meta) > 0 {
+		Detachable: n.Detachable, gen: 1, oldest: 1, TokenHash: h, inline: true,
+		meta: len(n.Meta) > 0}
+	if len(n.Data) <= InlineDataMax {
+		s.data = n.Data
+	} else {
+		s.inline = false
+	}
+	// The token's entry and the session record are claimed by writing them
+	// (their final contents: the record is complete already); a refused
+	// claim leaves nothing written.
+	if !tx.claimToken(h, s.gen, s.Handle) {
+		return Session{}, ErrTokenInUse
+	}
+	s.Expires = s.deadline()
+	if !tx.claimItem(sessionKey(s.Handle), encodeRecord(TypeSession, s.Expires, encodeSession(&s)), func() bool {
+		_, r := tx.getSession(s.Handle)
+		return r == ReasonOK
+	}) {
+		tx.sessDel(sessTokenKey(h))
+		return Session{}, ErrHandleInUse
+	}
+	if !s.inline {
+		tx.sessSet(sessChild(s.Handle, "d"), n.Data)
+	}
+	if s.meta {
 		var b []byte
 		b = binary.AppendUvarint(b, uint64(len(n.Meta)))
 		for _, m := range n.Meta {
 			b = appendStr(b, m)
 		}
 		tx.sessSet(sessChild(s.Handle, "m"), string(b))
-		s.meta = true
 	}
 	var dOwners int64
 	if s.Owner != "" {
@@ -881,7 +933,6 @@ func (tx *Tx) CreateSession(n NewSession) (Session, error) {
 		tx.sessSet(op+s.Handle, "")
 	}
 	tx.sessAddCounts(1, dOwners, 0)
-	tx.putSession(&s)
 	tx.e.sess.stats.Created.Add(1)
 	tx.sessEvent("created", s.Handle)
 	return s, nil
@@ -1055,14 +1106,14 @@ func (tx *Tx) SessionValidate(token string, nonce uint64, rotate bool, raw [Toke
 	if rotate {
 		next = FormatToken(s.Prefix, raw)
 		nh := HashToken(next)
-		if _, ok := tx.getTokenEntry(nh); ok {
+		if !tx.claimToken(nh, s.gen+1, s.Handle) {
 			return ValidateResult{}, ErrTokenInUse
 		}
 		t.state, t.rotatedAt, t.nonceAt = tokRotated, tx.Now, nonce
 		t.sealed = sealSuccessor(token, raw[:])
 		tx.putTokenEntry(HashToken(token), &t)
 		tx.retireToken(&s)
-		tx.addToken(&s, nh)
+		tx.adoptToken(&s, nh)
 		tx.e.sess.stats.Rotated.Add(1)
 		tx.sessEvent("rotated", s.Handle)
 	}
