@@ -255,7 +255,7 @@ type Tx struct {
 // View runs fn in a read-only transaction at time now (Unix ms). Expired
 // records it meets are invisible, and are deleted right after.
 func (e *Engine) View(now int64, fn func(tx *Tx) error) error {
-	tx := &Tx{e: e, Now: now}
+	tx := newTx(e, now, false)
 	err := e.db.View(func(bt *buntdb.Tx) error {
 		tx.bt = bt
 		return fn(tx)
@@ -263,14 +263,32 @@ func (e *Engine) View(now int64, fn func(tx *Tx) error) error {
 	if len(tx.lazyExpired) > 0 {
 		e.expireKeys(tx.lazyExpired)
 	}
+	freeTx(tx)
 	return err
+}
+
+// Transactions are pooled: one per command would be an allocation of a few
+// hundred bytes on every command. A Tx must not be used after the function
+// given to View or Update returns (as documented on Tx); nothing it held
+// (events, expired keys) is reused, only the struct.
+var txPool = sync.Pool{New: func() any { return new(Tx) }}
+
+func newTx(e *Engine, now int64, writable bool) *Tx {
+	tx := txPool.Get().(*Tx)
+	tx.e, tx.Now, tx.writable = e, now, writable
+	return tx
+}
+
+func freeTx(tx *Tx) {
+	*tx = Tx{}
+	txPool.Put(tx)
 }
 
 // Update runs fn in a write transaction at time now (Unix ms). If fn returns
 // an error nothing it did is kept. It returns a durability ticket for
 // WaitDurable (0 when nothing was written).
 func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
-	tx := &Tx{e: e, Now: now, writable: true}
+	tx := newTx(e, now, true)
 	var panicked any
 	err := e.db.Update(func(bt *buntdb.Tx) (err error) {
 		tx.bt = bt
@@ -304,6 +322,7 @@ func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
 	if err == nil && e.onCommit != nil && (len(tx.commit.Events) > 0 || len(tx.commit.Touched) > 0 || len(tx.commit.Flushed) > 0) {
 		e.onCommit(tx.commit)
 	}
+	freeTx(tx)
 	return ticket, err
 }
 

@@ -71,6 +71,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/tidwall/buntdb"
 )
@@ -178,6 +179,7 @@ type Session struct {
 	gen           uint64 // generation of the current token
 	oldest        uint64 // oldest generation possibly remembered
 	inline        bool   // data is in the record (small), else in the "d" child
+	item          string // the record's buntdb key, once built (getSession)
 	meta          bool   // has a META child (true when unknown: records of older versions)
 	data          string // the data when inline
 }
@@ -264,7 +266,13 @@ func (e *Engine) SessionStats() *SessionStats { return &e.sess.stats }
 func (e *Engine) SessionWork() int64 { return e.sess.work.Load() }
 
 // HashToken returns SHA-256 of a token: the only form in which the server keeps it.
-func HashToken(token string) [32]byte { return sha256.Sum256([]byte(token)) }
+func HashToken(token string) [32]byte {
+	if len(token) <= 128 {
+		var buf [128]byte // tokens are ~43 bytes: hash them from the stack
+		return sha256.Sum256(append(buf[:0], token...))
+	}
+	return sha256.Sum256([]byte(token))
+}
 
 // FormatToken builds a token from random bytes: prefix + base64url(raw).
 func FormatToken(prefix string, raw [TokenBytes]byte) string {
@@ -312,7 +320,20 @@ func (s *Session) Remaining(now int64) int64 {
 const sessionVersion = 1
 
 func encodeSession(s *Session) string {
-	b := make([]byte, 0, 96+len(s.Owner)+len(s.Prefix)+len(s.data))
+	return string(appendSession(make([]byte, 0, 96+len(s.Owner)+len(s.Prefix)+len(s.data)), s))
+}
+
+// sessionRecord is encodeRecord(TypeSession, s.Expires, encodeSession(s)) in
+// one allocation: the record is rewritten by every touch.
+func sessionRecord(s *Session) string {
+	b := make([]byte, headerLen, headerLen+96+len(s.Owner)+len(s.Prefix)+len(s.data))
+	b[0] = TypeSession
+	binary.BigEndian.PutUint64(b[1:headerLen], uint64(s.Expires))
+	b = appendSession(b, s)
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+func appendSession(b []byte, s *Session) []byte {
 	b = append(b, sessionVersion)
 	b = appendStr(b, s.Owner)
 	b = appendStr(b, s.Prefix)
@@ -344,7 +365,7 @@ func encodeSession(s *Session) string {
 	if s.inline {
 		b = appendStr(b, s.data)
 	}
-	return string(b)
+	return b
 }
 
 func decodeSession(handle, payload string) (Session, bool) {
@@ -494,7 +515,7 @@ func (tx *Tx) getSession(handle string) (Session, Reason) {
 	if !ok {
 		return Session{}, ReasonUnknown
 	}
-	s.Expires = r.Deadline
+	s.Expires, s.item = r.Deadline, ik
 	if expired(r.Deadline, tx.Now) {
 		if tx.writable {
 			tx.expireRecord(r)
@@ -509,7 +530,10 @@ func (tx *Tx) getSession(handle string) (Session, Reason) {
 // putSession writes the record with its deadline recomputed.
 func (tx *Tx) putSession(s *Session) {
 	s.Expires = s.deadline()
-	tx.sessSet(sessionKey(s.Handle), encodeRecord(TypeSession, s.Expires, encodeSession(s)))
+	if s.item == "" {
+		s.item = sessionKey(s.Handle)
+	}
+	tx.sessSet(s.item, sessionRecord(s))
 }
 
 func (tx *Tx) getTokenEntry(h [32]byte) (sessTokenEntry, bool) {
@@ -906,7 +930,7 @@ func (tx *Tx) CreateSession(n NewSession) (Session, error) {
 		return Session{}, ErrTokenInUse
 	}
 	s.Expires = s.deadline()
-	if !tx.claimItem(sessionKey(s.Handle), encodeRecord(TypeSession, s.Expires, encodeSession(&s)), func() bool {
+	if !tx.claimItem(sessionKey(s.Handle), sessionRecord(&s), func() bool {
 		_, r := tx.getSession(s.Handle)
 		return r == ReasonOK
 	}) {
