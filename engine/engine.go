@@ -250,6 +250,9 @@ type Tx struct {
 	// sessRevoking is the owner RevokeOwner is ending the sessions of: the
 	// "was that the owner's last session?" check is made once, at the end.
 	sessRevoking string
+	// sessDeps are the dependants marked on sessions in this transaction
+	// (markSessionDeps), kept by every later write of their records.
+	sessDeps map[string]byte
 }
 
 // View runs fn in a read-only transaction at time now (Unix ms). Expired
@@ -359,7 +362,10 @@ func (tx *Tx) setItem(item, val string) bool {
 
 // setItemPrev is setItem returning the value it replaced.
 func (tx *Tx) setItemPrev(item, val string) (string, bool) {
-	prev, replaced, _ := tx.bt.Set(item, val, nil)
+	prev, replaced, err := tx.bt.Set(item, val, nil)
+	if err != nil {
+		return "", false // not a write transaction: nothing was written
+	}
 	tx.wrote = true
 	if d := int64(deadlineOf(val)); d != 0 {
 		if old := int64(deadlineOf(prev)); !replaced || old == 0 || d < old {

@@ -247,3 +247,52 @@ func TestCreateSessionClaims(t *testing.T) {
 		t.Fatalf("footprint %d, want %d", n, before)
 	}
 }
+
+// A session's end skips the tokens and JWT hooks only when its record says
+// it never had a bound token or a refresh family. The mark survives a write
+// of the record from a copy taken before it, in the same transaction (here:
+// the token is added, then the session is touched from the earlier copy).
+func TestSessionDepsMarkSurvivesStaleCopies(t *testing.T) {
+	e := openTest(t, ":memory:")
+	install(t, e, t0, testSigningKey(t, 1))
+	_, tokA := create(t, e, t0, NewSession{Owner: "alice", Idle: 60_000})
+	_, tokB := create(t, e, t0, NewSession{Owner: "bob", Idle: 60_000})
+	upd(t, e, t0+1, func(tx *Tx) error {
+		s, r := tx.AuthSession(tokA, pol)
+		if r != ReasonOK {
+			t.Fatal(r)
+		}
+		stale := s
+		if !tx.AddTransitionToken(NewTransitionToken{Token: "bound-to-a", Value: "v", Session: &s}) {
+			t.Fatal("add")
+		}
+		tx.touchSession(&stale)
+		return nil
+	})
+	upd(t, e, t0+2, func(tx *Tx) error {
+		_, err := tx.IssueJWT(JWTIssue{Token: tokB, Refresh: rawRefresh(), Jti: rawJti(), TTL: 900,
+			RefreshTTL: 3_600_000, Touch: true}, pol)
+		return err
+	})
+	if n := jwtFootprint(t, e, t0+2); n == 0 {
+		t.Fatal("no refresh family")
+	}
+	upd(t, e, t0+3, func(tx *Tx) error {
+		if !tx.DestroySession(tokA, pol) || !tx.DestroySession(tokB, pol) {
+			t.Fatal("destroy")
+		}
+		return nil
+	})
+	view(t, e, t0+3, func(tx *Tx) error {
+		if _, ok := tx.LookupTransitionToken("bound-to-a"); ok {
+			t.Fatal("the bound token outlived its session")
+		}
+		return nil
+	})
+	if n := jwtFootprint(t, e, t0+3); n != 0 {
+		t.Fatalf("the refresh family outlived its session: %d items", n)
+	}
+	if n := footprint(t, e); n != 0 {
+		t.Fatalf("session footprint %d", n)
+	}
+}

@@ -181,7 +181,38 @@ type Session struct {
 	inline        bool   // data is in the record (small), else in the "d" child
 	item          string // the record's buntdb key, once built (getSession)
 	meta          bool   // has a META child (true when unknown: records of older versions)
+	deps          byte   // dependants it may have (sessDep*; all when unknown)
 	data          string // the data when inline
+}
+
+// Dependants a session may have, as bits of its record's flags byte. The
+// OnSessionEnd hooks of tokens and JWT each cost a lookup; a session that
+// never had a bound token or a refresh family skips them. A bit is set (and
+// the record written) the first time, and stays; see markSessionDeps.
+const (
+	sessDepTokens byte = 32 // a transition token was bound to it (tokens.go)
+	sessDepJWT    byte = 64 // it had a refresh family (jwt.go)
+)
+
+// markSessionDeps records in the session's record that it may have
+// dependants of kind bit. It reads the record afresh (the caller's copy may
+// predate other writes of this transaction) and remembers the mark in the
+// transaction, so that a later write from any copy keeps it (putSession).
+func (tx *Tx) markSessionDeps(handle string, bit byte) {
+	if tx.sessDeps[handle]&bit != 0 {
+		return
+	}
+	s, r := tx.getSession(handle)
+	if r != ReasonOK {
+		return
+	}
+	if tx.sessDeps == nil {
+		tx.sessDeps = map[string]byte{}
+	}
+	tx.sessDeps[handle] |= bit
+	if s.deps&bit == 0 {
+		tx.putSession(&s)
+	}
 }
 
 // InlineDataMax is the largest data blob kept inside the session record.
@@ -355,7 +386,8 @@ func appendSession(b []byte, s *Session) []byte {
 	if s.meta {
 		flags |= 8
 	}
-	flags |= 16 // the meta bit is known (versions before it did not set 8 or 16)
+	flags |= s.deps & (sessDepTokens | sessDepJWT)
+	flags |= 16 // bits 8, 32 and 64 are known (versions before them set none of 8-64)
 	b = append(b, flags)
 	b = binary.AppendUvarint(b, uint64(s.DetachedAt))
 	b = binary.AppendUvarint(b, uint64(s.detachedUntil))
@@ -384,6 +416,10 @@ func decodeSession(handle, payload string) (Session, bool) {
 	flags := d.byte1()
 	s.Detachable, s.Detached, s.inline = flags&1 != 0, flags&2 != 0, flags&4 != 0
 	s.meta = flags&8 != 0 || flags&16 == 0
+	s.deps = flags & (sessDepTokens | sessDepJWT)
+	if flags&16 == 0 {
+		s.deps = sessDepTokens | sessDepJWT
+	}
 	s.DetachedAt = int64(d.uvarint())
 	s.detachedUntil = int64(d.uvarint())
 	copy(s.TokenHash[:], d.bytes(32))
@@ -530,6 +566,7 @@ func (tx *Tx) getSession(handle string) (Session, Reason) {
 // putSession writes the record with its deadline recomputed.
 func (tx *Tx) putSession(s *Session) {
 	s.Expires = s.deadline()
+	s.deps |= tx.sessDeps[s.Handle]
 	if s.item == "" {
 		s.item = sessionKey(s.Handle)
 	}
@@ -752,6 +789,7 @@ func (tx *Tx) sessEvent(name, handle string) {
 // counters and runs the OnSessionEnd hooks. Every way a session ends goes
 // through here (the record itself is deleted by the caller).
 func (tx *Tx) cleanupSession(s Session, why SessionEndReason) {
+	s.deps |= tx.sessDeps[s.Handle]
 	// One walk over the session's children: data, meta and the remembered
 	// rotated-out tokens, whose entries go too. The record says whether
 	// there are any: most sessions (small data, no META, not rotated) have
@@ -917,7 +955,7 @@ func (tx *Tx) CreateSession(n NewSession) (Session, error) {
 	s := Session{Handle: n.Handle, Owner: n.Owner, Prefix: n.Prefix, Nonce: 1,
 		Created: tx.Now, LastSeen: tx.Now, Idle: n.Idle, Absolute: n.Absolute,
 		Detachable: n.Detachable, gen: 1, oldest: 1, TokenHash: h, inline: true,
-		meta: len(n.Meta) > 0}
+		meta: len(n.Meta) > 0, deps: tx.sessDeps[n.Handle]}
 	if len(n.Data) <= InlineDataMax {
 		s.data = n.Data
 	} else {
