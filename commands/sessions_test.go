@@ -689,7 +689,9 @@ func TestSessOwnerIndex(t *testing.T) {
 	if n, work := measure("sess.count", "OWNER", "me"); n != int64(3) || work != 6 {
 		t.Fatalf("COUNT OWNER: %v, %d items read", n, work)
 	}
-	if n, work := measure("sess.count"); n != int64(others+3) || work != 1 {
+	// O(1): the counts are kept in memory (at most the one counters record
+	// earlier versions read).
+	if n, work := measure("sess.count"); n != int64(others+3) || work > 1 {
 		t.Fatalf("COUNT: %v, %d items read", n, work)
 	}
 	if n, work := measure("sess.revoke", "OWNER", "me"); n != int64(3) || work > 30 {

@@ -118,8 +118,16 @@ func (e *Engine) runShared(batch []*sharedReq) {
 				return errPanicked
 			}
 		}
+		tx.applySessCounts(1)
+		tx.applied = true
 		return nil
 	})
+	if err != nil {
+		e.restoreHints(tx)
+		if tx.applied {
+			tx.applySessCounts(-1) // the commit failed
+		}
+	}
 	if failed >= 0 {
 		// Everyone else's functions ran against a transaction that was
 		// rolled back: run them again, each on its own. (Their effects are

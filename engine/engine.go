@@ -84,6 +84,8 @@ type Engine struct {
 
 	comb combiner // write combining for UpdateShared (combine.go)
 
+	exp *expWheel // hints for the active expirer (expwheel.go); under buntdb's write lock
+
 	stopExpire chan struct{}
 	expireDone chan struct{}
 }
@@ -99,10 +101,9 @@ type Stats struct {
 	ExpiredStaleMax atomic.Int64
 }
 
-const expiryIndex = "exp"
-
-// Open builds the engine over an open store: it creates the indexes (buntdb
-// does not persist them) and starts the active expirer.
+// Open builds the engine over an open store: it files the deadline of every
+// record in the expiry wheel (which is not persisted) and starts the active
+// expirer.
 func Open(opts Options) (*Engine, error) {
 	if opts.Store == nil {
 		return nil, errors.New("engine: no store")
@@ -116,17 +117,28 @@ func Open(opts Options) (*Engine, error) {
 		dropHook:   map[byte]func(*Tx, Record, DropReason){},
 		stopExpire: make(chan struct{}),
 		expireDone: make(chan struct{}),
+		exp:        newExpWheel(),
 	}
 	if e.clock == nil {
 		e.clock = time.Now
 	}
-	if err := e.db.CreateIndex(expiryIndex, "k*", lessDeadline); err != nil {
-		return nil, fmt.Errorf("create expiry index: %w", err)
+	// The expiry wheel is not persisted: file every record with a deadline.
+	now := e.clock().UnixMilli()
+	if err := e.db.View(func(bt *buntdb.Tx) error {
+		return bt.AscendGreaterOrEqual("", "k", func(k, v string) bool {
+			if k[0] != 'k' {
+				return false
+			}
+			if d := int64(deadlineOf(v)); d != 0 {
+				e.exp.file(k, d, now)
+			}
+			return true
+		})
+	}); err != nil {
+		return nil, fmt.Errorf("load deadlines: %w", err)
 	}
-	for _, ix := range extraIndexes {
-		if err := e.db.CreateIndex(ix.name, ix.pattern, ix.less); err != nil {
-			return nil, fmt.Errorf("create index %s: %w", ix.name, err)
-		}
+	if err := e.countSessions(); err != nil {
+		return nil, fmt.Errorf("count sessions: %w", err)
 	}
 	for _, fn := range openHooks {
 		fn(e)
@@ -141,19 +153,6 @@ func Open(opts Options) (*Engine, error) {
 var openHooks []func(e *Engine)
 
 func declareOpen(fn func(e *Engine)) { openHooks = append(openHooks, fn) }
-
-type indexDecl struct {
-	name, pattern string
-	less          func(a, b string) bool
-}
-
-// extraIndexes are declared by the native families (sessions, tokens) in
-// their init functions; Open creates them.
-var extraIndexes []indexDecl
-
-func declareIndex(name, pattern string, less func(a, b string) bool) {
-	extraIndexes = append(extraIndexes, indexDecl{name, pattern, less})
-}
 
 // Close stops the expirer. It does not close the store.
 func (e *Engine) Close() {
@@ -240,12 +239,26 @@ type Tx struct {
 	commit      Commit
 	lazyExpired []string
 	wrote       bool
+
+	// Expiry hints this transaction removed (FLUSHDB, FLUSHALL, the
+	// expirer): put back if it fails, so no record loses its hint.
+	droppedHints []string
+	droppedWheel *expWheel
+
+	sessDelta sessCountRec // changes of the session counts (sessions.go)
+	applied   bool         // sessDelta was added to the engine's counts
+	// sessRevoking is the owner RevokeOwner is ending the sessions of: the
+	// "was that the owner's last session?" check is made once, at the end.
+	sessRevoking string
+	// sessDeps are the dependants marked on sessions in this transaction
+	// (markSessionDeps), kept by every later write of their records.
+	sessDeps map[string]byte
 }
 
 // View runs fn in a read-only transaction at time now (Unix ms). Expired
 // records it meets are invisible, and are deleted right after.
 func (e *Engine) View(now int64, fn func(tx *Tx) error) error {
-	tx := &Tx{e: e, Now: now}
+	tx := newTx(e, now, false)
 	err := e.db.View(func(bt *buntdb.Tx) error {
 		tx.bt = bt
 		return fn(tx)
@@ -253,14 +266,32 @@ func (e *Engine) View(now int64, fn func(tx *Tx) error) error {
 	if len(tx.lazyExpired) > 0 {
 		e.expireKeys(tx.lazyExpired)
 	}
+	freeTx(tx)
 	return err
+}
+
+// Transactions are pooled: one per command would be an allocation of a few
+// hundred bytes on every command. A Tx must not be used after the function
+// given to View or Update returns (as documented on Tx); nothing it held
+// (events, expired keys) is reused, only the struct.
+var txPool = sync.Pool{New: func() any { return new(Tx) }}
+
+func newTx(e *Engine, now int64, writable bool) *Tx {
+	tx := txPool.Get().(*Tx)
+	tx.e, tx.Now, tx.writable = e, now, writable
+	return tx
+}
+
+func freeTx(tx *Tx) {
+	*tx = Tx{}
+	txPool.Put(tx)
 }
 
 // Update runs fn in a write transaction at time now (Unix ms). If fn returns
 // an error nothing it did is kept. It returns a durability ticket for
 // WaitDurable (0 when nothing was written).
 func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
-	tx := &Tx{e: e, Now: now, writable: true}
+	tx := newTx(e, now, true)
 	var panicked any
 	err := e.db.Update(func(bt *buntdb.Tx) (err error) {
 		tx.bt = bt
@@ -271,8 +302,18 @@ func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
 				panicked, err = r, errPanicked
 			}
 		}()
-		return fn(tx)
+		if err = fn(tx); err == nil {
+			tx.applySessCounts(1)
+			tx.applied = true
+		}
+		return err
 	})
+	if err != nil {
+		e.restoreHints(tx)
+		if tx.applied {
+			tx.applySessCounts(-1) // the commit failed
+		}
+	}
 	if panicked != nil {
 		panic(panicked)
 	}
@@ -284,10 +325,55 @@ func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
 	if err == nil && e.onCommit != nil && (len(tx.commit.Events) > 0 || len(tx.commit.Touched) > 0 || len(tx.commit.Flushed) > 0) {
 		e.onCommit(tx.commit)
 	}
+	freeTx(tx)
 	return ticket, err
 }
 
 var errPanicked = errors.New("engine: transaction function panicked")
+
+// restoreHints puts back the expiry hints a failed transaction removed.
+// Filing them due at once is always safe: the expirer re-files what is not
+// expired yet.
+func (e *Engine) restoreHints(tx *Tx) {
+	if len(tx.droppedHints) == 0 && tx.droppedWheel == nil {
+		return
+	}
+	_ = e.db.Update(func(*buntdb.Tx) error {
+		if tx.droppedWheel != nil {
+			e.exp.merge(tx.droppedWheel)
+		}
+		for _, k := range tx.droppedHints {
+			e.exp.add(0, k)
+		}
+		return nil
+	})
+	tx.droppedHints, tx.droppedWheel = nil, nil
+}
+
+// setItem writes a top-level record (a "k" item: header and payload) and
+// keeps the expiry wheel's invariant: a record with a deadline has a hint due
+// no later than its deadline + 1. A deadline that stays or moves later needs
+// no new hint (the old one is a lower bound), so touches file nothing. It
+// reports whether an item was replaced.
+func (tx *Tx) setItem(item, val string) bool {
+	_, replaced := tx.setItemPrev(item, val)
+	return replaced
+}
+
+// setItemPrev is setItem returning the value it replaced.
+func (tx *Tx) setItemPrev(item, val string) (string, bool) {
+	prev, replaced, err := tx.bt.Set(item, val, nil)
+	if err != nil {
+		return "", false // not a write transaction: nothing was written
+	}
+	tx.wrote = true
+	if d := int64(deadlineOf(val)); d != 0 {
+		if old := int64(deadlineOf(prev)); !replaced || old == 0 || d < old {
+			tx.e.exp.file(item, d, tx.Now)
+		}
+	}
+	return prev, replaced
+}
 
 // WaitDurable waits until the write with this ticket is on stable storage, as
 // the fsync policy requires (see persistence.Store.WaitDurable).

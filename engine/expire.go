@@ -51,47 +51,51 @@ func (e *Engine) ExpireCycle(budget time.Duration) int {
 	return total
 }
 
-// expireBatchAt expires up to limit records whose deadline passed at now,
-// in one transaction, and returns how many it examined.
+// expireBatchAt expires records whose deadline passed at now, examining up
+// to limit expiry hints in one transaction, and returns how many it expired.
 func (e *Engine) expireBatchAt(now int64, limit int) int {
 	n, _ := e.expireBatch(now, limit, 0)
 	return n
 }
 
-// expireBatch is one transaction of the expirer: up to limit expired
-// records, stopping early once it has run for txTime (0: no limit). more
-// reports that expired records may remain.
+// expireBatch is one transaction of the expirer: it takes up to limit
+// hints due at now from the expiry wheel and, for each, expires the record
+// (deadline passed), re-files it (deadline moved later) or drops the hint
+// (record gone or persisted). It stops early once it has run for txTime (0:
+// no limit). n is the number of records expired; more reports that due
+// hints may remain.
 func (e *Engine) expireBatch(now int64, limit int, txTime time.Duration) (n int, more bool) {
 	start := e.clock()
 	_, _ = e.Update(now, func(tx *Tx) error {
-		var recs []Record
-		tx.bt.AscendGreaterOrEqual(expiryIndex, deadlinePivot(1), func(k, v string) bool {
-			if !expired(int64(deadlineOf(v)), now) || len(recs) >= limit {
-				return false
+		for i := 0; ; i++ {
+			if i == limit || (txTime > 0 && i > 0 && i%8 == 0 && e.clock().Sub(start) >= txTime) {
+				more = e.exp.pending(now)
+				return nil
 			}
-			recs = append(recs, decodeRecord(k, v))
-			return true
-		})
-		for i, r := range recs {
-			if txTime > 0 && i > 0 && i%8 == 0 && e.clock().Sub(start) >= txTime {
-				recs, more = recs[:i], true
-				break
+			item, ok := e.exp.pop(now)
+			if !ok {
+				return nil
+			}
+			// Until the transaction commits the hint is only in this list:
+			// Update files it again if the transaction fails.
+			tx.droppedHints = append(tx.droppedHints, item)
+			v, err := tx.bt.Get(item, true)
+			if err != nil {
+				continue // deleted since: a stale hint
 			}
 			// An earlier record's drop hook in this batch may have deleted
 			// or rewritten this one (a session takes its bound tokens with
-			// it): expire what is there now, if it is still expired, so no
-			// drop hook runs twice for one record.
-			v, err := tx.bt.Get(r.item, true)
-			if err != nil {
-				continue
-			}
-			if r = decodeRecord(r.item, v); expired(r.Deadline, now) {
+			// it): the record read now decides.
+			r := decodeRecord(item, v)
+			switch {
+			case r.Deadline == 0:
+			case expired(r.Deadline, now):
 				tx.expireRecord(r)
+				n++
+			default:
+				e.exp.file(item, r.Deadline, now)
 			}
 		}
-		n = len(recs)
-		more = more || n == limit
-		return nil
 	})
 	return n, more
 }

@@ -319,6 +319,10 @@ func refreshGenChild(handle string, gen uint64) string {
 // ---- low-level access ----
 
 func (tx *Tx) jwtSet(item, val string) {
+	if item[0] == 'k' {
+		tx.setItem(item, val)
+		return
+	}
 	_, _, _ = tx.bt.Set(item, val, nil)
 	tx.wrote = true
 }
@@ -357,7 +361,9 @@ func init() {
 			tx.dropRefreshEntries(r.Key)
 		})
 		e.OnSessionEnd(func(tx *Tx, s Session, why SessionEndReason) {
-			tx.endRefreshFamily(s.Handle, why == SessionRevoked || why == SessionReplayed)
+			if s.deps&sessDepJWT != 0 {
+				tx.endRefreshFamily(s.Handle, why == SessionRevoked || why == SessionReplayed)
+			}
 		})
 	})
 }
@@ -634,6 +640,7 @@ func (tx *Tx) IssueJWT(req JWTIssue, pol SessionPolicy) (JWTGrant, error) {
 	f := refreshFamily{oldest: 1, created: tx.Now, ttl: req.FamilyTTL, aud: req.Audience,
 		claims: req.Claims, deadline: tx.Now + req.RefreshTTL}
 	tx.addRefreshToken(s.Handle, &f, h)
+	tx.markSessionDeps(s.Handle, sessDepJWT) // its end must find the family
 	tx.putRefreshFamily(s.Handle, &f)
 	if req.Touch {
 		tx.touchSession(&s)
@@ -721,6 +728,7 @@ func (tx *Tx) RefreshJWT(req JWTRefresh, pol SessionPolicy) (JWTGrant, error) {
 	t.sealed = sealRefresh(req.Refresh, req.Next[:])
 	tx.putRefreshEntry(h, &t)
 	tx.addRefreshToken(s.Handle, &f, nh)
+	tx.markSessionDeps(s.Handle, sessDepJWT) // its end must find the family
 	tx.putRefreshFamily(s.Handle, &f)
 	if req.Touch {
 		tx.touchSession(&s)

@@ -44,19 +44,44 @@ func (tx *Tx) lookupType(db int, key string, t byte) (Record, bool, error) {
 // of another type (see replace).
 func (tx *Tx) put(db int, key string, t byte, deadline int64, payload string) {
 	ik := itemKey(db, key)
-	_, replaced, _ := tx.bt.Set(ik, encodeRecord(t, deadline, payload), nil)
-	tx.wrote = true
+	replaced := tx.setItem(ik, encodeRecord(t, deadline, payload))
 	tx.touch(db, key)
 	if !replaced && db < MaxDatabases {
 		tx.Notify('n', "new", db, key) // Redis' dbAdd
 	}
 }
 
+// overwrite writes a record of the user keyspace whatever the key held,
+// then deals with the record it replaced as Lookup and removeRecord would
+// have before the write: an expired one is expired (its event and count),
+// one of a composite type loses its children. Only for db < MaxDatabases,
+// whose types have no drop hooks.
+func (tx *Tx) overwrite(db int, key string, t byte, deadline int64, payload string) {
+	ik := itemKey(db, key)
+	prev, replaced := tx.setItemPrev(ik, encodeRecord(t, deadline, payload))
+	tx.touch(db, key)
+	if replaced {
+		old := decodeRecord(ik, prev)
+		if composite(old.Type) {
+			tx.deletePrefix(childPrefix(db, key))
+		}
+		switch {
+		case expired(old.Deadline, tx.Now):
+			tx.e.stats.ExpiredKeys.Add(1)
+			tx.Notify('x', "expired", db, key)
+		case old.Type == t:
+			return
+		}
+		// A record of another type was deleted first, as Lookup and
+		// removeRecord do: the key is new.
+	}
+	tx.Notify('n', "new", db, key) // Redis' dbAdd
+}
+
 // putRecord rewrites an existing record with a new payload, keeping its type
 // and deadline.
 func (tx *Tx) putRecord(r Record, payload string) {
-	_, _, _ = tx.bt.Set(r.item, encodeRecord(r.Type, r.Deadline, payload), nil)
-	tx.wrote = true
+	tx.setItem(r.item, encodeRecord(r.Type, r.Deadline, payload))
 	tx.touch(r.DB, r.Key)
 }
 
@@ -149,8 +174,7 @@ func (tx *Tx) SetDeadline(db int, key string, ms int64) bool {
 		return true
 	}
 	r.Deadline = ms
-	_, _, _ = tx.bt.Set(r.item, encodeRecord(r.Type, ms, r.Payload), nil)
-	tx.wrote = true
+	tx.setItem(r.item, encodeRecord(r.Type, ms, r.Payload))
 	tx.touch(db, key)
 	if ms == 0 {
 		tx.Notify('g', "persist", db, key)
@@ -358,6 +382,7 @@ func (tx *Tx) FlushDB(db int) {
 	for _, r := range recs {
 		_, _ = tx.bt.Delete(r.item)
 	}
+	tx.droppedHints = append(tx.droppedHints, tx.e.exp.dropPrefix(prefix)...)
 	tx.deletePrefix(string([]byte{'c', byte(db)}))
 	tx.wrote = true
 	tx.commit.Flushed = append(tx.commit.Flushed, db)
@@ -366,6 +391,13 @@ func (tx *Tx) FlushDB(db int) {
 // FlushAll deletes everything: every database and every native object.
 func (tx *Tx) FlushAll() {
 	_ = tx.bt.DeleteAll()
+	c := &tx.e.sess.counts // every session went with it
+	tx.sessDelta = sessCountRec{-c.live.Load(), -c.owners.Load(), -c.detached.Load()}
+	if w := tx.e.exp.takeAll(); tx.droppedWheel == nil {
+		tx.droppedWheel = w
+	} else {
+		tx.droppedWheel.merge(w)
+	}
 	tx.wrote = true
 	tx.commit.Flushed = append(tx.commit.Flushed, -1)
 }
@@ -404,7 +436,11 @@ func (tx *Tx) SwapDB(a, b int) {
 		for _, it := range items {
 			nk := []byte(it.k)
 			nk[1] = other
-			_, _, _ = tx.bt.Set(string(nk), it.v, nil)
+			if nk[0] == 'k' {
+				tx.setItem(string(nk), it.v)
+			} else {
+				_, _, _ = tx.bt.Set(string(nk), it.v, nil)
+			}
 		}
 	}
 	tx.wrote = true

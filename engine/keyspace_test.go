@@ -350,22 +350,137 @@ func TestStreamIDs(t *testing.T) {
 	})
 }
 
-// The expiry index orders records by their numeric deadline, whatever the
-// type byte and payload.
-func TestLessDeadline(t *testing.T) {
-	rec := func(typ byte, ms int64, payload string) string {
-		return string(typ) + deadlinePivot(ms)[1:] + payload
-	}
-	deadlines := []int64{0, 1, 255, 256, 65535, 65536, 1 << 32, 1763900000000, 1<<63 - 1}
-	for i, a := range deadlines {
-		for j, b := range deadlines {
-			got := lessDeadline(rec(TypeString, a, "zz"), rec(TypeHash, b, "a"))
-			if got != (i < j) {
-				t.Errorf("lessDeadline(%d, %d) = %v", a, b, got)
-			}
+// A hint is due no later than the moment its record can expire (deadline
+// + 1), after now, and exactly then when that is near.
+func TestDueTime(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 100_000; i++ {
+		now := base + r.Int64N(1_000_000)
+		d := now + r.Int64N(1<<r.IntN(42))
+		due := dueTime(d, now)
+		if due > d+1 || due <= now {
+			t.Fatalf("dueTime(%d, now %d) = %d", d-now, now, due-now)
+		}
+		if d+1-now <= expFine && due != d+1 {
+			t.Fatalf("near deadline %d filed at %d", d-now, due-now)
 		}
 	}
-	if !lessDeadline("short", rec(TypeString, 0, "")) || lessDeadline(rec(TypeString, 0, ""), "short") {
-		t.Error("records shorter than a header must sort first")
+}
+
+// However spread the deadlines, the wheel keeps a few thousand buckets.
+func TestExpWheelBucketsBounded(t *testing.T) {
+	w := newExpWheel()
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 200_000; i++ {
+		w.file(fmt.Sprint(i), base+1+r.Int64N(30*86400_000), base)
 	}
+	if len(w.buckets) > 3000 || w.n != 200_000 {
+		t.Fatalf("%d buckets for %d hints", len(w.buckets), w.n)
+	}
+}
+
+// Moving a deadline later files no hint; the expirer re-files the record
+// when the old hint comes due and expires it at its true deadline, to the
+// millisecond. An earlier deadline, a persisted or deleted key are right too.
+func TestExpiryHintsFollowDeadlines(t *testing.T) {
+	var now atomic.Int64
+	now.Store(0) // the background expirer sees nothing due
+	e := openClocked(t, &now)
+	update(t, e, base, func(tx *Tx) error {
+		tx.PutString(0, "touched", "v", base+10_000)
+		tx.PutString(0, "shortened", "v", base+10_000)
+		tx.PutString(0, "persisted", "v", base+10_000)
+		tx.PutString(0, "deleted", "v", base+10_000)
+		return nil
+	})
+	hints := e.exp.n
+	update(t, e, base+5000, func(tx *Tx) error {
+		for i := int64(0); i < 100; i++ {
+			if _, err := tx.Set(0, "touched", "v", SetOptions{Deadline: base + 20_000 + i}); err != nil {
+				return err
+			}
+		}
+		tx.SetDeadline(0, "shortened", base+7000)
+		tx.SetDeadline(0, "persisted", 0)
+		tx.Delete(0, "deleted")
+		return nil
+	})
+	if e.exp.n != hints+1 {
+		t.Fatalf("hints %d -> %d: only the shortened deadline files one", hints, e.exp.n)
+	}
+	alive := func(at int64, want ...string) {
+		t.Helper()
+		_ = e.View(at, func(tx *Tx) error {
+			got := tx.Keys(0, "*")
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Fatalf("at +%d: keys %v, want %v", at-base, got, want)
+			}
+			return nil
+		})
+	}
+	if n := e.expireBatchAt(base+7000, 100); n != 0 {
+		t.Fatalf("expired %d at the deadline", n)
+	}
+	if n := e.expireBatchAt(base+7001, 100); n != 1 {
+		t.Fatalf("expired %d one ms after the shortened deadline", n)
+	}
+	alive(base+7001, "persisted", "touched")
+	if n := e.expireBatchAt(base+20_099, 100); n != 0 {
+		t.Fatalf("expired %d before the touched deadline", n)
+	}
+	if n := e.expireBatchAt(base+20_100, 100); n != 1 {
+		t.Fatalf("expired %d one ms after the touched deadline", n)
+	}
+	alive(base+20_100, "persisted")
+	if e.exp.n != 0 {
+		t.Fatalf("%d hints left", e.exp.n)
+	}
+}
+
+// The wheel is rebuilt from the data file: after a restart the expirer
+// finds the records and their deadlines, to the millisecond.
+func TestExpiryAfterRestart(t *testing.T) {
+	path := t.TempDir() + "/data.db"
+	open := func() (*Engine, func()) {
+		st, err := persistence.Open(persistence.Options{Path: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := Open(Options{Store: st, Clock: func() time.Time { return time.UnixMilli(0) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e, func() { e.Close(); st.Close() }
+	}
+	e, closeFn := open()
+	update(t, e, base, func(tx *Tx) error {
+		tx.PutString(0, "a", "v", base+1234)
+		tx.PutString(0, "b", "v", base+3_600_000)
+		tx.PutString(0, "c", "v", 0)
+		return nil
+	})
+	closeFn()
+	e, closeFn = open()
+	defer closeFn()
+	_ = e.View(base, func(tx *Tx) error {
+		if d, ok := tx.Deadline(0, "a"); !ok || d != base+1234 {
+			t.Fatalf("deadline after restart %d %v", d, ok)
+		}
+		return nil
+	})
+	if n := e.expireBatchAt(base+1234, 100); n != 0 {
+		t.Fatalf("expired %d at the deadline", n)
+	}
+	if n := e.expireBatchAt(base+1235, 100); n != 1 {
+		t.Fatalf("expired %d after the deadline", n)
+	}
+	if n := e.expireBatchAt(base+3_600_001, 100); n != 1 {
+		t.Fatalf("expired %d after the second deadline", n)
+	}
+	_ = e.View(base+3_600_001, func(tx *Tx) error {
+		if got := tx.Keys(0, "*"); len(got) != 1 || got[0] != "c" {
+			t.Fatalf("keys %v", got)
+		}
+		return nil
+	})
 }

@@ -123,23 +123,6 @@ func deadlineOf(val string) uint64 {
 	return binary.BigEndian.Uint64(unsafe.Slice(unsafe.StringData(val[1:9]), 8))
 }
 
-// lessDeadline orders records by deadline for the expiry index. It runs
-// twice for every B-tree comparison of every write, so it compares the two
-// 8-byte big-endian deadlines as integers (one load each) rather than as
-// strings (a call into the runtime's byte comparison).
-func lessDeadline(a, b string) bool {
-	if len(a) < headerLen || len(b) < headerLen {
-		return len(a) < len(b)
-	}
-	return deadlineOf(a) < deadlineOf(b)
-}
-
-func deadlinePivot(ms int64) string {
-	var b [headerLen]byte
-	binary.BigEndian.PutUint64(b[1:9], uint64(ms))
-	return string(b[:])
-}
-
 // expired reports whether a deadline has passed at now. As in Redis, a key
 // is still alive at its deadline and gone one millisecond later.
 func expired(deadline, now int64) bool { return deadline != 0 && deadline < now }

@@ -71,6 +71,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
+
+	"github.com/tidwall/buntdb"
 )
 
 // Record types of the session namespace.
@@ -176,7 +179,40 @@ type Session struct {
 	gen           uint64 // generation of the current token
 	oldest        uint64 // oldest generation possibly remembered
 	inline        bool   // data is in the record (small), else in the "d" child
+	item          string // the record's buntdb key, once built (getSession)
+	meta          bool   // has a META child (true when unknown: records of older versions)
+	deps          byte   // dependants it may have (sessDep*; all when unknown)
 	data          string // the data when inline
+}
+
+// Dependants a session may have, as bits of its record's flags byte. The
+// OnSessionEnd hooks of tokens and JWT each cost a lookup; a session that
+// never had a bound token or a refresh family skips them. A bit is set (and
+// the record written) the first time, and stays; see markSessionDeps.
+const (
+	sessDepTokens byte = 32 // a transition token was bound to it (tokens.go)
+	sessDepJWT    byte = 64 // it had a refresh family (jwt.go)
+)
+
+// markSessionDeps records in the session's record that it may have
+// dependants of kind bit. It reads the record afresh (the caller's copy may
+// predate other writes of this transaction) and remembers the mark in the
+// transaction, so that a later write from any copy keeps it (putSession).
+func (tx *Tx) markSessionDeps(handle string, bit byte) {
+	if tx.sessDeps[handle]&bit != 0 {
+		return
+	}
+	s, r := tx.getSession(handle)
+	if r != ReasonOK {
+		return
+	}
+	if tx.sessDeps == nil {
+		tx.sessDeps = map[string]byte{}
+	}
+	tx.sessDeps[handle] |= bit
+	if s.deps&bit == 0 {
+		tx.putSession(&s)
+	}
 }
 
 // InlineDataMax is the largest data blob kept inside the session record.
@@ -204,6 +240,7 @@ type sessionState struct {
 	events  atomic.Bool
 	stats   SessionStats
 	work    atomic.Int64
+	counts  sessCounters
 }
 
 func init() {
@@ -260,7 +297,13 @@ func (e *Engine) SessionStats() *SessionStats { return &e.sess.stats }
 func (e *Engine) SessionWork() int64 { return e.sess.work.Load() }
 
 // HashToken returns SHA-256 of a token: the only form in which the server keeps it.
-func HashToken(token string) [32]byte { return sha256.Sum256([]byte(token)) }
+func HashToken(token string) [32]byte {
+	if len(token) <= 128 {
+		var buf [128]byte // tokens are ~43 bytes: hash them from the stack
+		return sha256.Sum256(append(buf[:0], token...))
+	}
+	return sha256.Sum256([]byte(token))
+}
 
 // FormatToken builds a token from random bytes: prefix + base64url(raw).
 func FormatToken(prefix string, raw [TokenBytes]byte) string {
@@ -308,7 +351,20 @@ func (s *Session) Remaining(now int64) int64 {
 const sessionVersion = 1
 
 func encodeSession(s *Session) string {
-	b := make([]byte, 0, 96+len(s.Owner)+len(s.Prefix)+len(s.data))
+	return string(appendSession(make([]byte, 0, 96+len(s.Owner)+len(s.Prefix)+len(s.data)), s))
+}
+
+// sessionRecord is encodeRecord(TypeSession, s.Expires, encodeSession(s)) in
+// one allocation: the record is rewritten by every touch.
+func sessionRecord(s *Session) string {
+	b := make([]byte, headerLen, headerLen+96+len(s.Owner)+len(s.Prefix)+len(s.data))
+	b[0] = TypeSession
+	binary.BigEndian.PutUint64(b[1:headerLen], uint64(s.Expires))
+	b = appendSession(b, s)
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+func appendSession(b []byte, s *Session) []byte {
 	b = append(b, sessionVersion)
 	b = appendStr(b, s.Owner)
 	b = appendStr(b, s.Prefix)
@@ -327,6 +383,11 @@ func encodeSession(s *Session) string {
 	if s.inline {
 		flags |= 4
 	}
+	if s.meta {
+		flags |= 8
+	}
+	flags |= s.deps & (sessDepTokens | sessDepJWT)
+	flags |= 16 // bits 8, 32 and 64 are known (versions before them set none of 8-64)
 	b = append(b, flags)
 	b = binary.AppendUvarint(b, uint64(s.DetachedAt))
 	b = binary.AppendUvarint(b, uint64(s.detachedUntil))
@@ -336,7 +397,7 @@ func encodeSession(s *Session) string {
 	if s.inline {
 		b = appendStr(b, s.data)
 	}
-	return string(b)
+	return b
 }
 
 func decodeSession(handle, payload string) (Session, bool) {
@@ -354,6 +415,11 @@ func decodeSession(handle, payload string) (Session, bool) {
 	s.Absolute = int64(d.uvarint())
 	flags := d.byte1()
 	s.Detachable, s.Detached, s.inline = flags&1 != 0, flags&2 != 0, flags&4 != 0
+	s.meta = flags&8 != 0 || flags&16 == 0
+	s.deps = flags & (sessDepTokens | sessDepJWT)
+	if flags&16 == 0 {
+		s.deps = sessDepTokens | sessDepJWT
+	}
 	s.DetachedAt = int64(d.uvarint())
 	s.detachedUntil = int64(d.uvarint())
 	copy(s.TokenHash[:], d.bytes(32))
@@ -443,6 +509,7 @@ func sessGenChild(handle string, gen uint64) string {
 	return sessChild(handle, "t"+string(g[:]))
 }
 
+// sessCounterKey is the counters record of older versions, deleted by Open.
 var sessCounterKey = string([]byte{'c', dbSessionMeta, 'n'})
 
 // ---- low-level access ----
@@ -454,6 +521,10 @@ func (tx *Tx) sessGet(item string) (string, bool) {
 }
 
 func (tx *Tx) sessSet(item, val string) {
+	if item[0] == 'k' {
+		tx.setItem(item, val)
+		return
+	}
 	_, _, _ = tx.bt.Set(item, val, nil)
 	tx.wrote = true
 }
@@ -480,7 +551,7 @@ func (tx *Tx) getSession(handle string) (Session, Reason) {
 	if !ok {
 		return Session{}, ReasonUnknown
 	}
-	s.Expires = r.Deadline
+	s.Expires, s.item = r.Deadline, ik
 	if expired(r.Deadline, tx.Now) {
 		if tx.writable {
 			tx.expireRecord(r)
@@ -495,7 +566,11 @@ func (tx *Tx) getSession(handle string) (Session, Reason) {
 // putSession writes the record with its deadline recomputed.
 func (tx *Tx) putSession(s *Session) {
 	s.Expires = s.deadline()
-	tx.sessSet(sessionKey(s.Handle), encodeRecord(TypeSession, s.Expires, encodeSession(s)))
+	s.deps |= tx.sessDeps[s.Handle]
+	if s.item == "" {
+		s.item = sessionKey(s.Handle)
+	}
+	tx.sessSet(s.item, sessionRecord(s))
 }
 
 func (tx *Tx) getTokenEntry(h [32]byte) (sessTokenEntry, bool) {
@@ -522,13 +597,48 @@ func (tx *Tx) putTokenEntry(h [32]byte, t *sessTokenEntry) {
 	tx.sessSet(sessTokenKey(h), encodeRecord(TypeSessionToken, t.deadline, encodeTokenEntry(t)))
 }
 
+// claimItem writes val at item unless a live record is there, and reports
+// whether it did. The write comes first and what it replaced decides (one
+// B-tree descent where a lookup and a write were two); when something was
+// there it is put back and looked up as before (live() does that, expiring
+// an expired record), so a refused claim changes nothing.
+func (tx *Tx) claimItem(item, val string, live func() bool) bool {
+	prev, had := tx.setItemPrev(item, val)
+	if !had {
+		return true
+	}
+	tx.setItem(item, prev)
+	if live() {
+		return false
+	}
+	tx.setItem(item, val)
+	return true
+}
+
+// claimToken writes the entry of a new current token h (generation gen) of
+// the session with this handle, unless the hash is known (live, rotated-out
+// or tombstoned).
+func (tx *Tx) claimToken(h [32]byte, gen uint64, handle string) bool {
+	val := encodeRecord(TypeSessionToken, 0, encodeTokenEntry(&sessTokenEntry{state: tokCurrent, gen: gen, handle: handle}))
+	return tx.claimItem(sessTokenKey(h), val, func() bool {
+		_, ok := tx.getTokenEntry(h)
+		return ok
+	})
+}
+
 // addToken makes token the session's current token (generation s.gen+1).
 // The current token is found through the record; rotated-out ones through
 // the "t" children (retireToken).
 func (tx *Tx) addToken(s *Session, h [32]byte) {
+	tx.putTokenEntry(h, &sessTokenEntry{state: tokCurrent, gen: s.gen + 1, handle: s.Handle})
+	tx.adoptToken(s, h)
+}
+
+// adoptToken makes h the session's current token once its entry is written
+// (addToken, claimToken).
+func (tx *Tx) adoptToken(s *Session, h [32]byte) {
 	s.gen++
 	s.TokenHash = h
-	tx.putTokenEntry(h, &sessTokenEntry{state: tokCurrent, gen: s.gen, handle: s.Handle})
 	for s.gen-s.oldest >= MaxRememberedTokens {
 		tx.forgetGen(s.Handle, s.oldest)
 		s.oldest++
@@ -574,31 +684,77 @@ func (tx *Tx) forgetAllTokens(s *Session) {
 }
 
 // counters
+//
+// The counts of sessions, owners and detached sessions are kept in memory
+// (a counters record rewritten by every create and end was two B-tree
+// operations and one more logged record per command). A transaction
+// accumulates its changes in Tx.sessDelta; they are added to the engine's
+// counts when its function returns without error, still under the lock, and
+// taken back if the commit then fails. Open counts them from the records.
 
 type sessCountRec struct{ live, owners, detached int64 }
 
+type sessCounters struct{ live, owners, detached atomic.Int64 }
+
 func (tx *Tx) sessCounts() sessCountRec {
-	v, ok := tx.sessGet(sessCounterKey)
-	if !ok {
-		return sessCountRec{}
-	}
-	d := decoder{s: v}
-	c := sessCountRec{int64(d.uvarint()), int64(d.uvarint()), int64(d.uvarint())}
-	if d.bad {
-		return sessCountRec{}
-	}
-	return c
+	c := &tx.e.sess.counts
+	d := tx.sessDelta
+	return sessCountRec{max(0, c.live.Load()+d.live), max(0, c.owners.Load()+d.owners), max(0, c.detached.Load()+d.detached)}
 }
 
 func (tx *Tx) sessAddCounts(live, owners, detached int64) {
-	c := tx.sessCounts()
-	c.live = max(0, c.live+live)
-	c.owners = max(0, c.owners+owners)
-	c.detached = max(0, c.detached+detached)
-	b := binary.AppendUvarint(nil, uint64(c.live))
-	b = binary.AppendUvarint(b, uint64(c.owners))
-	b = binary.AppendUvarint(b, uint64(c.detached))
-	tx.sessSet(sessCounterKey, string(b))
+	tx.sessDelta.live += live
+	tx.sessDelta.owners += owners
+	tx.sessDelta.detached += detached
+}
+
+// applySessCounts adds the transaction's count changes to the engine's
+// (sign -1 takes them back).
+func (tx *Tx) applySessCounts(sign int64) {
+	d := tx.sessDelta
+	if d == (sessCountRec{}) {
+		return
+	}
+	c := &tx.e.sess.counts
+	c.live.Add(sign * d.live)
+	c.owners.Add(sign * d.owners)
+	c.detached.Add(sign * d.detached)
+}
+
+// countSessions sets the counts from the records (Open): session records,
+// detached index entries, and distinct owners of the owner index. It also
+// deletes the counters record older versions kept ("c" 0xF4 "n").
+func (e *Engine) countSessions() error {
+	var c sessCountRec
+	return e.db.Update(func(bt *buntdb.Tx) error {
+		count := func(prefix string, fn func(k string)) {
+			bt.AscendGreaterOrEqual("", prefix, func(k, _ string) bool {
+				if !strings.HasPrefix(k, prefix) {
+					return false
+				}
+				fn(k)
+				return true
+			})
+		}
+		count(dbPrefix(dbSession), func(string) { c.live++ })
+		count(string([]byte{'c', dbSessionDet}), func(string) { c.detached++ })
+		last := ""
+		count(string([]byte{'c', dbSessionOwner}), func(k string) {
+			d := decoder{s: k[2:]}
+			owner := d.str()
+			if d.bad || owner != last || c.owners == 0 {
+				c.owners++
+			}
+			last = owner
+		})
+		e.sess.counts.live.Store(c.live)
+		e.sess.counts.owners.Store(c.owners)
+		e.sess.counts.detached.Store(c.detached)
+		if _, err := bt.Delete(sessCounterKey); err != nil && err != buntdb.ErrNotFound {
+			return err
+		}
+		return nil
+	})
 }
 
 // sessHasPrefix reports whether any item starts with prefix (one seek).
@@ -633,32 +789,49 @@ func (tx *Tx) sessEvent(name, handle string) {
 // counters and runs the OnSessionEnd hooks. Every way a session ends goes
 // through here (the record itself is deleted by the caller).
 func (tx *Tx) cleanupSession(s Session, why SessionEndReason) {
+	s.deps |= tx.sessDeps[s.Handle]
 	// One walk over the session's children: data, meta and the remembered
-	// rotated-out tokens, whose entries go too.
-	prefix := childPrefix(dbSession, s.Handle)
-	tprefix := prefix + "t"
-	var children, hashes []string
-	tx.bt.AscendGreaterOrEqual("", prefix, func(k, v string) bool {
-		if !strings.HasPrefix(k, prefix) {
-			return false
+	// rotated-out tokens, whose entries go too. The record says whether
+	// there are any: most sessions (small data, no META, not rotated) have
+	// none, and skip the walk.
+	if !s.inline || s.meta || s.gen > s.oldest {
+		prefix := childPrefix(dbSession, s.Handle)
+		tprefix := prefix + "t"
+		var children, hashes []string
+		tx.bt.AscendGreaterOrEqual("", prefix, func(k, v string) bool {
+			if !strings.HasPrefix(k, prefix) {
+				return false
+			}
+			children = append(children, k)
+			if strings.HasPrefix(k, tprefix) {
+				hashes = append(hashes, v)
+			}
+			return true
+		})
+		for _, h := range hashes {
+			tx.sessDel(itemKey(dbSessionToken, h))
 		}
-		children = append(children, k)
-		if strings.HasPrefix(k, tprefix) {
-			hashes = append(hashes, v)
+		for _, k := range children {
+			tx.sessDel(k)
 		}
-		return true
-	})
-	for _, h := range hashes {
-		tx.sessDel(itemKey(dbSessionToken, h))
 	}
-	for _, k := range children {
-		tx.sessDel(k)
+	if why == SessionRevoked || why == SessionReplayed {
+		// The current token's entry becomes the tombstone (one write where
+		// a delete and a write were).
+		dl := tx.Now + RevokedTombstoneTTL
+		if s.Expires != 0 && s.Expires < dl {
+			dl = s.Expires
+		}
+		tx.putTokenEntry(s.TokenHash, &sessTokenEntry{state: tokRevoked, handle: s.Handle, deadline: dl})
+	} else {
+		tx.sessDel(sessTokenKey(s.TokenHash))
 	}
-	tx.sessDel(sessTokenKey(s.TokenHash))
 	var dOwners, dDet int64
 	if s.Owner != "" {
-		tx.sessDel(sessOwnerPrefix(dbSessionOwner, s.Owner) + s.Handle)
-		if !tx.sessHasPrefix(sessOwnerPrefix(dbSessionOwner, s.Owner)) {
+		op := sessOwnerPrefix(dbSessionOwner, s.Owner)
+		tx.sessDel(op + s.Handle)
+		// RevokeOwner checks once, after the last of the owner's sessions.
+		if s.Owner != tx.sessRevoking && !tx.sessHasPrefix(op) {
 			dOwners = -1
 		}
 	}
@@ -693,13 +866,6 @@ func (tx *Tx) cleanupSession(s Session, why SessionEndReason) {
 func (tx *Tx) endSession(s Session, why SessionEndReason) {
 	tx.sessDel(sessionKey(s.Handle))
 	tx.cleanupSession(s, why)
-	if why == SessionRevoked || why == SessionReplayed {
-		dl := tx.Now + RevokedTombstoneTTL
-		if s.Expires != 0 && s.Expires < dl {
-			dl = s.Expires
-		}
-		tx.putTokenEntry(s.TokenHash, &sessTokenEntry{state: tokRevoked, handle: s.Handle, deadline: dl})
-	}
 }
 
 // ---- lookups for dependants ----
@@ -786,18 +952,33 @@ type NewSession struct {
 // when the token's hash is known (live, rotated-out or tombstoned).
 func (tx *Tx) CreateSession(n NewSession) (Session, error) {
 	h := HashToken(n.Token)
-	if _, ok := tx.getTokenEntry(h); ok {
-		return Session{}, ErrTokenInUse
-	}
-	if _, r := tx.getSession(n.Handle); r == ReasonOK {
-		return Session{}, ErrHandleInUse
-	}
 	s := Session{Handle: n.Handle, Owner: n.Owner, Prefix: n.Prefix, Nonce: 1,
 		Created: tx.Now, LastSeen: tx.Now, Idle: n.Idle, Absolute: n.Absolute,
-		Detachable: n.Detachable, oldest: 1, inline: true}
-	tx.addToken(&s, h)
-	tx.setSessionData(&s, n.Data)
-	if len(n.Meta) > 0 {
+		Detachable: n.Detachable, gen: 1, oldest: 1, TokenHash: h, inline: true,
+		meta: len(n.Meta) > 0, deps: tx.sessDeps[n.Handle]}
+	if len(n.Data) <= InlineDataMax {
+		s.data = n.Data
+	} else {
+		s.inline = false
+	}
+	// The token's entry and the session record are claimed by writing them
+	// (their final contents: the record is complete already); a refused
+	// claim leaves nothing written.
+	if !tx.claimToken(h, s.gen, s.Handle) {
+		return Session{}, ErrTokenInUse
+	}
+	s.Expires = s.deadline()
+	if !tx.claimItem(sessionKey(s.Handle), sessionRecord(&s), func() bool {
+		_, r := tx.getSession(s.Handle)
+		return r == ReasonOK
+	}) {
+		tx.sessDel(sessTokenKey(h))
+		return Session{}, ErrHandleInUse
+	}
+	if !s.inline {
+		tx.sessSet(sessChild(s.Handle, "d"), n.Data)
+	}
+	if s.meta {
 		var b []byte
 		b = binary.AppendUvarint(b, uint64(len(n.Meta)))
 		for _, m := range n.Meta {
@@ -814,7 +995,6 @@ func (tx *Tx) CreateSession(n NewSession) (Session, error) {
 		tx.sessSet(op+s.Handle, "")
 	}
 	tx.sessAddCounts(1, dOwners, 0)
-	tx.putSession(&s)
 	tx.e.sess.stats.Created.Add(1)
 	tx.sessEvent("created", s.Handle)
 	return s, nil
@@ -988,14 +1168,14 @@ func (tx *Tx) SessionValidate(token string, nonce uint64, rotate bool, raw [Toke
 	if rotate {
 		next = FormatToken(s.Prefix, raw)
 		nh := HashToken(next)
-		if _, ok := tx.getTokenEntry(nh); ok {
+		if !tx.claimToken(nh, s.gen+1, s.Handle) {
 			return ValidateResult{}, ErrTokenInUse
 		}
 		t.state, t.rotatedAt, t.nonceAt = tokRotated, tx.Now, nonce
 		t.sealed = sealSuccessor(token, raw[:])
 		tx.putTokenEntry(HashToken(token), &t)
 		tx.retireToken(&s)
-		tx.addToken(&s, nh)
+		tx.adoptToken(&s, nh)
 		tx.e.sess.stats.Rotated.Add(1)
 		tx.sessEvent("rotated", s.Handle)
 	}
@@ -1072,10 +1252,17 @@ func (tx *Tx) RevokeOwner(owner, exceptToken string) int {
 		return true
 	})
 	n := 0
+	had := len(handles) > 0
+	prev := tx.sessRevoking
+	tx.sessRevoking = owner
 	for _, h := range handles {
 		if tx.RevokeSession(h) {
 			n++
 		}
+	}
+	tx.sessRevoking = prev
+	if had && owner != prev && !tx.sessHasPrefix(sessOwnerPrefix(dbSessionOwner, owner)) {
+		tx.sessAddCounts(0, -1, 0)
 	}
 	return n
 }

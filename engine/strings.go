@@ -54,6 +54,15 @@ type SetResult struct {
 // Set implements SET's semantics.
 func (tx *Tx) Set(db int, key, val string, o SetOptions) (SetResult, error) {
 	var res SetResult
+	if !o.NX && !o.XX && !o.Get && o.Deadline != KeepTTL && db < MaxDatabases {
+		// A plain SET needs nothing of the old record before writing: write
+		// first and deal with what the write replaced (one B-tree descent
+		// instead of a lookup and a write).
+		tx.overwrite(db, key, TypeString, o.Deadline, val)
+		tx.Notify('$', "set", db, key)
+		res.Done = true
+		return res, nil
+	}
 	old, had := tx.Lookup(db, key)
 	if o.Get && had {
 		if old.Type != TypeString {

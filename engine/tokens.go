@@ -114,7 +114,11 @@ func init() {
 				tx.e.tok.stats.Expired.Add(1)
 			}
 		})
-		e.OnSessionEnd(func(tx *Tx, s Session, _ SessionEndReason) { tx.tokSessionEnded(s) })
+		e.OnSessionEnd(func(tx *Tx, s Session, _ SessionEndReason) {
+			if s.deps&sessDepTokens != 0 {
+				tx.tokSessionEnded(s)
+			}
+		})
 		e.SetSessionTokenCounter(func(tx *Tx, handle string) int {
 			return len(tx.tokWalkLive(tokSessionPrefix(handle, 0)))
 		})
@@ -401,6 +405,10 @@ func (tx *Tx) tokApply(d TokenCounts) {
 // ---- low-level access ----
 
 func (tx *Tx) tokSet(item, val string) {
+	if item[0] == 'k' {
+		tx.setItem(item, val)
+		return
+	}
 	_, _, _ = tx.bt.Set(item, val, nil)
 	tx.wrote = true
 }
@@ -444,6 +452,9 @@ func (tx *Tx) tokWrite(old, t *TransitionToken, acc *TokenCounts) {
 			tx.e.tok.stats.Expired.Add(1)
 		}
 		return
+	}
+	if t.Session != "" && (old == nil || old.Session != t.Session) {
+		tx.markSessionDeps(t.Session, sessDepTokens) // its end must find this token
 	}
 	tx.tokSet(tokRecordKey(t.hash), encodeRecord(TypeToken, t.Expires, encodeTok(t)))
 	var was []string
