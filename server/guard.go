@@ -56,7 +56,30 @@ type guard struct {
 	// complete counts the commands whose last byte has gone through, so a
 	// reader parsing in place knows when another attempt can succeed.
 	complete int64
+
+	// unauth applies Redis' limits for clients that have not authenticated
+	// (at most 10 arguments, bulks of at most 16 KB), so an unauthenticated
+	// client cannot make the server hold large input. It is set by the
+	// owner before feed.
+	unauth bool
+	// authHeld is a header over those limits: it stands only if the client
+	// is still unauthenticated once the commands before it have run (an
+	// AUTH pipelined before it lifts the limits). Input after it is kept
+	// in carry until resolveAuth.
+	authHeld *ProtocolError
+	// authed reports whether the client has authenticated, for Read (a
+	// streaming reader decides on a held header when it asks for more).
+	authed func() bool
 }
+
+// Limits for unauthenticated clients, as Redis 7 has them.
+const (
+	maxUnauthMultibulk = 10
+	maxUnauthBulk      = 16384
+	// maxHeldInput bounds what an unauthenticated client may send past a
+	// held header before its fate is known.
+	maxHeldInput = 1 << 20
+)
 
 func newGuard(r io.Reader, maxBulk int64) *guard {
 	return &guard{r: r, maxBulk: maxBulk, buf: make([]byte, 16*1024)}
@@ -72,6 +95,12 @@ func (g *guard) Read(p []byte) (int, error) {
 		}
 		if g.err != nil {
 			return 0, g.err
+		}
+		if g.authHeld != nil && g.authed != nil {
+			// The reader asks for more only once the commands delivered
+			// so far have run: decide on the held header now.
+			g.pending = g.resolveAuth(g.authed())
+			continue
 		}
 		// A large payload passes straight through, without a copy.
 		if g.state == stPayload && len(g.carry) == 0 && g.payload >= int64(len(p)) {
@@ -105,11 +134,42 @@ func (g *guard) feed(data []byte) []byte {
 	if g.err != nil {
 		return nil
 	}
+	if g.authHeld != nil {
+		g.carry = append(g.carry, data...)
+		if len(g.carry) > maxHeldInput {
+			g.err, g.authHeld, g.carry = g.authHeld, nil, nil
+		}
+		return nil
+	}
 	if len(g.carry) > 0 {
 		data = append(g.carry, data...)
 		g.carry = nil
 	}
 	return g.scan(data)
+}
+
+// resolveAuth decides on a held header once the commands before it have
+// run: still unauthenticated, it becomes the stream's error; authenticated,
+// the limits are lifted and the held input is validated and returned.
+func (g *guard) resolveAuth(authed bool) []byte {
+	if g.authHeld == nil {
+		return nil
+	}
+	held := g.carry
+	g.carry = nil
+	if !authed {
+		g.err, g.authHeld = g.authHeld, nil
+		return nil
+	}
+	g.authHeld, g.unauth = nil, false
+	return g.scan(held)
+}
+
+// hold stops delivery at data[i:], an unauthenticated client's header over
+// the limits, until resolveAuth.
+func (g *guard) hold(data []byte, i int, what string) {
+	g.carry = append([]byte(nil), data[i:]...)
+	g.authHeld = protoErr("unauthenticated %s", what)
 }
 
 // scan validates data, returns the bytes to deliver, and keeps an incomplete
@@ -160,6 +220,11 @@ func (g *guard) scan(data []byte) []byte {
 				if !ok || count > maxMultibulk {
 					flush(i)
 					g.err = protoErr("invalid multibulk length")
+					return out
+				}
+				if g.unauth && count > maxUnauthMultibulk {
+					flush(i)
+					g.hold(data, i, "multibulk length")
 					return out
 				}
 				if count <= 0 {
@@ -219,6 +284,11 @@ func (g *guard) scan(data []byte) []byte {
 			if !ok || size < 0 || size > g.maxBulk {
 				flush(i)
 				g.err = protoErr("invalid bulk length")
+				return out
+			}
+			if g.unauth && size > maxUnauthBulk {
+				flush(i)
+				g.hold(data, i, "bulk length")
 				return out
 			}
 			g.payload = size

@@ -193,3 +193,48 @@ func TestPushesKeepOrderWithReplies(t *testing.T) {
 		}
 	}
 }
+
+// D3: before AUTH, a client may send at most 10 arguments and bulks of at
+// most 16 KB (Redis' limits and words), so it cannot make the server hold
+// large input; an AUTH pipelined before a bigger command lifts the limits.
+func TestUnauthenticatedInputLimits(t *testing.T) {
+	s := testserver.Start(t, "requirepass", "secret")
+	for _, tc := range []struct {
+		name, payload, want string
+	}{
+		{"bulk over 16 KB", "*2\r\n$4\r\nAUTH\r\n$524288000\r\n" + strings.Repeat("x", 1000), "-ERR Protocol error: unauthenticated bulk length"},
+		{"more than 10 arguments", "*11\r\n$4\r\nPING\r\n", "-ERR Protocol error: unauthenticated multibulk length"},
+		{"after a failed AUTH", "AUTH wrong\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$20000\r\n", "-WRONGPASS invalid username-password pair or user is disabled.|-ERR Protocol error: unauthenticated bulk length"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			nc, r := dialRaw(t, s)
+			if _, err := nc.Write([]byte(tc.payload)); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range strings.Split(tc.want, "|") {
+				if got := readReply(t, r); got != want {
+					t.Fatalf("got %q, want %q", got, want)
+				}
+			}
+			if _, err := r.ReadString('\n'); err == nil {
+				t.Fatal("connection still open")
+			}
+		})
+	}
+	t.Run("AUTH pipelined before a big command", func(t *testing.T) {
+		nc, r := dialRaw(t, s)
+		big := strings.Repeat("v", 100000)
+		args := "*13\r\n$4\r\nMSET\r\n"
+		for i := 0; i < 5; i++ {
+			args += fmt.Sprintf("$2\r\nk%d\r\n$%d\r\n%s\r\n", i, len(big), big)
+		}
+		args += "$1\r\nz\r\n$1\r\nz\r\n"
+		if _, err := nc.Write([]byte("AUTH secret\r\n" + args + "STRLEN k4\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		got := readReplies(t, r, 3)
+		if strings.Join(got, ",") != "+OK,+OK,:100000" {
+			t.Fatalf("replies %q", got)
+		}
+	})
+}

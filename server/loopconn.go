@@ -189,6 +189,7 @@ func (c *loopConn) onReadable() {
 	if c.protoErr != "" || c.closeAfterOut {
 		return // closing: what it sends now is never run
 	}
+	c.guard.unauth = !c.cl.Authed
 	data := c.guard.feed(c.l.readBuf[:n])
 	if c.guard.err != nil {
 		c.protoErr = c.guard.err.(*ProtocolError).Msg
@@ -264,16 +265,29 @@ func (c *loopConn) teardown() {
 
 // process runs the complete commands in c.in while the loop may run them.
 func (c *loopConn) process() {
-	for c.state == stIdle && !c.torn && !c.closeAfterOut && c.guard.complete != c.stalledAt {
-		cmds := c.parse()
-		if len(cmds) == 0 {
-			// Only the start of a command: wait until the guard has seen
-			// another command end rather than parse it again on every read
-			// (a big value arrives in many reads).
-			c.stalledAt = c.guard.complete
+	for {
+		for c.state == stIdle && !c.torn && !c.closeAfterOut && c.guard.complete != c.stalledAt {
+			cmds := c.parse()
+			if len(cmds) == 0 {
+				// Only the start of a command: wait until the guard has seen
+				// another command end rather than parse it again on every
+				// read (a big value arrives in many reads).
+				c.stalledAt = c.guard.complete
+				break
+			}
+			c.runBatch(cmds, false)
+		}
+		if c.state != stIdle || c.torn || c.closeAfterOut || c.guard.authHeld == nil {
 			break
 		}
-		c.runBatch(cmds, false)
+		// Everything before an unauthenticated client's oversized header
+		// has run: it stands, or an AUTH among those commands lifted it.
+		more := c.guard.resolveAuth(c.cl.Authed)
+		if err := c.guard.err; err != nil {
+			c.protoErr = err.(*ProtocolError).Msg
+			break
+		}
+		c.in = append(c.in, more...)
 	}
 	if c.state == stIdle && !c.torn && c.protoErr != "" && !c.closeAfterOut {
 		c.send(nil, []byte("-"+c.protoErr+"\r\n"))

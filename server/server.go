@@ -318,6 +318,8 @@ func (s *Server) serveConn(nc net.Conn) {
 		}
 	}()
 	g := newGuard(nc, s.cfg.Int("proto-max-bulk-len"))
+	g.unauth = !cl.Authed
+	g.authed = func() bool { return cl.Authed }
 	rd := redcon.NewReader(g)
 	for {
 		if t := s.cfg.Int("timeout"); t > 0 && !cl.Subscribed() {
