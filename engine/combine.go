@@ -101,7 +101,12 @@ func (e *Engine) runShared(batch []*sharedReq) {
 	tx := &Tx{e: e, writable: true}
 	failed := -1 // index of a request whose fn panicked
 	err := e.db.Update(func(bt *buntdb.Tx) (err error) {
-		tx.bt = bt
+		tx.bt.bind(bt, &e.points)
+		defer func() {
+			if err != nil {
+				tx.bt.rollback() // under the lock, as buntdb rolls back
+			}
+		}()
 		for i, r := range batch {
 			tx.Now = r.now
 			func() {
@@ -126,6 +131,7 @@ func (e *Engine) runShared(batch []*sharedReq) {
 		e.restoreHints(tx)
 		if tx.applied {
 			tx.applySessCounts(-1) // the commit failed
+			e.rollbackPoints(tx)
 		}
 	}
 	if failed >= 0 {

@@ -79,6 +79,8 @@ type Engine struct {
 	hooksMu  sync.RWMutex
 	dropHook map[byte]func(tx *Tx, r Record, reason DropReason) // per record type
 
+	points points // the hash index of every item (points.go)
+
 	sess sessionState // native sessions (sessions.go)
 	tok  tokenState   // transition tokens (tokens.go)
 
@@ -139,6 +141,9 @@ func Open(opts Options) (*Engine, error) {
 	}
 	if err := e.countSessions(); err != nil {
 		return nil, fmt.Errorf("count sessions: %w", err)
+	}
+	if err := e.points.load(e.db); err != nil {
+		return nil, fmt.Errorf("load hash index: %w", err)
 	}
 	for _, fn := range openHooks {
 		fn(e)
@@ -230,7 +235,7 @@ type Event struct {
 // View or Update returns.
 type Tx struct {
 	e        *Engine
-	bt       *buntdb.Tx
+	bt       pointTx // buntdb's transaction, point reads through the hash index
 	writable bool
 	// Now is the transaction's time in Unix milliseconds; every deadline
 	// decision in the transaction uses it.
@@ -260,7 +265,7 @@ type Tx struct {
 func (e *Engine) View(now int64, fn func(tx *Tx) error) error {
 	tx := newTx(e, now, false)
 	err := e.db.View(func(bt *buntdb.Tx) error {
-		tx.bt = bt
+		tx.bt.bind(bt, &e.points)
 		return fn(tx)
 	})
 	if len(tx.lazyExpired) > 0 {
@@ -283,7 +288,10 @@ func newTx(e *Engine, now int64, writable bool) *Tx {
 }
 
 func freeTx(tx *Tx) {
+	tx.bt.done()
+	undo := tx.bt.undo
 	*tx = Tx{}
+	tx.bt.undo = undo
 	txPool.Put(tx)
 }
 
@@ -294,12 +302,15 @@ func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
 	tx := newTx(e, now, true)
 	var panicked any
 	err := e.db.Update(func(bt *buntdb.Tx) (err error) {
-		tx.bt = bt
+		tx.bt.bind(bt, &e.points)
 		// buntdb commits when fn panics; turn a panic into an error so the
 		// transaction rolls back, then re-raise it for the caller's recover.
 		defer func() {
 			if r := recover(); r != nil {
 				panicked, err = r, errPanicked
+			}
+			if err != nil {
+				tx.bt.rollback() // under the lock, as buntdb rolls back
 			}
 		}()
 		if err = fn(tx); err == nil {
@@ -312,6 +323,7 @@ func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
 		e.restoreHints(tx)
 		if tx.applied {
 			tx.applySessCounts(-1) // the commit failed
+			e.rollbackPoints(tx)
 		}
 	}
 	if panicked != nil {
@@ -330,6 +342,15 @@ func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
 }
 
 var errPanicked = errors.New("engine: transaction function panicked")
+
+// rollbackPoints puts the hash index back after a commit that failed (the
+// data file could not be written): buntdb has rolled its tree back already.
+func (e *Engine) rollbackPoints(tx *Tx) {
+	_ = e.db.Update(func(*buntdb.Tx) error {
+		tx.bt.rollback()
+		return nil
+	})
+}
 
 // restoreHints puts back the expiry hints a failed transaction removed.
 // Filing them due at once is always safe: the expirer re-files what is not
