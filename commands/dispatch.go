@@ -314,8 +314,7 @@ func (d *Dispatcher) ExecBatch(cl *Client, cmds [][][]byte, stop func() bool) {
 			}
 			continue
 		}
-		d.runGroup(cl, cmds[i:j], write)
-		i = j
+		i += d.runGroup(cl, cmds[i:j], write)
 		if stop() {
 			return
 		}
@@ -351,8 +350,12 @@ func (d *Dispatcher) batchable(cl *Client, args [][]byte) *Spec {
 	return spec
 }
 
-func (d *Dispatcher) runGroup(cl *Client, cmds [][][]byte, write bool) {
-	d.RunShared([]Group{{Client: cl, Cmds: cmds, Write: write}})
+// runGroup runs a client's batchable commands in one transaction and
+// returns how many ran (see Group.Ran).
+func (d *Dispatcher) runGroup(cl *Client, cmds [][][]byte, write bool) int {
+	g := []Group{{Client: cl, Cmds: cmds, Write: write}}
+	d.RunShared(g)
+	return g[0].Ran
 }
 
 // Group is one client's run of batchable commands (see Batchable), for
@@ -362,7 +365,15 @@ type Group struct {
 	Cmds   [][][]byte
 	// Write: one of the commands may write.
 	Write bool
+	// Ran is set by RunShared: how many of Cmds ran. A group stops early
+	// once its client's pending replies pass maxGroupReplies, so a pipeline
+	// of big reads is not built whole under the engine's lock; the caller
+	// runs the rest after writing the replies out.
+	Ran int
 }
+
+// maxGroupReplies is the reply size past which a group stops.
+const maxGroupReplies = 1 << 20
 
 // Batchable reports whether args, sent by cl now, may share an engine
 // transaction with other commands (FlagBatch), and whether it may write.
@@ -385,9 +396,16 @@ func (d *Dispatcher) RunShared(groups []Group) {
 		write = write || groups[i].Write
 	}
 	body := func(tx *engine.Tx) error {
-		for _, g := range groups {
+		for gi := range groups {
+			g := &groups[gi]
 			cl := g.Client
+			start := cl.W.Len()
+			g.Ran = 0
 			for _, args := range g.Cmds {
+				if cl.W.Len()-start > maxGroupReplies {
+					break
+				}
+				g.Ran++
 				mark := cl.W.Len()
 				if spec, ok := d.admit(cl, args, now); ok {
 					d.run(cl, spec, args, tx, now)

@@ -182,6 +182,15 @@ func (l *loop) runReady() {
 	}
 	if len(groups) > 0 {
 		d.RunShared(groups)
+		// A group stops early once its replies are big: the rest of its
+		// commands run after, in order, with their replies written out.
+		gi := 0
+		for _, c := range l.ready {
+			if c.batch != nil && c.shared > 0 {
+				c.shared = groups[gi].Ran
+				gi++
+			}
+		}
 	}
 	for i, c := range l.ready {
 		l.ready[i] = nil

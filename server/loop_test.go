@@ -238,3 +238,31 @@ func TestUnauthenticatedInputLimits(t *testing.T) {
 		}
 	})
 }
+
+// A pipeline of big reads is served in steps (a shared transaction stops
+// once a client's replies pass 1 MB); every reply still comes, in order.
+func TestBigRepliesInSteps(t *testing.T) {
+	s := testserver.Start(t)
+	c := s.Client(2)
+	ctx := context.Background()
+	big := strings.Repeat("b", 3<<20)
+	if err := c.Set(ctx, "big", big, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	nc, r := dialRaw(t, s)
+	var pipe strings.Builder
+	for i := 0; i < 12; i++ {
+		pipe.WriteString("GET big\r\nINCR n\r\n")
+	}
+	if _, err := nc.Write([]byte(pipe.String())); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 12; i++ {
+		if got := readReply(t, r); got != big {
+			t.Fatalf("GET %d: %d bytes", i, len(got))
+		}
+		if got, want := readReply(t, r), fmt.Sprintf(":%d", i+1); got != want {
+			t.Fatalf("INCR %d = %q, want %q", i, got, want)
+		}
+	}
+}
