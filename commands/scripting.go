@@ -307,6 +307,13 @@ func cmdEval(c *Call, bySHA, ro bool) {
 	}
 	keys := c.Args[3 : 3+numkeys]
 	argv := c.Args[3+numkeys:]
+	if c.tx == nil {
+		// The script holds the database lock for its whole run: keep the
+		// event loops from waiting on it (they hand their commands to
+		// goroutines, which get BUSY past lua-time-limit).
+		c.d.Engine.BeginLong()
+		defer c.d.Engine.EndLong()
+	}
 	_ = c.Write(func(tx *engine.Tx) error {
 		c.d.runScript(c, tx, sha, sc, keys, argv, ro || sc.readOnly)
 		return nil // a failed script keeps what it wrote, as in Redis

@@ -81,6 +81,8 @@ type Engine struct {
 
 	points points // the hash index of every item (points.go)
 
+	long sync.RWMutex // the gate between long work and the event loops (long.go)
+
 	sess sessionState // native sessions (sessions.go)
 	tok  tokenState   // transition tokens (tokens.go)
 
@@ -148,6 +150,7 @@ func Open(opts Options) (*Engine, error) {
 	for _, fn := range openHooks {
 		fn(e)
 	}
+	e.store.SetLongWork(e.BeginLong, e.EndLong)
 	go e.activeExpire()
 	return e, nil
 }

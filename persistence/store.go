@@ -99,6 +99,11 @@ type Store struct {
 	rewriteMinSize int64
 	lastRewriteSz  atomic.Int64
 
+	// beginLong and endLong bracket work that holds the database lock for
+	// long (a snapshot's copy), so the layer above can keep its event loops
+	// from waiting on it (see SetLongWork).
+	beginLong, endLong func()
+
 	rewriting  atomic.Bool
 	rewriteErr atomic.Pointer[error] // of the last rewrite; nil when it succeeded
 	saving     atomic.Bool
@@ -430,10 +435,20 @@ func (s *Store) SnapshotInBackground(path string, done func(error)) error {
 	return nil
 }
 
+// SetLongWork installs the brackets of work that holds the database lock
+// for long (a snapshot copying the data set); call it before serving.
+func (s *Store) SetLongWork(begin, end func()) { s.beginLong, s.endLong = begin, end }
+
 // snapshotClaimed runs a snapshot once the saving flag is ours.
 func (s *Store) snapshotClaimed(path string) error {
 	defer s.saving.Store(false)
+	if s.beginLong != nil {
+		s.beginLong()
+	}
 	err := s.snapshot(path)
+	if s.endLong != nil {
+		s.endLong()
+	}
 	s.lastSaveOK.Store(err == nil)
 	if err == nil {
 		s.lastSave.Store(time.Now().Unix())

@@ -180,8 +180,20 @@ func (l *loop) runReady() {
 			groups = append(groups, commands.Group{Client: c.cl, Cmds: cmds[:n], Write: write})
 		}
 	}
+	if len(groups) > 0 && !l.s.eng.TryShort() {
+		// Long work (a script, a snapshot) holds the database: these
+		// commands go to goroutines with the rest (runBatch).
+		for _, c := range l.ready {
+			if c.batch != nil && c.shared > 0 {
+				c.shared = 0
+				c.setState(stIdle)
+			}
+		}
+		groups = groups[:0]
+	}
 	if len(groups) > 0 {
 		d.RunShared(groups)
+		l.s.eng.EndShort()
 		// A group stops early once its replies are big: the rest of its
 		// commands run after, in order, with their replies written out.
 		gi := 0

@@ -349,9 +349,13 @@ func (c *loopConn) runBatch(cmds [][][]byte, ran bool) {
 			break
 		}
 	}
+	if split > 0 && !c.l.s.eng.TryShort() {
+		split = 0 // long work holds the database: run them all on a goroutine
+	}
 	if split > 0 {
 		c.setState(stRunning)
 		d.ExecBatch(c.cl, cmds[:split], c.batchStop)
+		c.l.s.eng.EndShort()
 		ran = true
 	}
 	if ran {
