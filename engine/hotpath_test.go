@@ -156,10 +156,13 @@ func TestPlainSetOverwrites(t *testing.T) {
 	})
 	events = nil
 	upd(t, e, t0+11, func(tx *Tx) error {
-		for _, k := range []string{"exp", "str", "hash", "fresh"} {
+		for _, k := range []string{"exp", "str"} {
 			if _, err := tx.Set(0, k, "x", SetOptions{}); err != nil {
 				return err
 			}
+		}
+		for _, k := range []string{"hash", "fresh"} { // the command's path
+			tx.SetPrepared(PrepareSet(0, []byte(k), []byte("x"), 0))
 		}
 		return nil
 	})
