@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -297,5 +298,17 @@ func TestSessionDepsMarkSurvivesStaleCopies(t *testing.T) {
 	}
 	if n := footprint(t, e); n != 0 {
 		t.Fatalf("session footprint %d", n)
+	}
+}
+
+// A key with the largest deadline is neither expired nor re-filed forever.
+func TestLargestDeadlineIsNotRefiledForever(t *testing.T) {
+	e := openTest(t, ":memory:")
+	upd(t, e, t0, func(tx *Tx) error {
+		tx.PutString(0, "far", "v", math.MaxInt64)
+		return nil
+	})
+	if n, more := e.expireBatch(t0, 128, 0); n != 0 || more {
+		t.Fatalf("expired %d, more %v", n, more)
 	}
 }
