@@ -366,6 +366,28 @@ func (s *Store) Rewrite() error {
 		return ErrBusy
 	}
 	defer s.rewriting.Store(false)
+	return s.rewrite()
+}
+
+// RewriteBackground starts Rewrite in a goroutine and returns at once
+// (ErrBusy when a rewrite is running). Rewriting reports true from the
+// moment it returns, as Redis' aof_rewrite_in_progress does after
+// BGREWRITEAOF.
+func (s *Store) RewriteBackground() error {
+	if s.InMemory() {
+		return nil
+	}
+	if !s.rewriting.CompareAndSwap(false, true) {
+		return ErrBusy
+	}
+	go func() {
+		defer s.rewriting.Store(false)
+		_ = s.rewrite()
+	}()
+	return nil
+}
+
+func (s *Store) rewrite() error {
 	if err := s.db.Shrink(); err != nil {
 		return fmt.Errorf("rewrite %s: %w", s.path, err)
 	}
