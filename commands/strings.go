@@ -133,6 +133,17 @@ func cmdSet(c *Call) {
 			return
 		}
 	}
+	if !o.NX && !o.XX && !o.Get && o.Deadline != engine.KeepTTL {
+		// The common SET: key and value are encoded before the transaction,
+		// outside the write lock.
+		p := engine.PrepareSet(c.DB(), c.Args[1], c.Args[2], o.Deadline)
+		if err := c.Write(func(tx *engine.Tx) error { tx.SetPrepared(p); return nil }); err != nil {
+			writeErr(c, err)
+			return
+		}
+		c.W.OK()
+		return
+	}
 	var res engine.SetResult
 	err := c.Write(func(tx *engine.Tx) error {
 		var err error

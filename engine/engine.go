@@ -1,5 +1,5 @@
 // Package engine is sessiond's data model over buntdb: typed values with
-// millisecond expiry, the expiry index and the active expirer, and the native
+// millisecond expiry, the expiry wheel and the active expirer, and the native
 // session and token records. It knows nothing of RESP.
 //
 // Every operation runs inside a transaction obtained from View or Update; one

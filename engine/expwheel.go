@@ -55,6 +55,9 @@ func newExpWheel() *expWheel { return &expWheel{buckets: map[int64]*expBucket{}}
 // dueTime is the bucket a record with deadline d is filed in at now.
 func dueTime(d, now int64) int64 {
 	due := d + 1
+	if due < d {
+		due = d // the largest deadline: never due in practice
+	}
 	if delta := due - now; delta > expFine {
 		g := int64(1) << (bits.Len64(uint64(delta/expFine)) - 1)
 		due &^= g - 1

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"errors"
+	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -156,10 +158,13 @@ func TestPlainSetOverwrites(t *testing.T) {
 	})
 	events = nil
 	upd(t, e, t0+11, func(tx *Tx) error {
-		for _, k := range []string{"exp", "str", "hash", "fresh"} {
+		for _, k := range []string{"exp", "str"} {
 			if _, err := tx.Set(0, k, "x", SetOptions{}); err != nil {
 				return err
 			}
+		}
+		for _, k := range []string{"hash", "fresh"} { // the command's path
+			tx.SetPrepared(PrepareSet(0, []byte(k), []byte("x"), 0))
 		}
 		return nil
 	})
@@ -294,5 +299,72 @@ func TestSessionDepsMarkSurvivesStaleCopies(t *testing.T) {
 	}
 	if n := footprint(t, e); n != 0 {
 		t.Fatalf("session footprint %d", n)
+	}
+}
+
+// A key with the largest deadline is neither expired nor re-filed forever.
+func TestLargestDeadlineIsNotRefiledForever(t *testing.T) {
+	e := openTest(t, ":memory:")
+	upd(t, e, t0, func(tx *Tx) error {
+		tx.PutString(0, "far", "v", math.MaxInt64)
+		return nil
+	})
+	if n, more := e.expireBatch(t0, 128, 0); n != 0 || more {
+		t.Fatalf("expired %d, more %v", n, more)
+	}
+}
+
+// A data file written by the version before the expiry wheel and the
+// in-memory counts (testdata/sessions-v0.db: a plain key with a deadline,
+// three sessions of two owners, one with META and a rotated token, one
+// detached, one with a bound transition token) loads: deadlines to the
+// millisecond, counts, and everything goes when the sessions end.
+func TestLoadsFileOfPreviousVersion(t *testing.T) {
+	src, err := os.ReadFile("testdata/sessions-v0.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/data.db"
+	if err := os.WriteFile(path, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := openTest(t, path)
+	view(t, e, t0+10, func(tx *Tx) error {
+		if d, ok := tx.Deadline(0, "plain"); !ok || d != t0+1234 {
+			t.Fatalf("plain key deadline %d %v", d, ok)
+		}
+		if n, o, d := tx.SessionCounts(); n != 3 || o != 2 || d != 1 {
+			t.Fatalf("counts %d %d %d", n, o, d)
+		}
+		var raw [TokenBytes]byte
+		raw[0] = 7
+		if s, r := tx.AuthSession(FormatToken("", raw), pol); r != ReasonOK || s.Handle != "handle-a" || !s.meta {
+			t.Fatalf("rotated session: %v %+v", r, s)
+		}
+		if _, ok := tx.LookupTransitionToken("bound-to-c"); !ok {
+			t.Fatal("bound token missing")
+		}
+		return nil
+	})
+	if n := e.expireBatchAt(t0+1235, 100); n != 1 {
+		t.Fatalf("expired %d at the plain key's deadline", n)
+	}
+	if n := e.expireBatchAt(t0+10+120_001, 100); n != 2 {
+		t.Fatalf("expired %d sessions", n)
+	}
+	upd(t, e, t0+10+120_001, func(tx *Tx) error {
+		if !tx.DestroySessionHandle("handle-b") {
+			t.Fatal("destroy the detached session")
+		}
+		if _, ok := tx.LookupTransitionToken("bound-to-c"); ok {
+			t.Fatal("the bound token outlived its session")
+		}
+		if n, o, d := tx.SessionCounts(); n != 0 || o != 0 || d != 0 {
+			t.Fatalf("counts %d %d %d", n, o, d)
+		}
+		return nil
+	})
+	if n := footprint(t, e); n != 0 {
+		t.Fatalf("footprint %d", n)
 	}
 }

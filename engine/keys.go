@@ -51,14 +51,14 @@ func (tx *Tx) put(db int, key string, t byte, deadline int64, payload string) {
 	}
 }
 
-// overwrite writes a record of the user keyspace whatever the key held,
+// overwrite writes a record (rec, at buntdb key ik) of the user keyspace
+// whatever the key held,
 // then deals with the record it replaced as Lookup and removeRecord would
 // have before the write: an expired one is expired (its event and count),
 // one of a composite type loses its children. Only for db < MaxDatabases,
 // whose types have no drop hooks.
-func (tx *Tx) overwrite(db int, key string, t byte, deadline int64, payload string) {
-	ik := itemKey(db, key)
-	prev, replaced := tx.setItemPrev(ik, encodeRecord(t, deadline, payload))
+func (tx *Tx) overwrite(db int, key, ik, rec string) {
+	prev, replaced := tx.setItemPrev(ik, rec)
 	tx.touch(db, key)
 	if replaced {
 		old := decodeRecord(ik, prev)
@@ -69,7 +69,7 @@ func (tx *Tx) overwrite(db int, key string, t byte, deadline int64, payload stri
 		case expired(old.Deadline, tx.Now):
 			tx.e.stats.ExpiredKeys.Add(1)
 			tx.Notify('x', "expired", db, key)
-		case old.Type == t:
+		case old.Type == rec[0]:
 			return
 		}
 		// A record of another type was deleted first, as Lookup and

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"sync/atomic"
@@ -364,6 +365,9 @@ func TestDueTime(t *testing.T) {
 		if d+1-now <= expFine && due != d+1 {
 			t.Fatalf("near deadline %d filed at %d", d-now, due-now)
 		}
+	}
+	if due := dueTime(math.MaxInt64, base); due <= base {
+		t.Fatalf("the largest deadline is due at %d (overflow)", due)
 	}
 }
 

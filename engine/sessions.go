@@ -30,7 +30,7 @@ package engine
 //
 //	"k" 0xF0 handle                session record (TypeSession); its header
 //	                               deadline is the session's expiry, so the shared
-//	                               expiry index and the active expirer reap it
+//	                               expiry wheel and the active expirer reap it
 //	"c" 0xF0 len handle "d"        data blob larger than InlineDataMax (smaller
 //	                               ones are in the record; a large one stays out
 //	                               of it so that a touch does not rewrite it)
@@ -40,9 +40,10 @@ package engine
 //	                               token's hash is in the record)
 //	"k" 0xF1 sha256(token)         token entry (TypeSessionToken): handle and state
 //	                               (current, rotated-out, revoked tombstone)
-//	"c" 0xF2 ulen owner handle     owner index (no deadline: not in the expiry index)
+//	"c" 0xF2 ulen owner handle     owner index (no deadline)
 //	"c" 0xF3 ulen owner handle     detached index
-//	"c" 0xF4 "n"                   counters: sessions, owners, detached
+//	"c" 0xF4 "n"                   counters of older versions: deleted by Open (the
+//	                               counts are kept in memory, see sessCounters)
 //
 // Databases 0xF5 and up are free for the other native families.
 //
@@ -497,8 +498,7 @@ func sessionKey(handle string) string { return itemKey(dbSession, handle) }
 func sessTokenKey(h [32]byte) string { return itemKey(dbSessionToken, string(h[:])) }
 
 // sessOwnerPrefix is the prefix of an owner's entries in the owner or
-// detached index. Index entries and the counters are "c" items: they carry
-// no deadline, so they stay out of the expiry index.
+// detached index. Index entries are "c" items: they carry no deadline.
 func sessOwnerPrefix(db int, owner string) string { return childPrefix(db, owner) }
 
 func sessChild(handle, sub string) string { return childPrefix(dbSession, handle) + sub }

@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"encoding/binary"
 	"math"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // MaxStringLen is the largest string value (Redis' 512 MB).
@@ -51,14 +53,44 @@ type SetResult struct {
 	HadOld bool
 }
 
+// PreparedSet is a plain SET (no NX, XX, GET or KEEPTTL) with its buntdb
+// key and record already encoded: build it with PrepareSet before the
+// transaction, so that copying the key and the value is not done while
+// holding the write lock.
+type PreparedSet struct {
+	db        int
+	item, rec string
+}
+
+// PrepareSet encodes SET key val with a deadline (Unix ms, 0 none) of user
+// database db for SetPrepared.
+func PrepareSet(db int, key, val []byte, deadline int64) PreparedSet {
+	ik := make([]byte, 2+len(key))
+	ik[0], ik[1] = 'k', byte(db)
+	copy(ik[2:], key)
+	rec := make([]byte, headerLen+len(val))
+	rec[0] = TypeString
+	binary.BigEndian.PutUint64(rec[1:headerLen], uint64(deadline))
+	copy(rec[headerLen:], val)
+	return PreparedSet{db: db, item: unsafe.String(unsafe.SliceData(ik), len(ik)),
+		rec: unsafe.String(unsafe.SliceData(rec), len(rec))}
+}
+
+// SetPrepared runs a SET prepared by PrepareSet: it always stores the value.
+// A plain SET needs nothing of the old record before writing: it writes
+// first and deals with what the write replaced (one B-tree descent instead
+// of a lookup and a write).
+func (tx *Tx) SetPrepared(p PreparedSet) {
+	key := p.item[2:]
+	tx.overwrite(p.db, key, p.item, p.rec)
+	tx.Notify('$', "set", p.db, key)
+}
+
 // Set implements SET's semantics.
 func (tx *Tx) Set(db int, key, val string, o SetOptions) (SetResult, error) {
 	var res SetResult
 	if !o.NX && !o.XX && !o.Get && o.Deadline != KeepTTL && db < MaxDatabases {
-		// A plain SET needs nothing of the old record before writing: write
-		// first and deal with what the write replaced (one B-tree descent
-		// instead of a lookup and a write).
-		tx.overwrite(db, key, TypeString, o.Deadline, val)
+		tx.overwrite(db, key, itemKey(db, key), encodeRecord(TypeString, o.Deadline, val))
 		tx.Notify('$', "set", db, key)
 		res.Done = true
 		return res, nil
