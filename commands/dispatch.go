@@ -135,6 +135,14 @@ type Client struct {
 	blocked *blocker
 	// replyMode is CLIENT REPLY ON|OFF|SKIP (see suppressReply).
 	replyMode int
+
+	// OnPark, when set, is called on the command's goroutine when a
+	// blocking command has taken its place among the blocked clients and is
+	// about to sleep. An event loop that hands a blocking command to a
+	// goroutine waits for it (or for the command to end) before it runs what
+	// other clients sent after it, so they see the client blocked, with its
+	// "$" resolved and its place in line, as in Redis.
+	OnPark func()
 }
 
 // NewClient registers a connection. The caller must call Release when it closes.
@@ -336,6 +344,16 @@ func (d *Dispatcher) RunsLong(cl *Client, args [][]byte) bool {
 		return false
 	}
 	return !cl.multi.active || runsInsideMulti(spec)
+}
+
+// Blocks reports whether args, sent by cl now, is a command that may block
+// the client (FlagBlocking outside MULTI): see Client.OnPark.
+func (d *Dispatcher) Blocks(cl *Client, args [][]byte) bool {
+	if len(args) == 0 || cl.multi.active {
+		return false
+	}
+	spec := lookup(args[0])
+	return spec != nil && spec.Flags&FlagBlocking != 0
 }
 
 // batchable returns the spec of args if it can join a shared transaction.

@@ -512,6 +512,9 @@ func (d *Dispatcher) blockInTx(c *Call, keys []string) *blocker {
 // (0: never) or the connection closes; it returns whether try succeeded.
 func (d *Dispatcher) wait(c *Call, b *blocker, timeout time.Duration, try func() bool) bool {
 	w := &d.watch
+	if park := c.Client.OnPark; park != nil {
+		park() // b is waiting: every later commit serves it in its turn
+	}
 	defer w.stopTracking(d.Engine)
 	var expire <-chan time.Time
 	if timeout > 0 {

@@ -154,6 +154,11 @@ func (l *loop) runReady() {
 	}
 	d := l.s.disp
 	groups := l.groups[:0]
+	// Clients are served in the order their input arrived, as Redis serves
+	// them: once a client has a command that cannot join the shared pass,
+	// the clients after it join none (their commands must not run before
+	// that one).
+	cut := false
 	for _, c := range l.ready {
 		c.queued = false
 		c.batch, c.shared = nil, 0
@@ -166,7 +171,7 @@ func (l *loop) runReady() {
 			continue
 		}
 		n, write := 0, false
-		for n < len(cmds) && n < maxShared {
+		for !cut && n < len(cmds) && n < maxShared {
 			ok, w := d.Batchable(c.cl, cmds[n])
 			if !ok || d.RunsLong(c.cl, cmds[n]) {
 				break
@@ -175,6 +180,7 @@ func (l *loop) runReady() {
 			n++
 		}
 		c.batch, c.shared = cmds, n
+		cut = cut || n < len(cmds)
 		if n > 0 {
 			c.setState(stRunning)
 			groups = append(groups, commands.Group{Client: c.cl, Cmds: cmds[:n], Write: write})

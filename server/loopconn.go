@@ -472,6 +472,23 @@ func (c *loopConn) offload(cmds [][][]byte) {
 	}
 	c.setState(stOffloaded)
 	s := c.l.s
+	// A blocking command's first try (resolving XREAD's "$", taking its
+	// place in line) must come before whatever other clients sent after it,
+	// as in Redis: the loop waits until the command sleeps or has run. Not
+	// while long work holds the database (the first try would wait for it);
+	// holding the gate shared meanwhile keeps new long work from starting.
+	var settled chan struct{}
+	if s.disp.Blocks(c.cl, owned[0]) && s.eng.TryShort() {
+		settled = make(chan struct{})
+		var once sync.Once
+		c.cl.OnPark = func() { once.Do(func() { close(settled) }) }
+	}
+	settle := func() {
+		if park := c.cl.OnPark; park != nil {
+			c.cl.OnPark = nil
+			park()
+		}
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -481,14 +498,20 @@ func (c *loopConn) offload(cmds [][][]byte) {
 				log.Printf("connection %d: internal error: %v", c.cl.ID, r)
 				c.markClosed()
 			}
+			settle()
 		}()
 		s.disp.ExecBatch(c.cl, owned, func() bool { return c.cl.CloseAfterReply || c.isClosed() })
+		settle() // ran without sleeping, or woke up: the loop goes on
 		if t := c.cl.Ticket(); t != 0 {
 			if err := s.eng.WaitDurable(t); err != nil {
 				log.Printf("fsync failed: %v", err)
 			}
 		}
 	}()
+	if settled != nil {
+		<-settled
+		s.eng.EndShort()
+	}
 }
 
 // send writes a and then b to the socket, queueing on out what it does not
