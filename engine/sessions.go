@@ -538,8 +538,19 @@ func (tx *Tx) sessDel(item string) {
 // getSession returns the session record of handle; an expired one is
 // reported (and reaped: now in a write transaction, right after a read one).
 func (tx *Tx) getSession(handle string) (Session, Reason) {
+	// A seek rather than a Get (the same descent): it yields buntdb's own key
+	// string, which putSession then writes with, so the record keeps the key
+	// string its expiry hint holds instead of a copy per touch.
 	ik := sessionKey(handle)
-	v, ok := tx.sessGet(ik)
+	tx.e.sess.work.Add(1)
+	var v string
+	ok := false
+	tx.bt.AscendGreaterOrEqual("", ik, func(k, val string) bool {
+		if k == ik {
+			ik, v, ok = k, val, true
+		}
+		return false
+	})
 	if !ok {
 		return Session{}, ReasonUnknown
 	}
