@@ -126,26 +126,21 @@ func Open(opts Options) (*Engine, error) {
 	if e.clock == nil {
 		e.clock = time.Now
 	}
-	// The expiry wheel is not persisted: file every record with a deadline.
+	// Neither the hash index nor the expiry wheel is persisted: one pass
+	// over the data set fills the index and files every record with a
+	// deadline.
 	now := e.clock().UnixMilli()
-	if err := e.db.View(func(bt *buntdb.Tx) error {
-		return bt.AscendGreaterOrEqual("", "k", func(k, v string) bool {
-			if k[0] != 'k' {
-				return false
-			}
+	if err := e.points.load(e.db, func(k, v string) {
+		if k[0] == 'k' {
 			if d := int64(deadlineOf(v)); d != 0 {
 				e.exp.file(k, d, now)
 			}
-			return true
-		})
+		}
 	}); err != nil {
-		return nil, fmt.Errorf("load deadlines: %w", err)
+		return nil, fmt.Errorf("load hash index and deadlines: %w", err)
 	}
 	if err := e.countSessions(); err != nil {
 		return nil, fmt.Errorf("count sessions: %w", err)
-	}
-	if err := e.points.load(e.db); err != nil {
-		return nil, fmt.Errorf("load hash index: %w", err)
 	}
 	for _, fn := range openHooks {
 		fn(e)

@@ -18,8 +18,9 @@ type points struct {
 	m map[string]string
 }
 
-// load fills the index from the database (at Open, before any transaction).
-func (p *points) load(db *buntdb.DB) error {
+// load fills the index from the database (at Open, before any
+// transaction), calling each for every item on the way.
+func (p *points) load(db *buntdb.DB, each func(k, v string)) error {
 	return db.View(func(bt *buntdb.Tx) error {
 		n, err := bt.Len()
 		if err != nil {
@@ -28,6 +29,9 @@ func (p *points) load(db *buntdb.DB) error {
 		p.m = make(map[string]string, n)
 		return bt.Ascend("", func(k, v string) bool {
 			p.m[k] = v
+			if each != nil {
+				each(k, v)
+			}
 			return true
 		})
 	})

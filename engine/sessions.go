@@ -764,6 +764,7 @@ func (e *Engine) countSessions() error {
 		if _, err := bt.Delete(sessCounterKey); err != nil && err != buntdb.ErrNotFound {
 			return err
 		}
+		delete(e.points.m, sessCounterKey)
 		return nil
 	})
 }

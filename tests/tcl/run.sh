@@ -98,7 +98,7 @@ for u in "${units[@]}"; do
 	err=$(grep -c '^\[err\]:' "$log")
 	ign=$(grep -c '^\[ignore\]:' "$log")
 	state=done
-	if grep -q '^\[exception\]:\|Killing still running\|I/O error reading reply' "$log"; then
+	if grep -q '^\[exception\]:\|^\[TIMEOUT\]\|Killing still running\|I/O error reading reply' "$log"; then
 		state=ABORTED
 		rc=1
 	elif [ $status -ne 0 ] && [ "$err" -eq 0 ]; then
@@ -111,7 +111,7 @@ for u in "${units[@]}"; do
 	if [ "${VERBOSE:-0}" = 1 ]; then
 		cat "$log"
 	else
-		grep -A3 '^\[err\]:\|^\[exception\]:' "$log" | sed 's/^/    /' | head -60
+		grep -A3 '^\[err\]:\|^\[exception\]:\|^\[TIMEOUT\]' "$log" | sed 's/^/    /' | head -60
 	fi
 	if [ -n "${LOGDIR:-}" ]; then
 		mkdir -p "$LOGDIR" && cp "$log" "$LOGDIR/$(echo "$u" | tr / _).log"
