@@ -128,11 +128,7 @@ func (e *Engine) runShared(batch []*sharedReq) {
 		return nil
 	})
 	if err != nil {
-		e.restoreHints(tx)
-		if tx.applied {
-			tx.applySessCounts(-1) // the commit failed
-			e.rollbackPoints(tx)
-		}
+		e.undoFailed(tx)
 	}
 	if failed >= 0 {
 		// Everyone else's functions ran against a transaction that was

@@ -318,11 +318,7 @@ func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
 		return err
 	})
 	if err != nil {
-		e.restoreHints(tx)
-		if tx.applied {
-			tx.applySessCounts(-1) // the commit failed
-			e.rollbackPoints(tx)
-		}
+		e.undoFailed(tx)
 	}
 	if panicked != nil {
 		panic(panicked)
@@ -340,6 +336,17 @@ func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
 }
 
 var errPanicked = errors.New("engine: transaction function panicked")
+
+// undoFailed puts back what a transaction that did not commit changed
+// outside buntdb: the expiry hints it removed and, when its function had
+// succeeded but the commit failed, the session counts and the hash index.
+func (e *Engine) undoFailed(tx *Tx) {
+	e.restoreHints(tx)
+	if tx.applied {
+		tx.applySessCounts(-1)
+		e.rollbackPoints(tx)
+	}
+}
 
 // rollbackPoints puts the hash index back after a commit that failed (the
 // data file could not be written): buntdb has rolled its tree back already.

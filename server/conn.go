@@ -168,18 +168,7 @@ func (c *clientConn) queueLocked(b []byte, lim config.OutputLimit) bool {
 // checkLimitLocked disconnects the client when its queued output passes the
 // hard limit, or has stayed over the soft limit for its period.
 func (c *clientConn) checkLimitLocked(lim config.OutputLimit) bool {
-	size := int64(len(c.outbox) + len(c.held))
-	over := lim.Hard > 0 && size > lim.Hard
-	if !over && lim.Soft > 0 && size > lim.Soft {
-		if c.softSince.IsZero() {
-			c.softSince = time.Now()
-		} else if time.Since(c.softSince) > time.Duration(lim.SoftSecs)*time.Second {
-			over = true
-		}
-	} else if !over {
-		c.softSince = time.Time{}
-	}
-	if over {
+	if overLimit(lim, int64(len(c.outbox)+len(c.held)), &c.softSince) {
 		c.closed = true
 		c.outbox, c.held = nil, nil
 		close(c.done)
@@ -192,6 +181,24 @@ func (c *clientConn) checkLimitLocked(lim config.OutputLimit) bool {
 func isTimeout(err error) bool {
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
+}
+
+// overLimit reports whether pending output of size bytes breaks lim: over
+// the hard limit, or over the soft limit for longer than its period
+// (*softSince, when it went over, is kept up to date).
+func overLimit(lim config.OutputLimit, size int64, softSince *time.Time) bool {
+	if lim.Hard > 0 && size > lim.Hard {
+		return true
+	}
+	if lim.Soft <= 0 || size <= lim.Soft {
+		*softSince = time.Time{}
+		return false
+	}
+	if softSince.IsZero() {
+		*softSince = time.Now()
+		return false
+	}
+	return time.Since(*softSince) > time.Duration(lim.SoftSecs)*time.Second
 }
 
 // writeFinal writes a last message (a protocol error) after any queued output.

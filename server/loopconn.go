@@ -623,18 +623,7 @@ func (c *loopConn) checkLimit(lim config.OutputLimit) bool {
 	if c.torn {
 		return false
 	}
-	size := int64(len(c.out))
-	over := lim.Hard > 0 && size > lim.Hard
-	if !over && lim.Soft > 0 && size > lim.Soft {
-		if c.softSince.IsZero() {
-			c.softSince = time.Now()
-		} else if time.Since(c.softSince) > time.Duration(lim.SoftSecs)*time.Second {
-			over = true
-		}
-	} else if !over {
-		c.softSince = time.Time{}
-	}
-	if over {
+	if overLimit(lim, int64(len(c.out)), &c.softSince) {
 		c.markClosed()
 		c.out = nil
 		c.teardownWhenIdle()
