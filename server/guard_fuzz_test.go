@@ -210,3 +210,93 @@ func FuzzGuardValid(f *testing.F) {
 		}
 	})
 }
+
+// FuzzGuardFeed drives the guard the way an event loop does (feed, chunk by
+// chunk, with the unauthenticated limits on or off) and checks what the loop
+// relies on: the guard's count of complete commands is exactly the number of
+// commands redcon's ReadNextCommand finds in the bytes delivered so far, so
+// a loop that found none need not parse again until the count moves; and an
+// unauthenticated client's oversized header is held, never delivered.
+func FuzzGuardFeed(f *testing.F) {
+	for _, s := range []string{
+		"*1\r\n$4\r\nPING\r\n",
+		"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*0\r\nPING\r\n\r\n",
+		"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$20000\r\n",
+		"*11\r\n$4\r\nPING\r\n",
+		"AUTH x\r\n*2\r\n$4\r\nECHO\r\n$17000\r\n",
+		"SET a \"b c\"\r\nGET a\n",
+	} {
+		f.Add([]byte(s), []byte{0}, false)
+		f.Add([]byte(s), []byte{3, 1, 200}, true)
+	}
+	f.Fuzz(func(t *testing.T, input, sizes []byte, unauth bool) {
+		g := newGuard(nil, fuzzMaxBulk)
+		g.unauth = unauth
+		var out []byte
+		rest := input
+		for i := 0; len(rest) > 0; i++ {
+			n := len(rest)
+			if len(sizes) > 0 {
+				n = int(sizes[i%len(sizes)]) + 1
+			}
+			n = min(n, len(rest))
+			out = append(out, g.feed(rest[:n])...)
+			rest = rest[n:]
+			got, perr := countCommands(t, out)
+			if perr {
+				break // the loop answers the parser's protocol error and closes
+			}
+			if int64(got) != g.complete {
+				t.Fatalf("guard counted %d complete commands, the parser finds %d in %q", g.complete, got, trunc(out))
+			}
+		}
+		if unauth {
+			if g.authHeld != nil && g.err != nil {
+				t.Fatal("a held header and an error at once")
+			}
+			for _, cmd := range parseAll(t, out) {
+				if len(cmd.Args) > maxUnauthMultibulk {
+					t.Fatalf("an unauthenticated client's command of %d arguments was delivered", len(cmd.Args))
+				}
+				for _, a := range cmd.Args {
+					if len(a) > maxUnauthBulk {
+						t.Fatalf("an unauthenticated client's bulk of %d bytes was delivered", len(a))
+					}
+				}
+			}
+		}
+	})
+}
+
+// countCommands counts the complete commands (empty lines included) that
+// ReadNextCommand finds in b, as the event loop parses, and reports whether
+// it met a protocol error (an inline line with unbalanced quotes).
+func countCommands(t *testing.T, b []byte) (n int, protoErr bool) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("ReadNextCommand panicked on the guard's output %q: %v", trunc(b), r)
+		}
+	}()
+	for len(b) > 0 {
+		if b[0] == '$' { // an inline line, as the loop parses it (loopConn.parse)
+			nl := bytes.IndexByte(b, '\n')
+			if nl < 0 {
+				return n, false
+			}
+			n++
+			b = b[nl+1:]
+			continue
+		}
+		complete, _, _, left, err := redcon.ReadNextCommand(b, nil)
+		if err != nil {
+			return n, true
+		}
+		if !complete {
+			return n, false
+		}
+		n++
+		b = left
+	}
+	return n, false
+}

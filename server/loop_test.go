@@ -266,3 +266,17 @@ func TestBigRepliesInSteps(t *testing.T) {
 		}
 	}
 }
+
+// A line starting with '$' is an inline command, as in Redis (redcon would
+// read it as Tile38's protocol and wait forever), and what follows is served.
+func TestDollarLineIsInline(t *testing.T) {
+	s := testserver.Start(t)
+	nc, r := dialRaw(t, s)
+	if _, err := nc.Write([]byte("$\r\n$foo bar\r\nPING\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	got := readReplies(t, r, 3)
+	if !strings.HasPrefix(got[0], "-ERR unknown command '$'") || !strings.HasPrefix(got[1], "-ERR unknown command '$foo', with args beginning with: 'bar'") || got[2] != "+PONG" {
+		t.Fatalf("replies %q", got)
+	}
+}

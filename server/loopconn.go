@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"log"
 	"sync"
 	"time"
@@ -313,6 +314,20 @@ func (c *loopConn) parse() [][][]byte {
 			c.flat = make([][]byte, 0, 2*cap(c.flat)+64)
 		}
 		start := len(c.flat)
+		if rest[0] == '$' {
+			// redcon reads a line starting with '$' as Tile38's protocol
+			// and waits forever for a space; Redis reads it as an inline
+			// command (and answers "unknown command").
+			nl := bytes.IndexByte(rest, '\n')
+			if nl < 0 {
+				break
+			}
+			if args := bytes.Fields(rest[:nl]); len(args) > 0 {
+				cmds = append(cmds, args)
+			}
+			rest = rest[nl+1:]
+			continue
+		}
 		complete, args, _, left, err := redcon.ReadNextCommand(rest, c.flat[start:start])
 		if err != nil {
 			c.protoErr = "ERR Protocol error: " + redconMessage(err)
