@@ -1,12 +1,12 @@
 package commands_test
 
 import (
-	"context"
 	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -210,36 +210,44 @@ func TestProtectedConfigsLocal(t *testing.T) {
 		{Cmd: []any{"config", "set", "dbfilename", "local.db"}, Want: "OK"},
 		{Cmd: []any{"config", "set", "dbfilename", "../x"}, WantErr: msgDBPath},
 	})
-	ip := nonLoopbackIP(t)
-	if ip == nil {
-		t.Skip("no non-loopback IPv4 address on this machine to connect from")
-	}
-	remote := redis.NewClient(&redis.Options{Addr: net.JoinHostPort(ip.String(), port), Protocol: 2, MaxRetries: -1})
-	defer remote.Close()
-	if err := remote.Ping(context.Background()).Err(); err != nil {
-		t.Skipf("cannot reach the server on %s: %v", ip, err)
-	}
-	testserver.Run(t, remote, []C{
-		{Cmd: []any{"config", "set", "dir", t.TempDir()}, WantErr: msgProtectedDir},
-		{Cmd: []any{"config", "set", "dbfilename", "remote.db"}, WantErr: msgProtectedDB},
-		{Cmd: []any{"config", "set", "maxclients", "500"}, Want: "OK"},
-		{Cmd: []any{"config", "get", "dir"}, Want: []any{"dir", other}},
-		{Cmd: []any{"config", "get", "dbfilename"}, Want: []any{"dbfilename", "local.db"}},
-	})
-}
-
-func nonLoopbackIP(t *testing.T) net.IP {
-	addrs, err := net.InterfaceAddrs()
+	// A client connected from another machine, made up: tests send
+	// traffic to loopback addresses only, so it runs through the
+	// dispatcher without a socket.
+	d := s.Dispatcher()
+	remote, err := d.NewClient(madeUpConn{remote: "10.1.2.3:40000", local: "10.0.0.1:" + port})
 	if err != nil {
-		return nil
+		t.Fatal(err)
 	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil && !n.IP.IsLinkLocalUnicast() {
-			return n.IP
+	defer d.Release(remote)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"config", "set", "dir", t.TempDir()}, "-" + msgProtectedDir + "\r\n"},
+		{[]string{"config", "set", "dbfilename", "remote.db"}, "-" + msgProtectedDB + "\r\n"},
+		{[]string{"config", "set", "maxclients", "500"}, "+OK\r\n"},
+		{[]string{"config", "get", "dir"}, "*2\r\n$3\r\ndir\r\n$" + strconv.Itoa(len(other)) + "\r\n" + other + "\r\n"},
+		{[]string{"config", "get", "dbfilename"}, "*2\r\n$10\r\ndbfilename\r\n$8\r\nlocal.db\r\n"},
+	} {
+		args := make([][]byte, len(tc.args))
+		for i, a := range tc.args {
+			args[i] = []byte(a)
+		}
+		remote.W.Reset()
+		d.Exec(remote, args)
+		if got := string(remote.W.Bytes()); got != tc.want {
+			t.Errorf("%v from 10.1.2.3 = %q, want %q", tc.args, got, tc.want)
 		}
 	}
-	return nil
 }
+
+// madeUpConn is a connection from an address of the test's choosing.
+type madeUpConn struct{ remote, local string }
+
+func (c madeUpConn) RemoteAddr() string     { return c.remote }
+func (c madeUpConn) LocalAddr() string      { return c.local }
+func (c madeUpConn) Close() error           { return nil }
+func (c madeUpConn) Push(frame []byte) bool { return true }
 
 // toStrings turns a CONFIG GET reply (array or map) into name, value, ...
 func toStrings(v any) []string {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sessiond/sessiond/commands"
 	"github.com/sessiond/sessiond/config"
 	"github.com/sessiond/sessiond/engine"
 	"github.com/sessiond/sessiond/server"
@@ -104,6 +105,11 @@ func (s *Server) Restart() {
 // Engine returns the running server's engine, for tests that count engine
 // work or stored items behind what the socket shows.
 func (s *Server) Engine() *engine.Engine { return s.srv.Dispatcher().Engine }
+
+// Dispatcher is the server's command layer, to run commands as a client
+// the test makes up (one connected from another machine, say) without a
+// socket.
+func (s *Server) Dispatcher() *commands.Dispatcher { return s.srv.Dispatcher() }
 
 // Set changes a config override for the next Restart.
 func (s *Server) Set(name, value string) { s.params[name] = value }
