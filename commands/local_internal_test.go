@@ -36,11 +36,11 @@ func TestIsLocalClient(t *testing.T) {
 		{"garbage", "127.0.0.1:6379", false},
 	}
 	for _, tc := range cases {
-		if got := isLocalClient(addrConn{remote: tc.remote, local: tc.local}); got != tc.want {
-			t.Errorf("isLocalClient(remote %q, local %q) = %v, want %v", tc.remote, tc.local, got, tc.want)
+		if got := IsLocalClient(addrConn{remote: tc.remote, local: tc.local}); got != tc.want {
+			t.Errorf("IsLocalClient(remote %q, local %q) = %v, want %v", tc.remote, tc.local, got, tc.want)
 		}
 	}
-	if isLocalClient(nil) {
+	if IsLocalClient(nil) {
 		t.Error("a client without a connection is local")
 	}
 }

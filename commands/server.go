@@ -550,7 +550,7 @@ func cmdConfigSet(c *Call) {
 	failed := func(name []byte, reason any) {
 		c.W.Error(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, reason))
 	}
-	local := isLocalClient(c.Client.Conn)
+	local := IsLocalClient(c.Client.Conn)
 	seen := map[*config.Param]bool{}
 	for i := 0; i < len(args); i += 2 {
 		p := c.d.Config.Lookup(string(args[i]))
@@ -580,13 +580,13 @@ func cmdConfigSet(c *Call) {
 	c.W.OK()
 }
 
-// isLocalClient reports whether a client connects from this machine, for
+// IsLocalClient reports whether a client connects from this machine, for protected-mode and
 // enable-protected-configs local, as Redis' islocalClient: from a loopback
 // address (127.0.0.0/8, ::1) or over a unix socket. A TCP peer is always
 // "ip:port"; a unix socket's peer has no IP (Go reports "" or "@", Redis
 // "/path:0") and its local end is the socket's path. Anything else is remote:
 // the check fails closed.
-func isLocalClient(conn Conn) bool {
+func IsLocalClient(conn Conn) bool {
 	if conn == nil {
 		return false
 	}

@@ -18,6 +18,9 @@ func Defaults() *Config {
 		{Name: "tls-key-file", Kind: String, Default: "", Immutable: true, Protected: true},
 		{Name: "requirepass", Kind: String, Default: "", Sensitive: false},
 		{Name: "maxclients", Kind: Int, Default: "10000", Min: 1, Max: 1 << 20},
+		// protected-mode: with no password for the default user, only
+		// clients on this machine are served (Redis' protected mode).
+		{Name: "protected-mode", Kind: Bool, Default: "yes"},
 		{Name: "timeout", Kind: Int, Default: "0", Min: 0, Max: 1 << 31},
 		{Name: "tcp-keepalive", Kind: Int, Default: "300", Min: 0, Max: 1 << 31},
 		// io-threads is the number of event loops serving plain TCP (each a

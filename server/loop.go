@@ -279,6 +279,11 @@ func (l *loop) adopt(fd int, remote, local string) {
 		return
 	}
 	c := newLoopConn(l, fd, remote, local)
+	if protectedModeDenies(l.s.cfg, c) {
+		_, _ = unix.Write(fd, []byte(msgProtectedMode))
+		unix.Close(fd)
+		return
+	}
 	cl, err := l.s.disp.NewClient(c)
 	if err != nil {
 		_, _ = unix.Write(fd, []byte("-"+err.Error()+"\r\n"))

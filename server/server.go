@@ -108,6 +108,7 @@ func (s *Server) Listen() error {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
 	s.ln = ln
+	warnExposure(s.cfg)
 	if port := s.cfg.Int("tls-port"); port > 0 {
 		cert, err := tls.LoadX509KeyPair(s.cfg.Get("tls-cert-file"), s.cfg.Get("tls-key-file"))
 		if err != nil {
@@ -300,6 +301,12 @@ func (s *Server) serveConn(nc net.Conn) {
 		}
 	}
 	conn := newClientConn(nc, s.cfg)
+	if protectedModeDenies(s.cfg, conn) {
+		_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = nc.Write([]byte(msgProtectedMode))
+		nc.Close()
+		return
+	}
 	if !s.track(conn, true) {
 		nc.Close()
 		return
