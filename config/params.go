@@ -16,6 +16,11 @@ func Defaults() *Config {
 		{Name: "tls-port", Kind: Int, Default: "0", Min: 0, Max: 65535, Immutable: true},
 		{Name: "tls-cert-file", Kind: String, Default: "", Immutable: true, Protected: true},
 		{Name: "tls-key-file", Kind: String, Default: "", Immutable: true, Protected: true},
+		// Client certificates on the TLS port, as Redis: required (yes, the
+		// default), checked when given (optional), or not asked for (no);
+		// verified against the CA certificates in tls-ca-cert-file.
+		{Name: "tls-ca-cert-file", Kind: String, Default: "", Immutable: true, Protected: true},
+		{Name: "tls-auth-clients", Kind: Enum, Enum: []string{"yes", "no", "optional"}, Default: "yes", Immutable: true},
 		{Name: "requirepass", Kind: String, Default: "", Sensitive: false},
 		{Name: "maxclients", Kind: Int, Default: "10000", Min: 1, Max: 1 << 20},
 		// protected-mode: with no password for the default user, only

@@ -8,6 +8,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log"
@@ -116,7 +117,12 @@ func (s *Server) Listen() error {
 			return fmt.Errorf("tls: load certificate: %w", err)
 		}
 		tlsAddr := net.JoinHostPort(s.cfg.Get("bind"), strconv.FormatInt(port, 10))
-		tln, err := tls.Listen("tcp", tlsAddr, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		tcfg, err := s.tlsConfig(cert)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		tln, err := tls.Listen("tcp", tlsAddr, tcfg)
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("listen tls %s: %w", tlsAddr, err)
@@ -124,6 +130,34 @@ func (s *Server) Listen() error {
 		s.tlsLn = tln
 	}
 	return nil
+}
+
+// tlsConfig is the TLS port's configuration: its certificate, TLS 1.2 or
+// later, and client certificates as tls-auth-clients and tls-ca-cert-file say.
+func (s *Server) tlsConfig(cert tls.Certificate) (*tls.Config, error) {
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	mode := s.cfg.Get("tls-auth-clients")
+	caFile := s.cfg.Get("tls-ca-cert-file")
+	if mode == "no" {
+		return cfg, nil
+	}
+	if caFile == "" {
+		return nil, fmt.Errorf("tls: tls-auth-clients %s needs tls-ca-cert-file, the CA certificates that sign client certificates (or set tls-auth-clients no)", mode)
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls: read tls-ca-cert-file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("tls: no PEM certificate in tls-ca-cert-file %s", caFile)
+	}
+	cfg.ClientCAs = pool
+	cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	if mode == "optional" {
+		cfg.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	return cfg, nil
 }
 
 // Addr is the bound address.

@@ -14,11 +14,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sessiond/sessiond/config"
 	"github.com/sessiond/sessiond/internal/testserver"
+	"github.com/sessiond/sessiond/server"
 )
 
 func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
@@ -67,7 +70,7 @@ func TestTLSListener(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile, pool := selfSigned(t, dir)
 	port := freePort(t)
-	s := testserver.Start(t, "tls-port", strconv.Itoa(port), "tls-cert-file", certFile, "tls-key-file", keyFile)
+	s := testserver.Start(t, "tls-port", strconv.Itoa(port), "tls-cert-file", certFile, "tls-key-file", keyFile, "tls-auth-clients", "no")
 	ctx := context.Background()
 	if err := s.Client(2).Set(ctx, "k", "plain", 0).Err(); err != nil {
 		t.Fatal(err)
@@ -96,5 +99,95 @@ func TestTLSListener(t *testing.T) {
 	}
 	if err := s.Client(2).Ping(ctx).Err(); err != nil {
 		t.Fatalf("server unhealthy after a plaintext client on the TLS port: %v", err)
+	}
+}
+
+// clientCert makes a CA and a client certificate it signs, as PEM files,
+// and returns the CA's path and the client's key pair.
+func clientCert(t *testing.T, dir string) (caFile string, pair tls.Certificate) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(10), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(11), Subject: pkix.Name{CommonName: "app"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile = filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	kder, _ := x509.MarshalECPrivateKey(key)
+	pair, err = tls.X509KeyPair(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return caFile, pair
+}
+
+// D7: tls-auth-clients yes (the default, as Redis) serves only clients with
+// a certificate signed by tls-ca-cert-file; optional also serves clients
+// without one; yes or optional without a CA file refuses to start.
+func TestTLSClientCertificates(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	caFile, pair := clientCert(t, dir)
+	ctx := context.Background()
+	ping := func(port int, certs []tls.Certificate) error {
+		c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), Protocol: 2, MaxRetries: -1,
+			DialTimeout: 2 * time.Second, ReadTimeout: 2 * time.Second,
+			TLSConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", Certificates: certs}})
+		defer c.Close()
+		return c.Ping(ctx).Err()
+	}
+	for _, tc := range []struct {
+		mode            string
+		withCert, plain bool // served with a client certificate, without one
+	}{
+		{"yes", true, false},
+		{"optional", true, true},
+		{"no", true, true},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			port := freePort(t)
+			testserver.Start(t, "tls-port", strconv.Itoa(port), "tls-cert-file", certFile, "tls-key-file", keyFile,
+				"tls-ca-cert-file", caFile, "tls-auth-clients", tc.mode)
+			if err := ping(port, []tls.Certificate{pair}); (err == nil) != tc.withCert {
+				t.Errorf("with a client certificate: %v", err)
+			}
+			if err := ping(port, nil); (err == nil) != tc.plain {
+				t.Errorf("without a client certificate: err = %v, want served %v", err, tc.plain)
+			}
+		})
+	}
+	cfg := config.Defaults()
+	for k, v := range map[string]string{"dir": dir, "port": "0", "appendonly": "no", "tls-port": strconv.Itoa(freePort(t)),
+		"tls-cert-file": certFile, "tls-key-file": keyFile} {
+		if err := cfg.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, err := server.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if err := srv.Listen(); err == nil || !strings.Contains(err.Error(), "tls-ca-cert-file") {
+		t.Fatalf("tls-auth-clients yes without tls-ca-cert-file: Listen = %v", err)
 	}
 }
