@@ -101,34 +101,60 @@ func (s *Server) Close() error {
 // Dispatcher returns the command layer (for tests and embedding).
 func (s *Server) Dispatcher() *commands.Dispatcher { return s.disp }
 
-// Listen binds the configured address (port 0 picks a free port).
+// Listen binds the configured addresses: bind:port for plain RESP unless
+// port is 0 (then only TLS, as Redis), and bind:tls-port when tls-port is set.
+// With neither, there is nowhere to listen and it fails.
 func (s *Server) Listen() error {
-	addr := net.JoinHostPort(s.cfg.Get("bind"), strconv.FormatInt(s.cfg.Int("port"), 10))
+	port := s.cfg.Int("port")
+	if port == 0 {
+		if s.cfg.Int("tls-port") == 0 {
+			return errors.New("configured to not listen anywhere (port 0 and no tls-port)")
+		}
+		return s.listenTLS()
+	}
+	return s.ListenOn(net.JoinHostPort(s.cfg.Get("bind"), strconv.FormatInt(port, 10)))
+}
+
+// ListenOn binds plain RESP to addr instead of bind:port (port 0 in addr
+// picks a free port, which port then reports), then TLS as Listen does; for
+// tests and embedding.
+func (s *Server) ListenOn(addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
 	s.ln = ln
-	warnExposure(s.cfg)
-	if port := s.cfg.Int("tls-port"); port > 0 {
-		cert, err := tls.LoadX509KeyPair(s.cfg.Get("tls-cert-file"), s.cfg.Get("tls-key-file"))
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("tls: load certificate: %w", err)
-		}
-		tlsAddr := net.JoinHostPort(s.cfg.Get("bind"), strconv.FormatInt(port, 10))
-		tcfg, err := s.tlsConfig(cert)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		tln, err := tls.Listen("tcp", tlsAddr, tcfg)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("listen tls %s: %w", tlsAddr, err)
-		}
-		s.tlsLn = tln
+	if p := ln.Addr().(*net.TCPAddr).Port; int64(p) != s.cfg.Int("port") {
+		_ = s.cfg.Set("port", strconv.Itoa(p))
 	}
+	warnExposure(s.cfg)
+	if err := s.listenTLS(); err != nil {
+		ln.Close()
+		s.ln = nil
+		return err
+	}
+	return nil
+}
+
+func (s *Server) listenTLS() error {
+	port := s.cfg.Int("tls-port")
+	if port <= 0 {
+		return nil
+	}
+	cert, err := tls.LoadX509KeyPair(s.cfg.Get("tls-cert-file"), s.cfg.Get("tls-key-file"))
+	if err != nil {
+		return fmt.Errorf("tls: load certificate: %w", err)
+	}
+	tlsAddr := net.JoinHostPort(s.cfg.Get("bind"), strconv.FormatInt(port, 10))
+	tcfg, err := s.tlsConfig(cert)
+	if err != nil {
+		return err
+	}
+	tln, err := tls.Listen("tcp", tlsAddr, tcfg)
+	if err != nil {
+		return fmt.Errorf("listen tls %s: %w", tlsAddr, err)
+	}
+	s.tlsLn = tln
 	return nil
 }
 
@@ -161,7 +187,12 @@ func (s *Server) tlsConfig(cert tls.Certificate) (*tls.Config, error) {
 }
 
 // Addr is the bound address.
-func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+func (s *Server) Addr() net.Addr {
+	if s.ln == nil {
+		return s.TLSAddr()
+	}
+	return s.ln.Addr()
+}
 
 // TLSAddr is the bound TLS address, or nil without tls-port.
 func (s *Server) TLSAddr() net.Addr {
@@ -200,24 +231,26 @@ func (s *Server) Serve(ctx context.Context) error {
 		}()
 	}
 	s.mu.Unlock()
-	acc, err := newAcceptor(s, s.ln.(*net.TCPListener), s.loops)
-	if err != nil {
-		s.Stop()
-		loops.Wait()
-		return fmt.Errorf("accept: %w", err)
+	if s.ln != nil {
+		acc, err := newAcceptor(s, s.ln.(*net.TCPListener), s.loops)
+		if err != nil {
+			s.Stop()
+			loops.Wait()
+			return fmt.Errorf("accept: %w", err)
+		}
+		s.mu.Lock()
+		s.acc = acc
+		closing := s.closing
+		s.mu.Unlock()
+		if closing {
+			acc.wake()
+		}
+		loops.Add(1)
+		go func() {
+			defer loops.Done()
+			acc.run()
+		}()
 	}
-	s.mu.Lock()
-	s.acc = acc
-	closing := s.closing
-	s.mu.Unlock()
-	if closing {
-		acc.wake()
-	}
-	loops.Add(1)
-	go func() {
-		defer loops.Done()
-		acc.run()
-	}()
 	if s.tlsLn != nil {
 		loops.Add(1)
 		go func() {

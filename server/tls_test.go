@@ -191,3 +191,49 @@ func TestTLSClientCertificates(t *testing.T) {
 		t.Fatalf("tls-auth-clients yes without tls-ca-cert-file: Listen = %v", err)
 	}
 }
+
+// D7: port 0 means no plain listener, as in Redis: with tls-port the server
+// serves TLS only, and with neither it refuses to start.
+func TestPortZeroMeansNoPlainListener(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	open := func(params map[string]string) *server.Server {
+		t.Helper()
+		cfg := config.Defaults()
+		for k, v := range params {
+			if err := cfg.Set(k, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		srv, err := server.Open(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return srv
+	}
+	srv := open(map[string]string{"dir": t.TempDir(), "port": "0", "appendonly": "no"})
+	if err := srv.Listen(); err == nil || !strings.Contains(err.Error(), "not listen anywhere") {
+		t.Fatalf("port 0 without tls-port: Listen = %v", err)
+	}
+	srv.Close()
+
+	tlsPort := freePort(t)
+	srv = open(map[string]string{"dir": t.TempDir(), "port": "0", "appendonly": "no", "tls-port": strconv.Itoa(tlsPort),
+		"tls-cert-file": certFile, "tls-key-file": keyFile, "tls-auth-clients": "no"})
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	defer func() { cancel(); <-done }()
+	if got := srv.Addr().String(); got != "127.0.0.1:"+strconv.Itoa(tlsPort) {
+		t.Errorf("Addr = %s, want the TLS address", got)
+	}
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(tlsPort), Protocol: 2, MaxRetries: -1,
+		TLSConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}})
+	defer c.Close()
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("TLS with port 0: %v", err)
+	}
+}

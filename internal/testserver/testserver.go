@@ -64,12 +64,11 @@ func (s *Server) start() {
 	if err != nil {
 		s.t.Fatalf("open server: %v", err)
 	}
+	addr := "127.0.0.1:0" // a free port (port 0 in the config means no plain listener)
 	if s.Addr != "" {
-		host, port, _ := net.SplitHostPort(s.Addr)
-		_ = cfg.Set("bind", host)
-		_ = cfg.Set("port", port)
+		addr = s.Addr // a restart keeps its address
 	}
-	if err := srv.Listen(); err != nil {
+	if err := srv.ListenOn(addr); err != nil {
 		s.t.Fatalf("listen: %v", err)
 	}
 	s.Addr = srv.Addr().String()
