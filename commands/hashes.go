@@ -313,11 +313,28 @@ func cmdHincrbyfloat(c *Call) {
 	c.W.BulkString(s)
 }
 
+// maxRandRepeats bounds a negative count of SRANDMEMBER, HRANDFIELD and
+// ZRANDMEMBER (members may repeat, so the reply has -count elements
+// whatever the key holds). Redis builds any such reply until memory runs
+// out; sessiond refuses one over 2^24 elements rather than let one client
+// exhaust the process's memory.
+const maxRandRepeats = 1 << 24
+
+// randRepeatsOK writes Redis' out-of-range error for a negative count over
+// maxRandRepeats.
+func randRepeatsOK(c *Call, count int64) bool {
+	if count < -maxRandRepeats {
+		c.W.Error("ERR value is out of range")
+		return false
+	}
+	return true
+}
+
 // parseRandCount parses the count of HRANDFIELD, ZRANDMEMBER (with
 // WITHVALUES/WITHSCORES as option word) and reports whether the option was given.
 func parseRandCount(c *Call, option string) (count int64, with bool, ok bool) {
 	count, ok = parseRangeLong(c, c.Args[2], -math.MaxInt64, math.MaxInt64, "")
-	if !ok {
+	if !ok || !randRepeatsOK(c, count) {
 		return 0, false, false
 	}
 	if len(c.Args) > 4 || (len(c.Args) == 4 && !keyword(c.Args[3], option)) {

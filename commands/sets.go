@@ -194,7 +194,7 @@ func cmdSrandmember(c *Call) {
 	withCount := len(c.Args) == 3
 	if withCount {
 		var ok bool
-		if count, ok = parseRangeLong(c, c.Args[2], -math.MaxInt64, math.MaxInt64, ""); !ok {
+		if count, ok = parseRangeLong(c, c.Args[2], -math.MaxInt64, math.MaxInt64, ""); !ok || !randRepeatsOK(c, count) {
 			return
 		}
 	}
