@@ -331,19 +331,17 @@ func (d *Dispatcher) ExecBatch(cl *Client, cmds [][][]byte, stop func() bool) {
 
 const maxBatch = 256
 
-// RunsLong reports whether the command args, sent by cl now, may run long or
-// wait (FlagLong, FlagBlocking), so that an event loop should hand it to a
-// goroutine of its own. A command a client in MULTI queues runs later, inside
-// EXEC, where nothing blocks.
+// RunsLong reports whether the command args may run long or wait (FlagLong,
+// FlagBlocking), so that an event loop should hand it to a goroutine of its
+// own. It looks at the command alone, not at whether the client is in MULTI:
+// an event loop asks before running a batch, and an EXEC earlier in the same
+// batch may end the MULTI that would have queued it.
 func (d *Dispatcher) RunsLong(cl *Client, args [][]byte) bool {
 	if len(args) == 0 {
 		return false
 	}
 	spec := lookup(args[0])
-	if spec == nil || spec.Flags&(FlagLong|FlagBlocking) == 0 {
-		return false
-	}
-	return !cl.multi.active || runsInsideMulti(spec)
+	return spec != nil && spec.Flags&(FlagLong|FlagBlocking) != 0
 }
 
 // Blocks reports whether args, sent by cl now, is a command that may block

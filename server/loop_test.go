@@ -280,3 +280,30 @@ func TestDollarLineIsInline(t *testing.T) {
 		t.Fatalf("replies %q", got)
 	}
 }
+
+// A client already in MULTI that sends EXEC and a blocking pop in one
+// packet: the pop runs after EXEC ended the MULTI, so it really blocks, and
+// must do so off the loop (the loop decides before running the batch).
+func TestBlockingPopAfterExecInOnePacket(t *testing.T) {
+	s := testserver.Start(t, "io-threads", "1")
+	nc, r := dialRaw(t, s)
+	if _, err := nc.Write([]byte("MULTI\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readReply(t, r); got != "+OK" {
+		t.Fatalf("MULTI = %q", got)
+	}
+	if _, err := nc.Write([]byte("EXEC\r\nBLPOP q 0\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readReply(t, r); got != "[]" {
+		t.Fatalf("EXEC = %q", got)
+	}
+	// Another client of the same loop is served, and its push wakes the pop.
+	if err := s.Client(2).RPush(context.Background(), "q", "v").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readReply(t, r); got != "[q v]" {
+		t.Fatalf("BLPOP = %q", got)
+	}
+}
