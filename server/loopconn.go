@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"log"
+	"strconv"
 	"sync"
 	"time"
 
@@ -653,27 +654,13 @@ func rebuild(cmds [][][]byte) []byte {
 	var b []byte
 	for _, args := range cmds {
 		b = append(b, '*')
-		b = appendInt(b, len(args))
+		b = append(strconv.AppendInt(b, int64(len(args)), 10), '\r', '\n')
 		for _, a := range args {
 			b = append(b, '$')
-			b = appendInt(b, len(a))
+			b = append(strconv.AppendInt(b, int64(len(a)), 10), '\r', '\n')
 			b = append(b, a...)
 			b = append(b, '\r', '\n')
 		}
 	}
 	return b
-}
-
-func appendInt(b []byte, n int) []byte {
-	var tmp [20]byte
-	i := len(tmp)
-	for n >= 10 {
-		i--
-		tmp[i] = byte('0' + n%10)
-		n /= 10
-	}
-	i--
-	tmp[i] = byte('0' + n)
-	b = append(b, tmp[i:]...)
-	return append(b, '\r', '\n')
 }
