@@ -157,6 +157,7 @@ func compare(ctx context.Context, cfg *config) (bool, error) {
 		func() error { return b.throughputGroup("everysec", "everysec", b.mainScenarios()) },
 		func() error { return b.throughputGroup("durable", "always", b.durableScenarios()) },
 		b.heavy,
+		b.bigreadScenario,
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {

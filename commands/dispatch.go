@@ -302,7 +302,9 @@ func (d *Dispatcher) Exec(cl *Client, args [][]byte) {
 // ExecBatch runs a pipeline of commands for cl in order. Runs of consecutive
 // batchable commands (FlagBatch) share one engine transaction, so a pipeline
 // of N writes costs one lock and one write to the data file instead of N.
-func (d *Dispatcher) ExecBatch(cl *Client, cmds [][][]byte, stop func() bool) {
+// stop is asked between commands whether to stop there; ExecBatch returns
+// how many of cmds ran (the caller keeps the rest for later).
+func (d *Dispatcher) ExecBatch(cl *Client, cmds [][][]byte, stop func() bool) int {
 	for i := 0; i < len(cmds); {
 		j := i
 		write := false
@@ -317,16 +319,14 @@ func (d *Dispatcher) ExecBatch(cl *Client, cmds [][][]byte, stop func() bool) {
 		if j-i < 2 {
 			d.Exec(cl, cmds[i])
 			i++
-			if stop() {
-				return
-			}
-			continue
+		} else {
+			i += d.runGroup(cl, cmds[i:j], write)
 		}
-		i += d.runGroup(cl, cmds[i:j], write)
-		if stop() {
-			return
+		if i < len(cmds) && stop() {
+			return i
 		}
 	}
+	return len(cmds)
 }
 
 const maxBatch = 256

@@ -162,7 +162,7 @@ func (l *loop) runReady() {
 	for _, c := range l.ready {
 		c.queued = false
 		c.batch, c.shared = nil, 0
-		if c.torn || c.state != stIdle || c.closeAfterOut || c.guard.complete == c.stalledAt {
+		if c.torn || c.state != stIdle || c.closeAfterOut || c.backedUp() || c.guard.complete == c.stalledAt {
 			continue
 		}
 		cmds := c.parse()

@@ -218,7 +218,7 @@ func (c *loopConn) onReadable() {
 // them is waiting (on a goroutine, or for an fsync); a blocked command sees
 // WatchPeer fire and gives up.
 func (c *loopConn) peerGone() {
-	if c.state == stIdle {
+	if c.state == stIdle && !c.backedUp() {
 		c.teardown()
 		return
 	}
@@ -268,7 +268,7 @@ func (c *loopConn) teardown() {
 // process runs the complete commands in c.in while the loop may run them.
 func (c *loopConn) process() {
 	for {
-		for c.state == stIdle && !c.torn && !c.closeAfterOut && c.guard.complete != c.stalledAt {
+		for c.state == stIdle && !c.torn && !c.closeAfterOut && !c.backedUp() && c.guard.complete != c.stalledAt {
 			cmds := c.parse()
 			if len(cmds) == 0 {
 				// Only the start of a command: wait until the guard has seen
@@ -279,7 +279,7 @@ func (c *loopConn) process() {
 			}
 			c.runBatch(cmds, false)
 		}
-		if c.state != stIdle || c.torn || c.closeAfterOut || c.guard.authHeld == nil {
+		if c.state != stIdle || c.torn || c.closeAfterOut || c.backedUp() || c.guard.authHeld == nil {
 			break
 		}
 		// Everything before an unauthenticated client's oversized header
@@ -295,6 +295,12 @@ func (c *loopConn) process() {
 		c.send(nil, []byte("-"+c.protoErr+"\r\n"))
 		c.closeAfterOut = true
 		c.in = nil
+		c.maybeFinish()
+	}
+	if c.peerEOF && c.state == stIdle && !c.torn && !c.closeAfterOut && !c.backedUp() {
+		// The peer ended its stream while its replies held its commands
+		// back (peerGone): everything it sent has run now.
+		c.closeAfterOut = true
 		c.maybeFinish()
 	}
 }
@@ -365,14 +371,20 @@ func (c *loopConn) runBatch(cmds [][][]byte, ran bool) {
 			break
 		}
 	}
-	if split > 0 && !c.l.s.eng.TryShort() {
+	// A client whose replies back up on its socket runs nothing more until
+	// they drain (see outPause): what it sent waits as input.
+	hold := c.backedUp()
+	if hold || (split > 0 && !c.l.s.eng.TryShort()) {
 		split = 0 // long work holds the database: run them all on a goroutine
 	}
 	if split > 0 {
 		c.setState(stRunning)
-		d.ExecBatch(c.cl, cmds[:split], c.batchStop)
+		n := d.ExecBatch(c.cl, cmds[:split], c.batchStop)
 		c.l.s.eng.EndShort()
 		ran = true
+		if n < split {
+			split, hold = n, true
+		}
 	}
 	if ran {
 		if c.torn {
@@ -382,9 +394,7 @@ func (c *loopConn) runBatch(cmds [][][]byte, ran bool) {
 			if !c.l.s.eng.NotifyDurable(t, c.durableLater) {
 				c.setState(stDurable)
 				if split < len(cmds) {
-					// Parsed but not run: put it back in front of the input.
-					c.in = append(rebuild(cmds[split:]), c.in...)
-					c.stalledAt = -1
+					c.putBack(cmds[split:])
 				}
 				return
 			}
@@ -395,12 +405,34 @@ func (c *loopConn) runBatch(cmds [][][]byte, ran bool) {
 		}
 	}
 	if split < len(cmds) {
+		if hold || c.backedUp() {
+			c.putBack(cmds[split:])
+			return
+		}
 		c.offload(cmds[split:])
 	}
 }
 
+// putBack returns commands that were parsed but not run to the front of the
+// input, to run in a later pass.
+func (c *loopConn) putBack(cmds [][][]byte) {
+	c.in = append(rebuild(cmds), c.in...)
+	c.stalledAt = -1
+}
+
+// outPause is how many reply bytes may wait on a client's socket before the
+// loop stops running its commands: a client that pipelines big reads without
+// reading the replies gets them built a step at a time, as it takes them,
+// instead of all at once in the server's memory and on the loop's time.
+const outPause = 1 << 20
+
+// backedUp reports whether the client's unwritten replies have reached
+// outPause; its commands wait until the socket takes them (onWritable).
+func (c *loopConn) backedUp() bool { return len(c.out) >= outPause }
+
 // batchStop is ExecBatch's check between commands: it writes out replies
-// that have piled up, and stops the batch when the client is going away.
+// that have piled up, and stops the batch when the client is going away or
+// its replies back up on the socket.
 func (c *loopConn) batchStop() bool {
 	if c.cl.CloseAfterReply {
 		return true
@@ -408,7 +440,7 @@ func (c *loopConn) batchStop() bool {
 	if c.cl.W.Len() >= flushThreshold && !c.cl.WritesPending() && !c.queueReplies(nil) {
 		return true
 	}
-	return c.isClosed()
+	return c.backedUp() || c.isClosed()
 }
 
 // durableLater is called by the syncer once the batch's writes are on disk.
@@ -516,7 +548,7 @@ func (c *loopConn) offload(cmds [][][]byte) {
 			}
 			settle()
 		}()
-		s.disp.ExecBatch(c.cl, owned, func() bool { return c.cl.CloseAfterReply || c.isClosed() })
+		s.disp.ExecBatch(c.cl, owned, c.offloadStop)
 		settle() // ran without sleeping, or woke up: the loop goes on
 		if t := c.cl.Ticket(); t != 0 {
 			if err := s.eng.WaitDurable(t); err != nil {
@@ -528,6 +560,23 @@ func (c *loopConn) offload(cmds [][][]byte) {
 		<-settled
 		s.eng.EndShort()
 	}
+}
+
+// offloadStop is ExecBatch's check between commands run on a goroutine:
+// it stops when the client is going away, and applies the hard output limit
+// to the replies built so far (they reach the socket when the batch ends),
+// so a pipeline of big reads after a blocking command cannot build without
+// bound.
+func (c *loopConn) offloadStop() bool {
+	if c.cl.CloseAfterReply || c.isClosed() {
+		return true
+	}
+	if lim := normalLimit(c.l.s.cfg); lim.Hard > 0 && int64(c.cl.W.Len()) > lim.Hard {
+		log.Printf("connection %d: closed, replies over client-output-buffer-limit", c.cl.ID)
+		c.markClosed()
+		return true
+	}
+	return false
 }
 
 // send writes a and then b to the socket, queueing on out what it does not
@@ -608,11 +657,18 @@ func (c *loopConn) flushOut() {
 }
 
 func (c *loopConn) onWritable() {
+	paused := c.backedUp()
 	if len(c.out) > 0 {
 		c.flushOut()
 	} else if c.wantOut {
 		c.wantOut = false
 		c.l.watchOutput(c, false)
+	}
+	if paused && !c.backedUp() && !c.torn && c.state == stIdle && !c.queued {
+		// The socket took the replies that held its commands back: the
+		// loop's next pass runs the input that waited.
+		c.queued = true
+		c.l.ready = append(c.l.ready, c)
 	}
 	c.maybeFinish()
 }
