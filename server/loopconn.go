@@ -421,14 +421,20 @@ func (c *loopConn) putBack(cmds [][][]byte) {
 }
 
 // outPause is how many reply bytes may wait on a client's socket before the
-// loop stops running its commands: a client that pipelines big reads without
+// loop stops running its commands, when no hard output limit is set (the
+// default for normal clients): a client that pipelines big reads without
 // reading the replies gets them built a step at a time, as it takes them,
 // instead of all at once in the server's memory and on the loop's time.
+// With a hard limit the client's commands keep running, as in Redis, and
+// the limit disconnects it (checked as each step of replies is queued).
 const outPause = 1 << 20
 
 // backedUp reports whether the client's unwritten replies have reached
-// outPause; its commands wait until the socket takes them (onWritable).
-func (c *loopConn) backedUp() bool { return len(c.out) >= outPause }
+// outPause with no hard limit to stop them; its commands then wait until
+// the socket takes them (onWritable).
+func (c *loopConn) backedUp() bool {
+	return len(c.out) >= outPause && normalLimit(c.l.s.cfg).Hard == 0
+}
 
 // batchStop is ExecBatch's check between commands: it writes out replies
 // that have piled up, and stops the batch when the client is going away or
@@ -657,16 +663,15 @@ func (c *loopConn) flushOut() {
 }
 
 func (c *loopConn) onWritable() {
-	paused := c.backedUp()
 	if len(c.out) > 0 {
 		c.flushOut()
 	} else if c.wantOut {
 		c.wantOut = false
 		c.l.watchOutput(c, false)
 	}
-	if paused && !c.backedUp() && !c.torn && c.state == stIdle && !c.queued {
-		// The socket took the replies that held its commands back: the
-		// loop's next pass runs the input that waited.
+	if len(c.in) > 0 && !c.backedUp() && !c.torn && c.state == stIdle && !c.queued {
+		// The socket took the replies that held its commands back (see
+		// backedUp): the loop's next pass runs the input that waited.
 		c.queued = true
 		c.l.ready = append(c.l.ready, c)
 	}
