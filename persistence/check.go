@@ -17,8 +17,13 @@ type Report struct {
 	Size     int64
 	OK       bool // the whole file is well-formed
 	Torn     bool // only the tail is incomplete (Open drops it by itself)
-	Problem  string
-	Repaired bool
+	// HalfWritten: the file ends in a transaction whose commit marker is
+	// missing (a crash tore its write); Open drops its TxRecords records,
+	// from offset GoodSize.
+	HalfWritten bool
+	TxRecords   int
+	Problem     string
+	Repaired    bool
 }
 
 func (r Report) String() string {
@@ -27,6 +32,8 @@ func (r Report) String() string {
 		return fmt.Sprintf("%s: repaired: kept %d records (%d bytes), dropped %d bytes from offset %d (%s)", r.Path, r.Records, r.GoodSize, r.Size-r.GoodSize, r.GoodSize, r.Problem)
 	case r.OK:
 		return fmt.Sprintf("%s: ok: %d records, %d bytes", r.Path, r.Records, r.Size)
+	case r.HalfWritten:
+		return fmt.Sprintf("%s: half-written transaction at offset %d (%s): %d records before it load; it is dropped whole on open", r.Path, r.GoodSize, r.Problem, r.Records)
 	case r.Torn:
 		return fmt.Sprintf("%s: torn tail at offset %d (%s): %d records before it load; the tail is dropped on open", r.Path, r.GoodSize, r.Problem, r.Records)
 	}
@@ -34,39 +41,41 @@ func (r Report) String() string {
 }
 
 // Check reads a data file record by record (buntdb's log is RESP arrays of
-// bulk strings) and reports where it stops being well-formed. With repair it
-// truncates the file after the last good record, keeping a copy of the
+// bulk strings: set, del and flushdb records) and reports where it stops
+// being well-formed, or whether it ends in a half-written transaction (see
+// CommitMarkerKey). With repair it truncates the file after the last good
+// record (or before the half-written transaction), keeping a copy of the
 // original as path.damaged. The file must not be open by a server.
 func Check(path string, repair bool) (Report, error) {
 	rep := Report{Path: path}
-	f, err := os.Open(path)
+	st, err := os.Stat(path)
 	if err != nil {
 		return rep, fmt.Errorf("open %s: %w", path, err)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return rep, fmt.Errorf("stat %s: %w", path, err)
-	}
 	rep.Size = st.Size()
-	br := bufio.NewReaderSize(f, 1<<20)
-	var off int64
-	for {
-		n, err := readRecord(br)
-		if err == io.EOF && n == 0 {
-			rep.OK = true
-			break
+	t := scanTail(path)
+	rep.Records, rep.GoodSize = t.records, t.good
+	switch {
+	case t.err != nil && !errors.Is(t.err, errTorn):
+		if os.IsNotExist(t.err) || errors.Is(t.err, os.ErrPermission) {
+			return rep, t.err
 		}
-		if err != nil {
-			rep.Problem = err.Error()
-			rep.Torn = errors.Is(err, io.ErrUnexpectedEOF)
-			break
+		rep.Problem = t.err.Error()
+	case t.halfWritten():
+		rep.HalfWritten = true
+		rep.TxRecords = t.afterCount
+		rep.Records -= t.afterCount
+		rep.GoodSize = t.markerEnd
+		rep.Problem = fmt.Sprintf("%d records after the last commit marker", t.afterCount)
+		if t.err != nil {
+			rep.Problem += ", then a torn record"
 		}
-		off += n
-		rep.Records++
-		rep.GoodSize = off
+	case t.err != nil:
+		rep.Torn = true
+		rep.Problem = "the file ends inside a record"
+	default:
+		rep.OK = true
 	}
-	f.Close()
 	if rep.OK || !repair {
 		return rep, nil
 	}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -92,6 +93,12 @@ type Store struct {
 
 	lastSync atomic.Int64 // unix ms of the last successful fsync
 	syncErr  atomic.Pointer[error]
+	// writeErr is the error of the last commit that could not be written to
+	// the data file (buntdb rolled it back), until a write succeeds again.
+	writeErr atomic.Pointer[error]
+	// syncFile flushes the data file: (*os.File).Sync, or a failure injected
+	// by a test (SetSyncFunc).
+	syncFile atomic.Pointer[func(*os.File) error]
 	stop     chan struct{}
 	done     chan struct{}
 
@@ -112,6 +119,30 @@ type Store struct {
 	changes    atomic.Int64 // writes since the last save
 }
 
+// CommitMarkerKey is the key of the commit marker that follows the records
+// of every write transaction in the data file: a delete of this key, which
+// never exists. buntdb writes a transaction's records with one write(2), in
+// no particular order; a crash can tear that write, leaving some of them.
+// Records after the last marker belong to such a transaction, and Open drops
+// them (Check reports them). The marker is an ordinary delete record, so a
+// file with markers loads in any version.
+const CommitMarkerKey = "\x00sessiond:commit"
+
+// writeMarker appends a commit marker to the data file.
+func (s *Store) writeMarker() error {
+	err := s.db.Update(func(tx *buntdb.Tx) error {
+		if _, _, err := tx.Set(CommitMarkerKey, "", nil); err != nil {
+			return err
+		}
+		_, err := tx.Delete(CommitMarkerKey)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("write %s: %w", s.path, err)
+	}
+	return nil
+}
+
 // ErrLocked is returned by Open when another process holds the data file.
 var ErrLocked = errors.New("data file is in use by another process")
 
@@ -120,6 +151,7 @@ var ErrLocked = errors.New("data file is in use by another process")
 // loads. A file damaged elsewhere fails with an error naming the file.
 func Open(opts Options) (*Store, error) {
 	s := &Store{stop: make(chan struct{}), done: make(chan struct{})}
+	s.SetSyncFunc((*os.File).Sync)
 	s.cond = sync.NewCond(&s.mu)
 	s.policy.Store(int32(opts.Fsync))
 	s.lastSave.Store(time.Now().Unix())
@@ -140,6 +172,12 @@ func Open(opts Options) (*Store, error) {
 			return nil, err
 		}
 		s.lockFile = lf
+	}
+	if path != ":memory:" {
+		if err := dropHalfWritten(path); err != nil {
+			s.releaseLock()
+			return nil, err
+		}
 	}
 	db, err := buntdb.Open(path)
 	if err != nil {
@@ -166,6 +204,13 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("configure %s: %w", path, err)
 	}
 	s.db = db
+	if path != ":memory:" {
+		// What follows is marked transaction by transaction: a marker here
+		// ends what an older version (or a rewrite) wrote unmarked.
+		if err := s.writeMarker(); err != nil {
+			s.CommitFailed(err)
+		}
+	}
 	s.rewritePct, s.rewriteMinSize = opts.AutoRewritePercentage, opts.AutoRewriteMinSize
 	if st, err := os.Stat(path); err == nil {
 		s.lastRewriteSz.Store(st.Size())
@@ -190,8 +235,15 @@ func (s *Store) SetFsync(p Fsync) { s.policy.Store(int32(p)) }
 func (s *Store) FsyncPolicy() Fsync { return Fsync(s.policy.Load()) }
 
 // Committed records that a write transaction reached the file and returns its
-// ticket, to pass to WaitDurable.
+// ticket, to pass to WaitDurable. It follows the transaction's records with a
+// commit marker (see writeMarker), so that a transaction torn by a crash is
+// dropped whole when the file is loaded.
 func (s *Store) Committed() uint64 {
+	if !s.InMemory() {
+		if err := s.writeMarker(); err != nil {
+			s.CommitFailed(err)
+		}
+	}
 	s.changes.Add(1)
 	s.mu.Lock()
 	s.written++
@@ -344,7 +396,7 @@ func (s *Store) fsyncFile() error {
 		s.syncErr.Store(&err)
 		return err
 	}
-	err = f.Sync()
+	err = (*s.syncFile.Load())(f)
 	f.Close()
 	if err != nil {
 		err = fmt.Errorf("fsync %s: %w", s.path, err)
@@ -357,12 +409,58 @@ func (s *Store) fsyncFile() error {
 }
 
 // LastSyncError returns the error of the most recent fsync (or of opening
-// the file for it) if that fsync failed, or nil: INFO's aof_last_write_status.
+// the file for it) if that fsync failed, or nil.
 func (s *Store) LastSyncError() error {
 	if p := s.syncErr.Load(); p != nil {
 		return *p
 	}
 	return nil
+}
+
+// CommitFailed records that a commit could not be written to the data file
+// (buntdb rolled it back): WriteError reports it until a write and an fsync
+// succeed again (the flusher tries once a second).
+func (s *Store) CommitFailed(err error) {
+	if s.writeErr.Swap(&err) == nil {
+		log.Printf("persistence: cannot write %s: %v; commands that write are refused (MISCONF) until it can be written again", s.path, err)
+	}
+}
+
+// WriteError returns why the data file cannot be written or flushed now (the
+// last commit's write or the last fsync failed), or nil: INFO's
+// aof_last_write_status, and the MISCONF refusal of writes.
+func (s *Store) WriteError() error {
+	if p := s.writeErr.Load(); p != nil {
+		return *p
+	}
+	return s.LastSyncError()
+}
+
+// SetSyncFunc replaces the call that flushes the data file to stable storage
+// ((*os.File).Sync): a seam for tests that inject a failing fsync.
+func (s *Store) SetSyncFunc(fn func(*os.File) error) { s.syncFile.Store(&fn) }
+
+// retryWrite is the flusher's attempt, while WriteError is set, to find the
+// file writable again: a commit marker (a record that changes nothing) and
+// an fsync.
+func (s *Store) retryWrite() {
+	if s.writeErr.Load() != nil {
+		if err := s.writeMarker(); err != nil {
+			s.writeErr.Store(&err)
+			return
+		}
+	}
+	s.mu.Lock()
+	for s.syncing {
+		s.cond.Wait()
+	}
+	err := s.syncOnceLocked()
+	s.mu.Unlock()
+	if err != nil {
+		return
+	}
+	s.writeErr.Store(nil)
+	log.Printf("persistence: %s can be written again; writes are accepted", s.path)
 }
 
 func (s *Store) flusher() {
@@ -378,6 +476,10 @@ func (s *Store) flusher() {
 				continue
 			}
 			s.maybeRewrite()
+			if s.WriteError() != nil {
+				s.retryWrite()
+				continue
+			}
 			if Fsync(s.policy.Load()) == FsyncNo {
 				continue
 			}
@@ -546,6 +648,11 @@ func (s *Store) LastRewriteError() error {
 func (s *Store) rewrite() error {
 	if err := s.db.Shrink(); err != nil {
 		return fmt.Errorf("rewrite %s: %w", s.path, err)
+	}
+	// The rewritten file starts with the data set, unmarked: a marker ends it.
+	if err := s.writeMarker(); err != nil {
+		s.CommitFailed(err)
+		return err
 	}
 	// The rewritten file replaced the old one by rename: make both the new
 	// file's contents and the directory entry durable.
