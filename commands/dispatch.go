@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log"
 	"runtime/debug"
@@ -386,6 +387,8 @@ type Group struct {
 	// of big reads is not built whole under the engine's lock; the caller
 	// runs the rest after writing the replies out.
 	Ran int
+	// start is where the group's replies begin in its client's writer.
+	start int
 }
 
 // maxGroupReplies is the reply size past which a group stops.
@@ -416,7 +419,7 @@ func (d *Dispatcher) RunShared(groups []Group) {
 			g := &groups[gi]
 			cl := g.Client
 			start := cl.W.Len()
-			g.Ran = 0
+			g.Ran, g.start = 0, start
 			for _, args := range g.Cmds {
 				if cl.W.Len()-start > maxGroupReplies {
 					break
@@ -440,6 +443,21 @@ func (d *Dispatcher) RunShared(groups []Group) {
 	t, err := d.Engine.Update(now.UnixMilli(), body)
 	if err != nil {
 		log.Printf("batch transaction failed: %v", err)
+		// Nothing of it was kept (the data file could not be written): the
+		// replies its commands wrote must not reach the clients as if it
+		// had been. Each command gets the error instead.
+		msg := d.diskError()
+		if msg == "" {
+			msg = "ERR " + err.Error()
+		}
+		for _, g := range groups {
+			g.Client.W.Truncate(g.start)
+			for range g.Ran {
+				d.stats.errorReplies.Add(1)
+				g.Client.W.Error(msg)
+			}
+		}
+		return
 	}
 	for _, g := range groups {
 		if g.Write && t > g.Client.ticket {
@@ -489,7 +507,32 @@ func (d *Dispatcher) admit(cl *Client, args [][]byte, now time.Time) (*Spec, boo
 		d.rejectBusy(cl, spec)
 		return nil, false
 	}
+	if spec.Flags&FlagWrite != 0 || spec.Name == "ping" {
+		if msg := d.diskError(); msg != "" {
+			d.reject(cl, spec, msg)
+			return nil, false
+		}
+	}
 	return spec, true
+}
+
+// diskError is the MISCONF refusal of commands that write (and PING, as
+// Redis does) while the data file cannot be written or flushed, or "".
+func (d *Dispatcher) diskError() string {
+	err := d.Engine.Store().WriteError()
+	if err == nil {
+		return ""
+	}
+	// The innermost error is the system's own words ("no space left on
+	// device"); the path and the operation are in the log and INFO.
+	for {
+		inner := errors.Unwrap(err)
+		if inner == nil {
+			break
+		}
+		err = inner
+	}
+	return "MISCONF Errors writing to the data file: " + err.Error()
 }
 
 // CloneArgs copies a command's arguments into one allocation (arguments parsed

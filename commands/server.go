@@ -221,7 +221,7 @@ func infoPersistence(c *Call, b *strings.Builder) {
 		status = "err"
 	}
 	writeStatus := "ok"
-	if st.LastSyncError() != nil {
+	if st.WriteError() != nil {
 		writeStatus = "err"
 	}
 	rewriteStatus := "ok"

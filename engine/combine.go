@@ -129,6 +129,10 @@ func (e *Engine) runShared(batch []*sharedReq) {
 	})
 	if err != nil {
 		e.undoFailed(tx)
+		if tx.applied {
+			// Every function succeeded: the commit could not be written.
+			e.store.CommitFailed(err)
+		}
 	}
 	if failed >= 0 {
 		// Everyone else's functions ran against a transaction that was

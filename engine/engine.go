@@ -319,6 +319,10 @@ func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
 	})
 	if err != nil {
 		e.undoFailed(tx)
+		if tx.applied {
+			// The function succeeded: the commit could not be written.
+			e.store.CommitFailed(err)
+		}
 	}
 	if panicked != nil {
 		panic(panicked)

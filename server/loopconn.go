@@ -450,9 +450,16 @@ func (c *loopConn) batchStop() bool {
 }
 
 // durableLater is called by the syncer once the batch's writes are on disk.
+//
+// When the fsync failed, the batch's writes may not be on disk: its replies
+// are not sent (an acknowledgement would promise what appendfsync always
+// cannot keep) and the connection is closed, so the client sees an error
+// instead of an OK. Writes are refused with MISCONF until the file can be
+// flushed again.
 func (c *loopConn) durableLater(err error) {
 	if err != nil {
-		log.Printf("fsync failed: %v", err)
+		log.Printf("connection %d: closed without its replies: fsync failed: %v", c.cl.ID, err)
+		c.markClosed()
 	}
 	c.l.post(c.resume)
 }
@@ -558,7 +565,10 @@ func (c *loopConn) offload(cmds [][][]byte) {
 		settle() // ran without sleeping, or woke up: the loop goes on
 		if t := c.cl.Ticket(); t != 0 {
 			if err := s.eng.WaitDurable(t); err != nil {
-				log.Printf("fsync failed: %v", err)
+				// Not on disk for sure: no reply acknowledges it (see
+				// durableLater); resume tears the connection down.
+				log.Printf("connection %d: closed without its replies: fsync failed: %v", c.cl.ID, err)
+				c.markClosed()
 			}
 		}
 	}()

@@ -448,7 +448,11 @@ const flushThreshold = 64 * 1024
 func (s *Server) flush(conn *clientConn, cl *commands.Client) bool {
 	if t := cl.Ticket(); t != 0 {
 		if err := s.eng.WaitDurable(t); err != nil {
-			log.Printf("fsync failed: %v", err)
+			// The writes may not be on disk: their replies are not sent and
+			// the connection closes (see loopConn.durableLater).
+			log.Printf("connection %d: closed without its replies: fsync failed: %v", cl.ID, err)
+			cl.W.Reset()
+			return false
 		}
 	}
 	if cl.W.Len() == 0 {
