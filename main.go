@@ -23,6 +23,7 @@ import (
 
 	"github.com/sessiond/sessiond/commands"
 	"github.com/sessiond/sessiond/config"
+	"github.com/sessiond/sessiond/engine"
 	"github.com/sessiond/sessiond/persistence"
 	"github.com/sessiond/sessiond/server"
 )
@@ -135,8 +136,30 @@ func runCheck(args []string) int {
 		return 1
 	}
 	fmt.Println(rep)
+	code := 0
 	if !rep.OK && !rep.Repaired {
+		code = 1
+	}
+	if !rep.OK && !rep.Torn && !rep.HalfWritten && !rep.Repaired {
+		return code // damaged: the server would not load it
+	}
+	// What the server would load: decode every record and cross-check the
+	// native ones with their indexes.
+	crep, problems, err := engine.CheckFile(path, rep.GoodSize)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sessiond check:", err)
 		return 1
 	}
-	return 0
+	for _, p := range crep.Problems {
+		fmt.Printf("%s: %s\n", path, p)
+	}
+	if problems > len(crep.Problems) {
+		fmt.Printf("%s: ... and %d more problems\n", path, problems-len(crep.Problems))
+	}
+	if problems > 0 {
+		fmt.Printf("%s: %d problems in the records: %d items (%d sessions) load, these cannot be accounted for\n", path, problems, crep.Items, crep.Sessions)
+		return 1
+	}
+	fmt.Printf("%s: records ok: %d items (%d sessions) decode, and every native record agrees with its indexes\n", path, crep.Items, crep.Sessions)
+	return code
 }

@@ -130,14 +130,23 @@ func Open(opts Options) (*Engine, error) {
 	// over the data set fills the index and files every record with a
 	// deadline.
 	now := e.clock().UnixMilli()
+	bad := ""
 	if err := e.points.load(e.db, func(k, v string) {
 		if k[0] == 'k' {
+			if bad == "" && !headerOK(k, v) {
+				bad = k
+			}
 			if d := int64(deadlineOf(v)); d != 0 {
 				e.exp.file(k, d, now)
 			}
 		}
 	}); err != nil {
 		return nil, fmt.Errorf("load hash index and deadlines: %w", err)
+	}
+	if bad != "" {
+		// Garbage is not served: the operator decides (as Redis refuses a
+		// corrupt RDB). The offset is found only now, on this error path.
+		return nil, damagedRecordError(opts.Store.Path(), bad)
 	}
 	if err := e.countSessions(); err != nil {
 		return nil, fmt.Errorf("count sessions: %w", err)
