@@ -152,4 +152,3 @@ func TestCheckReportsAFlippedByte(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
