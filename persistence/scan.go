@@ -218,8 +218,12 @@ func scanTail(path string) tail {
 // CommitMarkerKey). A file damaged elsewhere is left for the loader to
 // refuse.
 func dropHalfWritten(path string) error {
-	if st, err := os.Stat(path); err != nil || st.Size() == 0 {
+	st, err := os.Stat(path)
+	if err != nil || st.Size() == 0 {
 		return nil
+	}
+	if endsWithMarker(path, st.Size()) {
+		return nil // the last transaction is whole: no need to read the file twice
 	}
 	t := scanTail(path)
 	if t.err != nil && !errors.Is(t.err, errTorn) {
@@ -233,4 +237,28 @@ func dropHalfWritten(path string) error {
 	}
 	log.Printf("persistence: %s ended in a half-written transaction (%d records from offset %d, written before a crash); dropped it", path, t.afterCount, t.markerEnd)
 	return nil
+}
+
+// markerRecord is a commit marker as buntdb writes it.
+var markerRecord = "*2\r\n$3\r\ndel\r\n$" + strconv.Itoa(len(CommitMarkerKey)) + "\r\n" + CommitMarkerKey + "\r\n"
+
+// endsWithMarker reports whether the file's last bytes are a commit marker,
+// as they are after every whole transaction: then nothing is half-written
+// and Open skips the scan. (A set record whose value ends with those bytes
+// and is the last whole record of a torn transaction would pass too; the
+// transaction then loads partly, as before markers existed.)
+func endsWithMarker(path string, size int64) bool {
+	if size < int64(len(markerRecord)) {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b := make([]byte, len(markerRecord))
+	if _, err := f.ReadAt(b, size-int64(len(b))); err != nil {
+		return false
+	}
+	return string(b) == markerRecord
 }
