@@ -164,3 +164,33 @@ func TestOffloadedBatchStopsAtTheHardOutputLimit(t *testing.T) {
 		}
 	})
 }
+
+// A client that sends its pipeline, ends its stream (half-close) and only
+// then reads gets every reply, even though its commands waited for it to
+// read, and the server closes the connection after the last one.
+func TestHalfClosedGreedyClientGetsEveryReply(t *testing.T) {
+	s := testserver.Start(t)
+	c := s.Client(2)
+	ctx := context.Background()
+	big := strings.Repeat("v", bigValue)
+	if err := c.Set(ctx, "big", big, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	const n = 16
+	nc := greedyGets(t, s, "", n, "big")
+	if err := nc.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	_ = nc.SetDeadline(time.Now().Add(30 * time.Second))
+	r := bufio.NewReaderSize(nc, 64<<10)
+	for i := 0; i < n; i++ {
+		if got := readReply(t, r); got != big {
+			t.Fatalf("reply %d: %d bytes", i, len(got))
+		}
+	}
+	if _, err := r.ReadByte(); err == nil {
+		t.Fatal("more than the replies came")
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("the server never closed the half-closed connection")
+	}
+}

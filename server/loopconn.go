@@ -679,11 +679,18 @@ func (c *loopConn) onWritable() {
 		c.wantOut = false
 		c.l.watchOutput(c, false)
 	}
-	if len(c.in) > 0 && !c.backedUp() && !c.torn && c.state == stIdle && !c.queued {
-		// The socket took the replies that held its commands back (see
-		// backedUp): the loop's next pass runs the input that waited.
-		c.queued = true
-		c.l.ready = append(c.l.ready, c)
+	if !c.torn && c.state == stIdle && !c.backedUp() {
+		switch {
+		case len(c.in) > 0 && !c.queued:
+			// The socket took the replies that held its commands back (see
+			// backedUp): the loop's next pass runs the input that waited.
+			c.queued = true
+			c.l.ready = append(c.l.ready, c)
+		case len(c.in) == 0 && c.peerEOF:
+			// The peer ended its stream while its replies backed up
+			// (peerGone): everything has run; close once they are out.
+			c.closeAfterOut = true
+		}
 	}
 	c.maybeFinish()
 }
