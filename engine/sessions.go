@@ -139,14 +139,14 @@ const (
 type SessionEndReason int
 
 const (
-	SessionDestroyed SessionEndReason = iota // SESS.DESTROY
-	SessionExpired                           // idle, absolute or detached deadline passed
-	SessionRevoked                           // SESS.REVOKE OWNER / HANDLE
-	SessionReplayed                          // a rotated-out token was replayed (session-replay-revoke)
-	SessionFlushed                           // flushed with its database
-	SessionLimit                             // evicted by its owner's session limit (evict-oldest)
-	SessionBinding                           // revoked on a binding mismatch (session-binding-mismatch revoke)
-	SessionRefreshReuse                      // revoked because a used refresh token was presented again
+	SessionDestroyed    SessionEndReason = iota // SESS.DESTROY
+	SessionExpired                              // idle, absolute or detached deadline passed
+	SessionRevoked                              // SESS.REVOKE OWNER / HANDLE
+	SessionReplayed                             // a rotated-out token was replayed (session-replay-revoke)
+	SessionFlushed                              // flushed with its database
+	SessionLimit                                // evicted by its owner's session limit (evict-oldest)
+	SessionBinding                              // revoked on a binding mismatch (session-binding-mismatch revoke)
+	SessionRefreshReuse                         // revoked because a used refresh token was presented again
 )
 
 // revokes reports whether a session ending this way leaves a tombstone (its
@@ -199,14 +199,14 @@ type Session struct {
 	Expires    int64    // the deadline: min(LastSeen+Idle, Created+Absolute); see deadline
 	TokenHash  [32]byte // SHA-256 of the current token
 
-	detachedUntil int64  // detached: DetachedAt + session-detached-timeout (0 none)
-	gen           uint64 // generation of the current token
-	oldest        uint64 // oldest generation possibly remembered
-	inline        bool   // data is in the record (small), else in the "d" child
-	item          string // the record's buntdb key, once built (getSession)
-	meta          bool   // has a META child (true when unknown: records of older versions)
-	deps          byte   // dependants it may have (sessDep*; all when unknown)
-	data          string // the data when inline
+	detachedUntil int64    // detached: DetachedAt + session-detached-timeout (0 none)
+	gen           uint64   // generation of the current token
+	oldest        uint64   // oldest generation possibly remembered
+	inline        bool     // data is in the record (small), else in the "d" child
+	item          string   // the record's buntdb key, once built (getSession)
+	meta          bool     // has a META child (true when unknown: records of older versions)
+	deps          byte     // dependants it may have (sessDep*; all when unknown)
+	data          string   // the data when inline
 	bound         bool     // created with BIND: bindHash is SHA-256 of the fingerprint
 	bindHash      [32]byte // (record version 2)
 	// lruAt is the slot (lruSecond(LastSeen)) under which the session is
