@@ -169,6 +169,17 @@ func sessPolicy(c *Call) engine.SessionPolicy {
 	}
 }
 
+// bindArg consumes "BIND fingerprint" at args[*i] into pol (once) and
+// reports whether it did.
+func bindArg(c *Call, pol *engine.SessionPolicy, i *int) bool {
+	if pol.HasBind || !keyword(c.Args[*i], "BIND") || *i+1 >= len(c.Args) {
+		return false
+	}
+	pol.Bind, pol.HasBind = c.Arg(*i+1), true
+	*i++
+	return true
+}
+
 // ownerLimit reads session-max-per-owner and session-limit-policy.
 func ownerLimit(c *Call) engine.OwnerLimit {
 	cfg := c.d.Config
@@ -321,9 +332,7 @@ func cmdSessGet(c *Call) {
 			touch, touchSet = false, true
 		case !touchSet && keyword(c.Args[i], "TOUCH"):
 			touch, touchSet = true, true
-		case !pol.HasBind && keyword(c.Args[i], "BIND") && i+1 < len(c.Args):
-			pol.Bind, pol.HasBind = c.Arg(i+1), true
-			i++
+		case bindArg(c, &pol, &i):
 		default:
 			c.W.Error(msgSyntax)
 			return
@@ -556,9 +565,7 @@ func cmdSessValidate(c *Call) {
 			rotate = false
 		case !withData && keyword(c.Args[i], "WITHDATA"):
 			withData = true
-		case !pol.HasBind && keyword(c.Args[i], "BIND") && i+1 < len(c.Args):
-			pol.Bind, pol.HasBind = c.Arg(i+1), true
-			i++
+		case bindArg(c, &pol, &i):
 		default:
 			c.W.Error(msgSyntax)
 			return
