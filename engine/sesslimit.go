@@ -165,6 +165,9 @@ func (tx *Tx) lruGroup(owner string, refs []lruRef) []Session {
 		if live[a].LastSeen != live[b].LastSeen {
 			return live[a].LastSeen < live[b].LastSeen
 		}
+		if live[a].Created != live[b].Created {
+			return live[a].Created < live[b].Created // used alike: the older goes first
+		}
 		return live[a].Handle < live[b].Handle
 	})
 	return live
