@@ -209,9 +209,10 @@ type Session struct {
 	data          string   // the data when inline
 	bound         bool     // created with BIND: bindHash is SHA-256 of the fingerprint
 	bindHash      [32]byte // (record version 2)
-	// lruAt is the slot (lruSecond(LastSeen)) under which the session is
-	// filed in its owner's last-use index, 0 when it is not filed (no owner,
-	// or a record of version 1 not migrated yet). See sesslimit.go.
+	// lruAt is the slot (lruSlot of a last_seen, never later than the
+	// current one) under which the session is filed in its owner's last-use
+	// index, 0 when it is not filed (no owner, or a record of version 1 not
+	// migrated yet). Stored in the record (version 2). See sesslimit.go.
 	lruAt int64
 }
 
@@ -391,10 +392,11 @@ func (s *Session) Remaining(now int64) int64 {
 
 // ---- encoding ----
 
-// sessionVersion is the encoding of new records. Version 2 added the
-// binding (a flags byte and SHA-256 of the fingerprint after the token
-// generations) and means the session is filed in its owner's last-use
-// index; Open migrates version 1 records (migrateSessions).
+// sessionVersion is the encoding of new records. Version 2 added, after the
+// token generations, the slot of the session's entry in its owner's
+// last-use index and the binding (a flags byte, then SHA-256 of the
+// fingerprint when bound); Open migrates version 1 records
+// (migrateSessions).
 const sessionVersion = 2
 
 func encodeSession(s *Session) string {
@@ -441,6 +443,7 @@ func appendSession(b []byte, s *Session) []byte {
 	b = append(b, s.TokenHash[:]...)
 	b = binary.AppendUvarint(b, s.gen)
 	b = binary.AppendUvarint(b, s.oldest)
+	b = binary.AppendUvarint(b, uint64(s.lruAt))
 	var ext byte
 	if s.bound {
 		ext |= 1
@@ -482,13 +485,11 @@ func decodeSession(handle, payload string) (Session, bool) {
 	s.gen = d.uvarint()
 	s.oldest = d.uvarint()
 	if v >= 2 {
+		s.lruAt = int64(d.uvarint())
 		ext := d.byte1()
 		if ext&1 != 0 {
 			s.bound = true
 			copy(s.bindHash[:], d.bytes(32))
-		}
-		if s.Owner != "" {
-			s.lruAt = lruSecond(s.LastSeen)
 		}
 	}
 	if s.inline {
@@ -1086,7 +1087,7 @@ func (tx *Tx) CreateSession(n NewSession) (Session, error) {
 		s.bound, s.bindHash = true, HashToken(n.Bind)
 	}
 	if s.Owner != "" {
-		s.lruAt = lruSecond(s.LastSeen) // filed below, with the owner index entry
+		s.lruAt = lruSlot(s.LastSeen) // filed below, with the owner index entry
 	}
 	if len(n.Data) <= InlineDataMax {
 		s.data = n.Data

@@ -7,27 +7,34 @@ package engine
 //
 //	"c" 0xF4 len("l"+owner) "l" owner  be64(slot) handle   (empty value)
 //
-// slot is lruSecond(last_seen): the second of the session's last use. The
-// entries of one owner are thus ordered by last use, to the second; the
-// owner's least recently used session is among the first entries, and ties
-// inside one second are broken by reading the exact last_seen of those few
-// records. Filing by the second rather than the millisecond is what keeps the
-// index cheap on the hot path: a touch moves the entry (one delete, one set)
-// only when it lands in another second than the previous use, so a session
-// used many times a second costs nothing more per use.
+// slot is lruSlot(t) for a last_seen t of the session (Unix ms + 1; 0 means
+// "not filed"), and the record remembers it (Session.lruAt). The entries of
+// one owner are thus ordered by when the session was last filed.
 //
-// Every owned session of a version 2 record has exactly one entry, at the
-// slot of its record's last_seen (putSession files it, cleanupSession and
+// The index is lazy, so that it costs nothing on the hot path: a touch (GET,
+// TOUCH, VALIDATE, ...) moves last_seen in the record and leaves the entry
+// where it is. An entry's slot is therefore a lower bound of the session's
+// true last use, never later. Finding the least recently used session walks
+// the owner's entries from the first: an entry whose record says the session
+// was used since is moved to its true slot (re-filed: one delete, one set,
+// the record rewritten) and the walk starts again; the first entry that is
+// exact is the least recently used session, since every entry after it has a
+// slot at least as late, hence a last use at least as late. Each touch
+// causes at most one re-filing, done by a limit that needs the answer: the
+// cost moves from every request to the (rare) eviction, and only for
+// sessions used since they were last filed.
+//
+// Every owned session of a version 2 record has exactly one entry, at
+// Session.lruAt (CreateSession and putSession file it, cleanupSession and
 // moveOwner remove it); Open files the sessions of version 1 records
-// (migrateSessions). The limit code still treats an entry that does not match
-// its record as stale and deletes it, so a stale entry can only make the
-// limit stricter for a moment, never let an owner past it.
+// (migrateSessions). An entry that does not match its record (which cannot
+// happen by construction) is dropped when met, and the count it made only
+// made the limit stricter for a moment, never let an owner past it.
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/tidwall/buntdb"
@@ -55,9 +62,9 @@ func IsLimitError(err error) bool {
 	return errors.As(err, &le)
 }
 
-// lruSecond is the slot of a last-use time in the index (never 0: 0 marks a
+// lruSlot is the slot of a last-use time in the index (never 0: 0 marks a
 // session that is not filed).
-func lruSecond(ms int64) int64 { return ms/1000 + 1 }
+func lruSlot(ms int64) int64 { return ms + 1 }
 
 func lruPrefix(owner string) string { return childPrefix(dbSessionMeta, "l"+owner) }
 
@@ -69,22 +76,16 @@ func lruEntry(owner string, slot int64, handle string) string {
 	return string(append(b, handle...))
 }
 
-// fileLRU keeps s's entry of the last-use index at the slot of its LastSeen
-// (putSession calls it before writing the record, whose LastSeen then says
-// where the entry is).
+// fileLRU files an owned session that is not filed yet (a version 1 record,
+// an owner just given) at the slot of its LastSeen. putSession calls it
+// before writing the record, which then remembers the slot. A filed session
+// stays where it is: touches do not move it (see the top of this file).
 func (tx *Tx) fileLRU(s *Session) {
-	if s.Owner == "" {
+	if s.Owner == "" || s.lruAt != 0 {
 		return
 	}
-	slot := lruSecond(s.LastSeen)
-	if slot == s.lruAt {
-		return
-	}
-	if s.lruAt != 0 {
-		tx.sessDel(lruEntry(s.Owner, s.lruAt, s.Handle))
-	}
-	tx.sessSet(lruEntry(s.Owner, slot, s.Handle), "")
-	s.lruAt = slot
+	s.lruAt = lruSlot(s.LastSeen)
+	tx.sessSet(lruEntry(s.Owner, s.lruAt, s.Handle), "")
 }
 
 // sessDelLRU removes s's entry from the last-use index.
@@ -101,9 +102,10 @@ type lruRef struct {
 	item   string
 }
 
-// ownerLRU lists the owner's entries of the last-use index, least recently
-// used first (to the second), except the session with handle except.
-func (tx *Tx) ownerLRU(owner, except string) []lruRef {
+// ownerLRU lists the owner's entries of the last-use index in index order
+// (by slot), except the session with handle except; at most max of them
+// when max > 0.
+func (tx *Tx) ownerLRU(owner, except string, max int) []lruRef {
 	p := lruPrefix(owner)
 	var out []lruRef
 	tx.bt.AscendGreaterOrEqual("", p, func(k, _ string) bool {
@@ -119,58 +121,101 @@ func (tx *Tx) ownerLRU(owner, except string) []lruRef {
 		if h != except {
 			out = append(out, lruRef{slot: int64(binary.BigEndian.Uint64([]byte(rest[:8]))), handle: h, item: k})
 		}
-		return true
+		return max <= 0 || len(out) < max
 	})
 	return out
 }
 
-// LeastRecentlyUsed returns the owner's least recently used live session
-// (attached or detached): the first entries of its last-use index, the exact
-// last_seen deciding between sessions used in the same second.
-func (tx *Tx) LeastRecentlyUsed(owner string) (Session, bool) {
-	refs := tx.ownerLRU(owner, "")
-	for i := 0; i < len(refs); {
-		j := i
-		for j < len(refs) && refs[j].slot == refs[i].slot {
-			j++
+// lruRead reads the session of an index entry. ok is false when the entry
+// names no live session of this owner filed there (the session expired —
+// reaped now in a write transaction —, or a stale entry, deleted now in a
+// write transaction).
+func (tx *Tx) lruRead(owner string, ref lruRef) (Session, bool) {
+	s, r := tx.getSession(ref.handle)
+	switch {
+	case r == ReasonExpired:
+		return Session{}, false // reaped with its entry (write) or invisible (read)
+	case r != ReasonOK || s.Owner != owner || s.lruAt != ref.slot:
+		if tx.writable {
+			tx.sessDel(ref.item)
 		}
-		if live := tx.lruGroup(owner, refs[i:j]); len(live) > 0 {
-			return live[0], true
-		}
-		i = j
+		return Session{}, false
 	}
-	return Session{}, false
+	return s, true
 }
 
-// lruGroup reads the sessions of entries filed in one slot and returns the
-// live ones, least recently used first. Entries whose session is gone,
-// expired (reaped now in a write transaction), of another owner or filed
-// elsewhere are dropped (deleted when stale, in a write transaction).
-func (tx *Tx) lruGroup(owner string, refs []lruRef) []Session {
-	var live []Session
-	for _, ref := range refs {
-		s, r := tx.getSession(ref.handle)
-		switch {
-		case r == ReasonExpired:
-			continue // reaped with its entry (write) or invisible (read)
-		case r != ReasonOK || s.Owner != owner || s.lruAt != ref.slot:
-			if tx.writable {
-				tx.sessDel(ref.item)
-			}
-			continue
-		}
-		live = append(live, s)
+// lruLess orders sessions by last use, then creation (used alike: the older
+// goes first), then handle.
+func lruLess(a, b *Session) bool {
+	if a.LastSeen != b.LastSeen {
+		return a.LastSeen < b.LastSeen
 	}
-	sort.Slice(live, func(a, b int) bool {
-		if live[a].LastSeen != live[b].LastSeen {
-			return live[a].LastSeen < live[b].LastSeen
+	if a.Created != b.Created {
+		return a.Created < b.Created
+	}
+	return a.Handle < b.Handle
+}
+
+// leastRecentlyUsed finds the owner's least recently used live session
+// (except the one with handle except) in a write transaction, re-filing the
+// entries it finds late (see the top of this file). gone is the number of
+// entries it found naming no live session (and deleted).
+func (tx *Tx) leastRecentlyUsed(owner, except string) (best Session, gone int, ok bool) {
+	for {
+		// The entries of the first slot: one, unless sessions were filed in
+		// the same millisecond.
+		refs := tx.ownerLRU(owner, except, 0)
+		if len(refs) == 0 {
+			return Session{}, gone, false
 		}
-		if live[a].Created != live[b].Created {
-			return live[a].Created < live[b].Created // used alike: the older goes first
+		first, changed := refs[0].slot, false
+		for _, ref := range refs {
+			if ref.slot != first {
+				break
+			}
+			s, live := tx.lruRead(owner, ref)
+			if !live {
+				gone++
+				changed = true
+				continue
+			}
+			if slot := lruSlot(s.LastSeen); slot > ref.slot {
+				// Used since it was filed: file it where it belongs now.
+				tx.sessDel(ref.item)
+				s.lruAt = slot
+				tx.sessSet(lruEntry(owner, slot, s.Handle), "")
+				tx.putSession(&s)
+				changed = true
+				continue
+			}
+			if !ok || lruLess(&s, &best) {
+				best, ok = s, true
+			}
 		}
-		return live[a].Handle < live[b].Handle
-	})
-	return live
+		if ok || !changed {
+			return best, gone, ok
+		}
+		// Every entry of the first slot moved or went: look again.
+	}
+}
+
+// LeastRecentlyUsed returns the owner's least recently used live session
+// (attached or detached), by last_seen to the millisecond, then creation.
+// In a write transaction it uses (and repairs) the last-use index; in a read
+// transaction, which cannot re-file, it reads every session of the owner.
+func (tx *Tx) LeastRecentlyUsed(owner string) (Session, bool) {
+	if tx.writable {
+		s, _, ok := tx.leastRecentlyUsed(owner, "")
+		return s, ok
+	}
+	var best Session
+	found := false
+	for _, ref := range tx.ownerLRU(owner, "", 0) {
+		if s, ok := tx.lruRead(owner, ref); ok && (!found || lruLess(&s, &best)) {
+			best, found = s, true
+		}
+	}
+	return best, found
 }
 
 // makeRoom enforces lim for owner before it gets one more session (the one
@@ -180,30 +225,33 @@ func (tx *Tx) lruGroup(owner string, refs []lruRef) []Session {
 // (reason limit: their tokens answer `limit`) until there is room. Expired
 // sessions met on the way are reaped and make room too.
 //
-// The count is the number of the owner's index entries (no record read);
-// records are read from the least recently used end only while the owner is
-// at its limit, so the usual cost is one walk of at most lim.Max keys.
+// The count is the number of the owner's index entries (keys only, no
+// record read). Below the limit that is all; at it, refuse reads the
+// owner's sessions (to reap expired ones) and evict-oldest reads from the
+// least recently used end.
 func (tx *Tx) makeRoom(owner, except string, lim OwnerLimit) error {
 	if owner == "" || lim.Max <= 0 {
 		return nil
 	}
-	refs := tx.ownerLRU(owner, except)
+	refs := tx.ownerLRU(owner, except, 0)
 	n := int64(len(refs))
-	for i := 0; n >= lim.Max && i < len(refs); {
-		j := i
-		for j < len(refs) && refs[j].slot == refs[i].slot {
-			j++
+	if n >= lim.Max && lim.Refuse {
+		for _, ref := range refs {
+			if _, live := tx.lruRead(owner, ref); !live {
+				n--
+			}
 		}
-		live := tx.lruGroup(owner, refs[i:j])
-		n -= int64(j-i) - int64(len(live)) // reaped or stale: not sessions
-		for k := 0; k < len(live) && n >= lim.Max && !lim.Refuse; k++ {
-			s := live[k]
-			tx.e.sess.stats.LimitEvicted.Add(1)
-			tx.sessEventOf("limit", &s, "evict-oldest")
-			tx.endSession(s, SessionLimit)
-			n--
+	}
+	for n >= lim.Max && !lim.Refuse {
+		s, gone, ok := tx.leastRecentlyUsed(owner, except)
+		n -= int64(gone)
+		if !ok || n < lim.Max {
+			break
 		}
-		i = j
+		tx.e.sess.stats.LimitEvicted.Add(1)
+		tx.sessEventOf("limit", &s, "evict-oldest")
+		tx.endSession(s, SessionLimit)
+		n--
 	}
 	if n >= lim.Max {
 		tx.e.sess.stats.LimitRefused.Add(1)

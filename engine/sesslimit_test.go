@@ -10,8 +10,8 @@ import (
 )
 
 // lruCheck asserts the last-use index invariant: every owned session has
-// exactly one entry, at the slot of its record's last_seen, and there is no
-// other entry.
+// exactly one entry, at the slot its record names, which is not later than
+// its last use, and there is no other entry.
 func lruCheck(t testing.TB, e *Engine, now int64) {
 	t.Helper()
 	view(t, e, now, func(tx *Tx) error {
@@ -30,7 +30,12 @@ func lruCheck(t testing.TB, e *Engine, now int64) {
 				t.Fatalf("record %q of version %d", k, v[headerLen])
 			}
 			if s.Owner != "" {
-				want[lruEntry(s.Owner, lruSecond(s.LastSeen), s.Handle)] = true
+				if s.lruAt == 0 || s.lruAt > lruSlot(s.LastSeen) {
+					t.Fatalf("session %s filed at %d, last used %d", s.Handle, s.lruAt, s.LastSeen)
+				}
+				want[lruEntry(s.Owner, s.lruAt, s.Handle)] = true
+			} else if s.lruAt != 0 {
+				t.Fatalf("ownerless session %s filed", s.Handle)
 			}
 			return true
 		})
@@ -196,6 +201,53 @@ func TestLastUseIndexRandom(t *testing.T) {
 			e.expireBatchAt(now, 1000)
 		}
 		lruCheck(t, e, now)
+		// The index's answer (write: re-filing; read: every session) is the
+		// brute-force one.
+		for _, o := range owners {
+			var brute Session
+			found := false
+			view(t, e, now, func(tx *Tx) error {
+				for _, s := range tx.OwnerSessions(o) {
+					if !found || lruLess(&s, &brute) {
+						brute, found = s, true
+					}
+				}
+				if s, ok := tx.LeastRecentlyUsed(o); ok != found || s.Handle != brute.Handle {
+					t.Fatalf("step %d owner %s: read LRU %s %v, want %s %v", step, o, s.Handle, ok, brute.Handle, found)
+				}
+				return nil
+			})
+			upd(t, e, now, func(tx *Tx) error {
+				if s, ok := tx.LeastRecentlyUsed(o); ok != found || s.Handle != brute.Handle {
+					t.Fatalf("step %d owner %s: LRU %s %v, want %s %v", step, o, s.Handle, ok, brute.Handle, found)
+				}
+				return nil
+			})
+		}
+	}
+}
+
+// A touch does not write the index: the cost of last-use ordering is paid
+// by the limit that needs it, not by every request.
+func TestLastUseIndexTouchWritesNothing(t *testing.T) {
+	e := openTest(t, ":memory:")
+	_, tok := create(t, e, t0, NewSession{Owner: "o", Idle: 100_000})
+	entries := func() string {
+		var keys []string
+		view(t, e, t0, func(tx *Tx) error {
+			for _, r := range tx.ownerLRU("o", "", 0) {
+				keys = append(keys, r.item)
+			}
+			return nil
+		})
+		return strings.Join(keys, ",")
+	}
+	before := entries()
+	for i := int64(1); i <= 5; i++ {
+		touchAt(t, e, t0+i*10_000, tok)
+	}
+	if after := entries(); after != before || before == "" {
+		t.Fatalf("index %q -> %q", before, after)
 	}
 }
 
@@ -264,9 +316,9 @@ func TestOwnerLimit(t *testing.T) {
 		}
 		return nil
 	})
-	// At t0+70s both of o's sessions are past their deadline; the first one
-	// reaped makes room, the other waits for the expirer.
-	want := "created/,created/,limit/evict-oldest,revoked/limit,created/,limit/refused,expired/idle,created/," +
+	// At t0+70s both of o's sessions are past their deadline: at its limit,
+	// refuse reads the owner's sessions and reaps both.
+	want := "created/,created/,limit/evict-oldest,revoked/limit,created/,limit/refused,expired/idle,expired/idle,created/," +
 		"created/,created/,created/,created/,limit/evict-oldest,revoked/limit,limit/evict-oldest,revoked/limit,limit/evict-oldest,revoked/limit,limit/evict-oldest,revoked/limit,created/"
 	if got := strings.Join(events, ","); got != want {
 		t.Fatalf("stream events\n%s\nwant\n%s", got, want)
