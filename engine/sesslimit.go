@@ -36,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/tidwall/buntdb"
 )
@@ -73,7 +74,8 @@ func lruEntry(owner string, slot int64, handle string) string {
 	b := make([]byte, 0, len(p)+8+len(handle))
 	b = append(b, p...)
 	b = binary.BigEndian.AppendUint64(b, uint64(slot))
-	return string(append(b, handle...))
+	b = append(b, handle...)
+	return unsafe.String(unsafe.SliceData(b), len(b)) // b is not used again: one allocation, not two
 }
 
 // fileLRU files an owned session that is not filed yet (a version 1 record,
