@@ -256,7 +256,9 @@ func TestSessBindingConcurrent(t *testing.T) {
 
 type streamEvent struct{ event, handle, owner, reason string }
 
-func (e streamEvent) String() string { return e.event + " " + e.handle + " " + e.owner + " " + e.reason }
+func (e streamEvent) String() string {
+	return e.event + " " + e.handle + " " + e.owner + " " + e.reason
+}
 
 // TestSessEventStream: every lifecycle event, in order, in the stream,
 // read back with XREADGROUP/XACK across a restart with nothing missing (and
