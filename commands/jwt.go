@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/google/uuid"
 	"io"
 	"strings"
 	"sync"
@@ -213,7 +214,10 @@ func (a jwtAlg) sign(at engine.AccessToken) (string, error) {
 		claims["sub"] = at.Owner
 	}
 	claims["sid"] = at.Handle
-	claims["jti"] = base64.RawURLEncoding.EncodeToString(at.Jti[:])
+	// The jti is a UUID (RFC 9562) in its canonical text form: the 16
+	// stored bytes are a version 4 UUID (randomJti), so a token signed
+	// again within the grace carries the same jti.
+	claims["jti"] = uuid.UUID(at.Jti).String()
 	claims["iat"] = at.IssuedAt
 	claims["exp"] = at.ExpiresAt
 	if at.Audience != "" {
@@ -246,8 +250,14 @@ func randomRefresh() (r [engine.RefreshBytes]byte) {
 	return
 }
 
+// randomJti draws an access token's jti: a version 4 UUID (122 random bits
+// from crypto/rand). Version 4 rather than 7: a jti only has to be unique and
+// unguessable, and version 7 would spend 48 of its bits on a millisecond
+// timestamp (iat already says when) for an ordering nobody here indexes on.
 func randomJti() (r [engine.JTIBytes]byte) {
 	_, _ = rand.Read(r[:])
+	r[6] = r[6]&0x0f | 0x40 // version 4
+	r[8] = r[8]&0x3f | 0x80 // variant RFC 9562
 	return
 }
 

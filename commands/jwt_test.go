@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/google/uuid"
 	"strings"
 	"sync"
 	"testing"
@@ -233,7 +234,7 @@ func TestJWTIssueAndVerify(t *testing.T) {
 		}
 		if cl["iss"] != "https://auth.example" || cl["sub"] != "alice" || cl["sid"] != handle || cl["aud"] != "app" ||
 			cl["role"] != "admin" || num(cl["exp"])-num(cl["iat"]) != 60 || num(cl["exp"])*1000 != g.expires ||
-			cl["n"].(json.Number).String() != "12345678901234567890" || len(cl["jti"].(string)) != 22 {
+			cl["n"].(json.Number).String() != "12345678901234567890" || !uuidV4(cl["jti"]) {
 			t.Fatalf("claims %v", cl)
 		}
 		if strings.Contains(g.jwt, tok) || strings.Contains(g.jwt, g.refresh) {
@@ -874,4 +875,15 @@ func TestJWTRestart(t *testing.T) {
 		t.Fatalf("retry after restart: %v, want %v", again, g4)
 	}
 	jVerify(t, c, g4.jwt)
+}
+
+// uuidV4 reports whether v is a version 4 UUID in canonical text form (the
+// jti sessiond issues).
+func uuidV4(v any) bool {
+	str, ok := v.(string)
+	if !ok || len(str) != 36 {
+		return false
+	}
+	u, err := uuid.Parse(str)
+	return err == nil && u.Version() == 4 && u.Variant() == uuid.RFC4122 && u.String() == str
 }

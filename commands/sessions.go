@@ -25,13 +25,13 @@ func init() {
 	}
 	register(
 		s(&Spec{Name: "sess.new", Arity: -1, Flags: FlagWrite | FlagDenyOOM | FlagFast | FlagBatch,
-			Syntax:  "[OWNER id] [DATA blob] [IDLE seconds] [ABSOLUTE seconds] [PREFIX prefix] [DETACHABLE] [TOKEN token] [META field value [field value ...]]",
-			Summary: "Creates a session and returns its token (256 random bits, base64url, or the application's own TOKEN of at least 22 characters), its handle, nonce 1, its deadline and its timeouts in ms. Null when TOKEN is already in use. META takes every remaining argument.",
+			Syntax:  "[OWNER id] [DATA blob] [IDLE seconds] [ABSOLUTE seconds] [PREFIX prefix] [DETACHABLE] [TOKEN token] [BIND fingerprint] [MAXSESSIONS n] [META field value [field value ...]]",
+			Summary: "Creates a session and returns its token (256 random bits, base64url, or the application's own TOKEN of at least 22 characters), its handle, nonce 1, its deadline and its timeouts in ms. Null when TOKEN is already in use. BIND stores a hash of a client fingerprint that GET, TOUCH and VALIDATE ... BIND then compare. MAXSESSIONS (default session-max-per-owner, 0 none) limits the owner's sessions: session-limit-policy evict-oldest revokes the owner's least recently used ones (their tokens answer `limit`), refuse answers -LIMIT and creates nothing. META takes every remaining argument.",
 			Example: "> SESS.NEW OWNER user:42 DATA {\"cart\":3} IDLE 1800\n1) \"token\"\n2) \"Hk1x0...43 chars\"\n3) \"handle\"\n4) \"q8fW2mJ0bYpT1sVxZ3cR9a\"\n5) \"nonce\"\n6) (integer) 1\n7) \"expires\"\n8) (integer) 1754000000000\n9) \"idle\"\n10) (integer) 1800000\n11) \"absolute\"\n12) (integer) 86400000",
 			Run:     cmdSessNew}),
 		s(&Spec{Name: "sess.get", Arity: -2, Flags: FlagWrite | FlagFast | FlagBatch,
-			Syntax:  "token [NOTOUCH|TOUCH]",
-			Summary: "Returns the session's data (empty string when none), or null when the token is not valid. Touches the session unless NOTOUCH or session-auto-touch no; TOUCH touches whatever session-auto-touch says (token-session's getNtouch).",
+			Syntax:  "token [NOTOUCH|TOUCH] [BIND fingerprint]",
+			Summary: "Returns the session's data (empty string when none), or null when the token is not valid or BIND does not match the session's fingerprint. Touches the session unless NOTOUCH or session-auto-touch no; TOUCH touches whatever session-auto-touch says (token-session's getNtouch).",
 			Example: "> SESS.GET Hk1x0...\n\"{\\\"cart\\\":3}\"\n> SESS.GET nope\n(nil)",
 			Run:     cmdSessGet}),
 		s(&Spec{Name: "sess.info", Arity: -2, Flags: FlagReadonly | FlagFast | FlagBatch,
@@ -40,13 +40,13 @@ func init() {
 			Example: "> SESS.INFO HANDLE q8fW2mJ0bYpT1sVxZ3cR9a\n1) \"handle\"\n2) \"q8fW2mJ0bYpT1sVxZ3cR9a\"\n3) \"owner\"\n4) \"user:42\"\n5) \"nonce\"\n6) (integer) 1\n...\n23) \"meta\"\n24) (empty array)",
 			Run:     cmdSessInfo}),
 		s(&Spec{Name: "sess.set", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagFast | FlagBatch,
-			Syntax:  "token blob [IDLE seconds] [ABSOLUTE seconds]",
-			Summary: "Replaces the session's data and touches it, optionally changing its idle and absolute timeouts. 1 updated, 0 not valid.",
+			Syntax:  "token blob [IDLE seconds] [ABSOLUTE seconds] [OWNER id]",
+			Summary: "Replaces the session's data and touches it, optionally changing its idle and absolute timeouts. OWNER gives the session to that owner (\"\" for none; a login after an anonymous session), re-indexed in the same transaction, under the new owner's session-max-per-owner like SESS.NEW. 1 updated, 0 not valid.",
 			Example: "> SESS.SET Hk1x0... {\"cart\":4} IDLE 600\n(integer) 1",
 			Run:     cmdSessSet}),
 		s(&Spec{Name: "sess.touch", Arity: -2, Flags: FlagWrite | FlagFast | FlagBatch,
-			Syntax:  "token [IDLE seconds]",
-			Summary: "Touches the session (idle deadline = now + idle), optionally setting a new idle timeout; returns the remaining ms, -1 when it never expires, -2 when not valid.",
+			Syntax:  "token [IDLE seconds] [BIND fingerprint]",
+			Summary: "Touches the session (idle deadline = now + idle), optionally setting a new idle timeout; returns the remaining ms, -1 when it never expires, -2 when not valid or BIND does not match.",
 			Example: "> SESS.TOUCH Hk1x0...\n(integer) 1800000",
 			Run:     cmdSessTouch}),
 		s(&Spec{Name: "sess.active", Arity: -2, Flags: FlagWrite | FlagFast | FlagBatch,
@@ -55,8 +55,8 @@ func init() {
 			Example: "> SESS.ACTIVE Hk1x0... OWNER user:42\n(integer) 1",
 			Run:     cmdSessActive}),
 		s(&Spec{Name: "sess.validate", Arity: -3, Flags: FlagWrite | FlagFast | FlagBatch,
-			Syntax:  "token nonce [NOROTATE]",
-			Summary: "Checks a token and its nonce. Success: ok 1 with the next token (a new one unless NOROTATE), nonce+1 and the deadline; the old token answers for session-rotate-grace, a repeat of the same (token, nonce) returning the same successor. Failure: ok 0 and a reason (unknown, expired, nonce, replayed, detached, revoked).",
+			Syntax:  "token nonce [NOROTATE] [WITHDATA] [BIND fingerprint]",
+			Summary: "Checks a token and its nonce. Success: ok 1 with the next token (a new one unless NOROTATE), nonce+1 and the deadline, and with WITHDATA the session's data; the old token answers for session-rotate-grace, a repeat of the same (token, nonce) returning the same successor. Failure: ok 0 and a reason (unknown, expired, nonce, replayed, detached, revoked, limit, binding).",
 			Example: "> SESS.VALIDATE Hk1x0... 1\n1) \"ok\"\n2) (integer) 1\n3) \"token\"\n4) \"Zr9...\"\n5) \"nonce\"\n6) (integer) 2\n7) \"expires\"\n8) (integer) 1754000001800\n> SESS.VALIDATE Zr9... 7\n1) \"ok\"\n2) (integer) 0\n3) \"reason\"\n4) \"nonce\"",
 			Run:     cmdSessValidate}),
 		s(&Spec{Name: "sess.regenerate", Arity: 2, Flags: FlagWrite | FlagFast | FlagBatch,
@@ -117,6 +117,26 @@ func init() {
 	)
 	addInfoSection("sessions", true, infoSessions)
 	onNewDispatcher(func(d *Dispatcher) {
+		// The lifecycle stream is written by the engine (the expirer too):
+		// it holds the key and cap, kept in step with the parameters.
+		setStream := func() {
+			d.Engine.SetSessionEventStream(engine.SessionEventStream{
+				Key: d.Config.Get("session-events-stream"), MaxLen: d.Config.Int("session-events-maxlen")})
+		}
+		setStream()
+		for _, name := range []string{"session-events-stream", "session-events-maxlen"} {
+			if p := d.Config.Lookup(name); p != nil {
+				prev := p.OnChange
+				p.OnChange = func(v string) {
+					setStream()
+					if prev != nil {
+						prev(v)
+					}
+				}
+			}
+		}
+	})
+	onNewDispatcher(func(d *Dispatcher) {
 		// Session events come from the expirer too, not only from commands:
 		// the engine holds the switch, kept in step with the parameter.
 		d.Engine.SetSessionEvents(d.Config.Bool("notify-session-events"))
@@ -145,8 +165,29 @@ func sessPolicy(c *Call) engine.SessionPolicy {
 		RotateGrace:     cfg.Int("session-rotate-grace") * 1000,
 		ReplayRevoke:    cfg.Bool("session-replay-revoke"),
 		DetachedTimeout: cfg.Int("session-detached-timeout") * 1000,
+		BindingRevoke:   cfg.Get("session-binding-mismatch") == "revoke",
 	}
 }
+
+// bindArg consumes "BIND fingerprint" at args[*i] into pol (once) and
+// reports whether it did.
+func bindArg(c *Call, pol *engine.SessionPolicy, i *int) bool {
+	if pol.HasBind || !keyword(c.Args[*i], "BIND") || *i+1 >= len(c.Args) {
+		return false
+	}
+	pol.Bind, pol.HasBind = c.Arg(*i+1), true
+	*i++
+	return true
+}
+
+// ownerLimit reads session-max-per-owner and session-limit-policy.
+func ownerLimit(c *Call) engine.OwnerLimit {
+	cfg := c.d.Config
+	return engine.OwnerLimit{Max: cfg.Int("session-max-per-owner"), Refuse: cfg.Get("session-limit-policy") == "refuse"}
+}
+
+// writeLimit answers a refusal by the owner limit: -LIMIT owner has reached N sessions.
+func writeLimit(c *Call, err error) { c.W.Error(err.Error()) }
 
 // timeoutArg parses a timeout in whole seconds (0 = none) into ms.
 func timeoutArg(c *Call, i int) (int64, bool) {
@@ -177,6 +218,7 @@ func cmdSessNew(c *Call) {
 	n := engine.NewSession{
 		Idle:     cfg.Int("session-idle-timeout") * 1000,
 		Absolute: cfg.Int("session-absolute-timeout") * 1000,
+		Limit:    ownerLimit(c),
 	}
 	appToken := false
 	for i := 1; i < len(c.Args); i++ {
@@ -222,6 +264,15 @@ func cmdSessNew(c *Call) {
 			if n.Absolute, ok = timeoutArg(c, i+1); !ok {
 				return
 			}
+		case "BIND":
+			n.Bind, n.HasBind = c.Arg(i+1), true
+		case "MAXSESSIONS":
+			m, ok := parseInt(c.Args[i+1])
+			if !ok || m < 0 {
+				c.W.Error(msgNotInt)
+				return
+			}
+			n.Limit.Max = m
 		default:
 			c.W.Error(msgSyntax)
 			return
@@ -233,14 +284,25 @@ func cmdSessNew(c *Call) {
 	}
 	n.Handle = engine.FormatHandle(randomHandle())
 	var s engine.Session
+	var refused error
 	err := c.Write(func(tx *engine.Tx) error {
 		var err error
 		s, err = tx.CreateSession(n)
+		if engine.IsLimitError(err) {
+			// A refusal is an answer, not a failed transaction: CreateSession
+			// wrote nothing, and the expired sessions it reaped stay reaped.
+			refused, err = err, nil
+		}
 		return err
 	})
+	if refused != nil {
+		err = refused
+	}
 	switch {
 	case err == engine.ErrTokenInUse:
 		c.W.Null()
+	case engine.IsLimitError(err):
+		writeLimit(c, err)
 	case err != nil:
 		writeErr(c, err)
 	default:
@@ -262,20 +324,25 @@ func cmdSessNew(c *Call) {
 
 func cmdSessGet(c *Call) {
 	touch := c.d.Config.Bool("session-auto-touch")
-	switch {
-	case len(c.Args) == 3 && keyword(c.Args[2], "NOTOUCH"):
-		touch = false
-	case len(c.Args) == 3 && keyword(c.Args[2], "TOUCH"):
-		touch = true
-	case len(c.Args) != 2:
-		c.W.Error(msgSyntax)
-		return
-	}
 	pol := sessPolicy(c)
+	touchSet := false
+	for i := 2; i < len(c.Args); i++ {
+		switch {
+		case !touchSet && keyword(c.Args[i], "NOTOUCH"):
+			touch, touchSet = false, true
+		case !touchSet && keyword(c.Args[i], "TOUCH"):
+			touch, touchSet = true, true
+		case bindArg(c, &pol, &i):
+		default:
+			c.W.Error(msgSyntax)
+			return
+		}
+	}
 	var data string
 	var r engine.Reason
 	run := c.Read
-	if touch {
+	if touch || pol.HasBind {
+		// A binding mismatch is always an event, and may revoke: a write.
 		run = c.Write
 	}
 	_ = run(func(tx *engine.Tx) error {
@@ -383,6 +450,12 @@ func cmdSessInfo(c *Call) {
 // timeoutOptions parses [IDLE s] [ABSOLUTE s] from args[from:]; the allowed
 // keywords are given.
 func timeoutOptions(c *Call, from int, allowAbsolute bool) (idle, abs int64, ok bool) {
+	return sessOptions(c, from, allowAbsolute, nil, nil)
+}
+
+// sessOptions parses [IDLE s] [ABSOLUTE s] and, when pol / owner are given,
+// [BIND fingerprint] / [OWNER id] from args[from:].
+func sessOptions(c *Call, from int, allowAbsolute bool, pol *engine.SessionPolicy, owner **string) (idle, abs int64, ok bool) {
 	idle, abs = engine.Keep, engine.Keep
 	for i := from; i < len(c.Args); i += 2 {
 		if i+1 >= len(c.Args) {
@@ -391,6 +464,13 @@ func timeoutOptions(c *Call, from int, allowAbsolute bool) (idle, abs int64, ok 
 		}
 		var v int64
 		switch {
+		case pol != nil && !pol.HasBind && keyword(c.Args[i], "BIND"):
+			pol.Bind, pol.HasBind = c.Arg(i+1), true
+			continue
+		case owner != nil && *owner == nil && keyword(c.Args[i], "OWNER"):
+			o := c.Arg(i + 1)
+			*owner = &o
+			continue
 		case keyword(c.Args[i], "IDLE"):
 			if v, ok = timeoutArg(c, i+1); !ok {
 				return
@@ -410,25 +490,32 @@ func timeoutOptions(c *Call, from int, allowAbsolute bool) (idle, abs int64, ok 
 }
 
 func cmdSessSet(c *Call) {
-	idle, abs, ok := timeoutOptions(c, 3, true)
+	var owner *string
+	idle, abs, ok := sessOptions(c, 3, true, nil, &owner)
 	if !ok {
 		return
 	}
 	pol := sessPolicy(c)
+	lim := ownerLimit(c)
 	var r engine.Reason
+	var refused error
 	_ = c.Write(func(tx *engine.Tx) error {
-		r = tx.SessionSet(c.Arg(1), c.Arg(2), idle, abs, pol)
+		r, refused = tx.SessionSetOwner(c.Arg(1), c.Arg(2), idle, abs, owner, lim, pol)
 		return nil
 	})
+	if refused != nil {
+		writeLimit(c, refused)
+		return
+	}
 	c.W.Int(b2i64(r == engine.ReasonOK))
 }
 
 func cmdSessTouch(c *Call) {
-	idle, _, ok := timeoutOptions(c, 2, false)
+	pol := sessPolicy(c)
+	idle, _, ok := sessOptions(c, 2, false, &pol, nil)
 	if !ok {
 		return
 	}
-	pol := sessPolicy(c)
 	var s engine.Session
 	var r engine.Reason
 	_ = c.Write(func(tx *engine.Tx) error {
@@ -470,13 +557,19 @@ func writeFailure(c *Call, r engine.Reason) {
 }
 
 func cmdSessValidate(c *Call) {
-	rotate := true
-	switch {
-	case len(c.Args) == 4 && keyword(c.Args[3], "NOROTATE"):
-		rotate = false
-	case len(c.Args) != 3:
-		c.W.Error(msgSyntax)
-		return
+	rotate, withData := true, false
+	pol := sessPolicy(c)
+	for i := 3; i < len(c.Args); i++ {
+		switch {
+		case rotate && keyword(c.Args[i], "NOROTATE"):
+			rotate = false
+		case !withData && keyword(c.Args[i], "WITHDATA"):
+			withData = true
+		case bindArg(c, &pol, &i):
+		default:
+			c.W.Error(msgSyntax)
+			return
+		}
 	}
 	n, ok := parseInt(c.Args[2])
 	if !ok {
@@ -486,12 +579,15 @@ func cmdSessValidate(c *Call) {
 	if n < 0 {
 		n = 0 // nonces start at 1: a negative one is simply wrong
 	}
-	pol := sessPolicy(c)
 	raw := randomToken()
 	var res engine.ValidateResult
+	var data string
 	err := c.Write(func(tx *engine.Tx) error {
 		var err error
 		res, err = tx.SessionValidate(c.Arg(1), uint64(n), rotate, raw, pol)
+		if err == nil && withData && res.Reason == engine.ReasonOK {
+			data = tx.SessionData(res.Handle)
+		}
 		return err
 	})
 	switch {
@@ -500,7 +596,9 @@ func cmdSessValidate(c *Call) {
 	case res.Reason != engine.ReasonOK:
 		writeFailure(c, res.Reason)
 	default:
-		c.W.Map(4)
+		// WITHDATA adds one field at the end, so a client reading the
+		// reply by field name (RESP3 map, or RESP2 pairs) reads it alike.
+		c.W.Map(4 + int(b2i64(withData)))
 		c.W.BulkString("ok")
 		c.W.Int(1)
 		c.W.BulkString("token")
@@ -509,6 +607,10 @@ func cmdSessValidate(c *Call) {
 		c.W.Int(int64(res.Nonce))
 		c.W.BulkString("expires")
 		c.W.Int(res.Expires)
+		if withData {
+			c.W.BulkString("data")
+			c.W.BulkString(data)
+		}
 	}
 }
 
@@ -753,4 +855,6 @@ func infoSessions(c *Call, b *strings.Builder) {
 		st.Created.Load(), st.Expired.Load(), st.Destroyed.Load(), st.Revoked.Load())
 	fmt.Fprintf(b, "sessions_rotated:%d\r\nsessions_replayed:%d\r\nsessions_regenerated:%d\r\nsessions_detached_total:%d\r\nsessions_attached_total:%d\r\n",
 		st.Rotated.Load(), st.Replayed.Load(), st.Regenerated.Load(), st.Detached.Load(), st.Attached.Load())
+	fmt.Fprintf(b, "sessions_limit_evicted:%d\r\nsessions_limit_refused:%d\r\nsessions_binding_mismatch:%d\r\nsession_events_stream_errors:%d\r\n",
+		st.LimitEvicted.Load(), st.LimitRefused.Load(), st.BindingMismatch.Load(), d.Engine.SessionEventStreamErrors())
 }

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"github.com/google/uuid"
 	"strings"
 
 	"github.com/sessiond/sessiond/engine"
@@ -26,9 +27,9 @@ func init() {
 	}
 	register(
 		t(&Spec{Name: "tok.new", Arity: -1, Flags: FlagFast | FlagBatch,
-			Syntax:  "[PREFIX prefix]",
-			Summary: "Returns a fresh random token: the prefix followed by 256 random bits in base64url. Nothing is stored; add it with TOK.ADD.",
-			Example: "> TOK.NEW PREFIX tt_\n\"tt_Qm9xZ2ZnY3JhbmRvbWJ5dGVzMzJieXRlc2xvbmc\"",
+			Syntax:  "[PREFIX prefix] [UUID]",
+			Summary: "Returns a fresh random token: the prefix followed by 256 random bits in base64url, or with UUID by a version 4 UUID (122 random bits, token-session's transition-token form). Nothing is stored; add it with TOK.ADD.",
+			Example: "> TOK.NEW PREFIX tt_\n\"tt_Qm9xZ2ZnY3JhbmRvbWJ5dGVzMzJieXRlc2xvbmc\"\n> TOK.NEW PREFIX tt_ UUID\n\"tt_3f2b8c1e-9d4a-4b7e-8f21-6c0d5e9a7b13\"",
 			Run:     cmdTokNew}),
 		t(&Spec{Name: "tok.add", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagFast | FlagBatch,
 			Syntax:  "token value [SESSION sesstoken] [OWNER id] [TRANSFERABLE] [TTL seconds]",
@@ -110,12 +111,26 @@ func init() {
 }
 
 func cmdTokNew(c *Call) {
-	prefix := ""
-	switch {
-	case len(c.Args) == 3 && keyword(c.Args[1], "PREFIX"):
-		prefix = c.Arg(2)
-	case len(c.Args) != 1:
-		c.W.Error(msgSyntax)
+	prefix, hasPrefix, asUUID := "", false, false
+	for i := 1; i < len(c.Args); i++ {
+		switch {
+		case !asUUID && keyword(c.Args[i], "UUID"):
+			asUUID = true
+		case !hasPrefix && keyword(c.Args[i], "PREFIX") && i+1 < len(c.Args):
+			prefix, hasPrefix = c.Arg(i+1), true
+			i++
+		default:
+			c.W.Error(msgSyntax)
+			return
+		}
+	}
+	if asUUID {
+		u, err := uuid.NewRandom()
+		if err != nil {
+			writeErr(c, fmt.Errorf("draw a UUID: %w", err))
+			return
+		}
+		c.W.BulkString(prefix + u.String())
 		return
 	}
 	c.W.BulkString(engine.FormatToken(prefix, randomToken()))

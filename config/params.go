@@ -90,6 +90,14 @@ func Defaults() *Config {
 		{Name: "session-rotate-grace", Kind: Int, Default: "10", Min: 0, Max: 1 << 40},
 		{Name: "session-replay-revoke", Kind: Bool, Default: "yes"},
 		{Name: "notify-session-events", Kind: Bool, Default: "no"},
+		// Per-owner concurrent-session limit (0 none) and what SESS.NEW does
+		// at it; client binding mismatches; the durable lifecycle log (a
+		// stream key in database 0, "" off, capped at maxlen entries).
+		{Name: "session-max-per-owner", Kind: Int, Default: "0", Min: 0, Max: 1 << 40},
+		{Name: "session-limit-policy", Kind: Enum, Default: "evict-oldest", Enum: []string{"evict-oldest", "refuse"}},
+		{Name: "session-binding-mismatch", Kind: Enum, Default: "reject", Enum: []string{"reject", "revoke"}},
+		{Name: "session-events-stream", Kind: String, Default: ""},
+		{Name: "session-events-maxlen", Kind: Int, Default: "100000", Min: 0, Max: 1 << 40},
 
 		// Transition tokens.
 		{Name: "token-default-ttl", Kind: Int, Default: "0", Min: 0, Max: 1 << 40},

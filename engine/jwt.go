@@ -362,7 +362,7 @@ func init() {
 		})
 		e.OnSessionEnd(func(tx *Tx, s Session, why SessionEndReason) {
 			if s.deps&sessDepJWT != 0 {
-				tx.endRefreshFamily(s.Handle, why == SessionRevoked || why == SessionReplayed)
+				tx.endRefreshFamily(s.Handle, why.revokes())
 			}
 		})
 	})
@@ -686,8 +686,8 @@ func (tx *Tx) RefreshJWT(req JWTRefresh, pol SessionPolicy) (JWTGrant, error) {
 	if t.state == refreshRotated {
 		if tx.Now > t.rotatedAt+pol.RotateGrace {
 			tx.e.sess.stats.Replayed.Add(1)
-			tx.sessEvent("replayed", s.Handle)
-			tx.endSession(s, SessionReplayed)
+			tx.sessEventOf("refresh-reuse", &s, "replayed")
+			tx.endSession(s, SessionRefreshReuse)
 			return JWTGrant{Reason: ReasonReplayed}, nil
 		}
 		// A retry within the grace: the same pair, whatever happened since.

@@ -65,6 +65,7 @@ package engine
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -130,18 +131,34 @@ const (
 	ReasonReplayed Reason = "replayed"
 	ReasonDetached Reason = "detached"
 	ReasonRevoked  Reason = "revoked"
+	ReasonLimit    Reason = "limit"   // evicted by the owner's session limit
+	ReasonBinding  Reason = "binding" // the presented fingerprint does not match (BIND)
 )
 
 // SessionEndReason says why a session ended (OnSessionEnd, events).
 type SessionEndReason int
 
 const (
-	SessionDestroyed SessionEndReason = iota // SESS.DESTROY
-	SessionExpired                           // idle, absolute or detached deadline passed
-	SessionRevoked                           // SESS.REVOKE OWNER / HANDLE
-	SessionReplayed                          // a rotated-out token was replayed (session-replay-revoke)
-	SessionFlushed                           // flushed with its database
+	SessionDestroyed    SessionEndReason = iota // SESS.DESTROY
+	SessionExpired                              // idle, absolute or detached deadline passed
+	SessionRevoked                              // SESS.REVOKE OWNER / HANDLE
+	SessionReplayed                             // a rotated-out token was replayed (session-replay-revoke)
+	SessionFlushed                              // flushed with its database
+	SessionLimit                                // evicted by its owner's session limit (evict-oldest)
+	SessionBinding                              // revoked on a binding mismatch (session-binding-mismatch revoke)
+	SessionRefreshReuse                         // revoked because a used refresh token was presented again
 )
+
+// revokes reports whether a session ending this way leaves a tombstone (its
+// token answers a reason rather than `unknown`) and ends its dependants as
+// revoked.
+func (r SessionEndReason) revokes() bool {
+	switch r {
+	case SessionRevoked, SessionReplayed, SessionLimit, SessionBinding, SessionRefreshReuse:
+		return true
+	}
+	return false
+}
 
 func (r SessionEndReason) String() string {
 	switch r {
@@ -155,6 +172,12 @@ func (r SessionEndReason) String() string {
 		return "replayed"
 	case SessionFlushed:
 		return "flushed"
+	case SessionLimit:
+		return "limit"
+	case SessionBinding:
+		return "binding"
+	case SessionRefreshReuse:
+		return "refresh-reuse"
 	}
 	return "unknown"
 }
@@ -176,14 +199,21 @@ type Session struct {
 	Expires    int64    // the deadline: min(LastSeen+Idle, Created+Absolute); see deadline
 	TokenHash  [32]byte // SHA-256 of the current token
 
-	detachedUntil int64  // detached: DetachedAt + session-detached-timeout (0 none)
-	gen           uint64 // generation of the current token
-	oldest        uint64 // oldest generation possibly remembered
-	inline        bool   // data is in the record (small), else in the "d" child
-	item          string // the record's buntdb key, once built (getSession)
-	meta          bool   // has a META child (true when unknown: records of older versions)
-	deps          byte   // dependants it may have (sessDep*; all when unknown)
-	data          string // the data when inline
+	detachedUntil int64    // detached: DetachedAt + session-detached-timeout (0 none)
+	gen           uint64   // generation of the current token
+	oldest        uint64   // oldest generation possibly remembered
+	inline        bool     // data is in the record (small), else in the "d" child
+	item          string   // the record's buntdb key, once built (getSession)
+	meta          bool     // has a META child (true when unknown: records of older versions)
+	deps          byte     // dependants it may have (sessDep*; all when unknown)
+	data          string   // the data when inline
+	bound         bool     // created with BIND: bindHash is SHA-256 of the fingerprint
+	bindHash      [32]byte // (record version 2)
+	// lruAt is the slot (lruSlot of a last_seen, never later than the
+	// current one) under which the session is filed in its owner's last-use
+	// index, 0 when it is not filed (no owner, or a record of version 1 not
+	// migrated yet). Stored in the record (version 2). See sesslimit.go.
+	lruAt int64
 }
 
 // Dependants a session may have, as bits of its record's flags byte. The
@@ -227,11 +257,23 @@ type SessionPolicy struct {
 	RotateGrace     int64 // ms a rotated-out token keeps working (session-rotate-grace)
 	ReplayRevoke    bool  // revoke the session on replay (session-replay-revoke)
 	DetachedTimeout int64 // ms a detached session lives at most (session-detached-timeout; 0 none)
+	// Bind, with HasBind, is the fingerprint the request presents (BIND):
+	// a session created with another one does not authenticate
+	// (ReasonBinding), and with BindingRevoke (session-binding-mismatch
+	// revoke) it is revoked in a write transaction. Without HasBind the
+	// fingerprint is not checked.
+	Bind          string
+	HasBind       bool
+	BindingRevoke bool
 }
 
 // SessionStats are lifetime counters (since start) for INFO sessions.
 type SessionStats struct {
 	Created, Expired, Destroyed, Revoked, Rotated, Replayed, Regenerated, Detached, Attached atomic.Int64
+	// LimitEvicted counts sessions revoked by an evict-oldest owner limit,
+	// LimitRefused creations refused by a refuse one, BindingMismatch
+	// requests whose fingerprint did not match.
+	LimitEvicted, LimitRefused, BindingMismatch atomic.Int64
 }
 
 type sessionState struct {
@@ -242,6 +284,7 @@ type sessionState struct {
 	stats   SessionStats
 	work    atomic.Int64
 	counts  sessCounters
+	stream  sessStreamState
 }
 
 func init() {
@@ -349,16 +392,21 @@ func (s *Session) Remaining(now int64) int64 {
 
 // ---- encoding ----
 
-const sessionVersion = 1
+// sessionVersion is the encoding of new records. Version 2 added, after the
+// token generations, the slot of the session's entry in its owner's
+// last-use index and the binding (a flags byte, then SHA-256 of the
+// fingerprint when bound); Open migrates version 1 records
+// (migrateSessions).
+const sessionVersion = 2
 
 func encodeSession(s *Session) string {
-	return string(appendSession(make([]byte, 0, 96+len(s.Owner)+len(s.Prefix)+len(s.data)), s))
+	return string(appendSession(make([]byte, 0, 128+len(s.Owner)+len(s.Prefix)+len(s.data)), s))
 }
 
 // sessionRecord is encodeRecord(TypeSession, s.Expires, encodeSession(s)) in
 // one allocation: the record is rewritten by every touch.
 func sessionRecord(s *Session) string {
-	b := make([]byte, headerLen, headerLen+96+len(s.Owner)+len(s.Prefix)+len(s.data))
+	b := make([]byte, headerLen, headerLen+128+len(s.Owner)+len(s.Prefix)+len(s.data))
 	b[0] = TypeSession
 	binary.BigEndian.PutUint64(b[1:headerLen], uint64(s.Expires))
 	b = appendSession(b, s)
@@ -395,6 +443,15 @@ func appendSession(b []byte, s *Session) []byte {
 	b = append(b, s.TokenHash[:]...)
 	b = binary.AppendUvarint(b, s.gen)
 	b = binary.AppendUvarint(b, s.oldest)
+	b = binary.AppendUvarint(b, uint64(s.lruAt))
+	var ext byte
+	if s.bound {
+		ext |= 1
+	}
+	b = append(b, ext)
+	if s.bound {
+		b = append(b, s.bindHash[:]...)
+	}
 	if s.inline {
 		b = appendStr(b, s.data)
 	}
@@ -403,7 +460,8 @@ func appendSession(b []byte, s *Session) []byte {
 
 func decodeSession(handle, payload string) (Session, bool) {
 	d := decoder{s: payload}
-	if d.byte1() != sessionVersion {
+	v := d.byte1()
+	if v != 1 && v != sessionVersion {
 		return Session{}, false
 	}
 	s := Session{Handle: handle}
@@ -426,6 +484,14 @@ func decodeSession(handle, payload string) (Session, bool) {
 	copy(s.TokenHash[:], d.bytes(32))
 	s.gen = d.uvarint()
 	s.oldest = d.uvarint()
+	if v >= 2 {
+		s.lruAt = int64(d.uvarint())
+		ext := d.byte1()
+		if ext&1 != 0 {
+			s.bound = true
+			copy(s.bindHash[:], d.bytes(32))
+		}
+	}
 	if s.inline {
 		s.data = d.str()
 	}
@@ -437,7 +503,11 @@ const (
 	tokCurrent = 'c'
 	tokRotated = 'r'
 	tokRevoked = 'x'
+	tokLimited = 'l' // a tombstone of a session evicted by its owner's limit
 )
+
+// tombstone reports whether the entry is a revoked session's tombstone.
+func (t *sessTokenEntry) tombstone() bool { return t.state == tokRevoked || t.state == tokLimited }
 
 type sessTokenEntry struct {
 	state     byte
@@ -581,6 +651,7 @@ func (tx *Tx) putSession(s *Session) {
 	if s.item == "" {
 		s.item = sessionKey(s.Handle)
 	}
+	tx.fileLRU(s)
 	tx.sessSet(s.item, sessionRecord(s))
 }
 
@@ -736,6 +807,9 @@ func (tx *Tx) applySessCounts(sign int64) {
 // detached index entries, and distinct owners of the owner index. It also
 // deletes the counters record older versions kept ("c" 0xF4 "n").
 func (e *Engine) countSessions() error {
+	if err := e.migrateSessions(); err != nil {
+		return err
+	}
 	var c sessCountRec
 	return e.db.Update(func(bt *buntdb.Tx) error {
 		count := func(prefix string, fn func(k string)) {
@@ -791,12 +865,6 @@ func (tx *Tx) sessIndexWalk(prefix string, fn func(handle string) bool) {
 	})
 }
 
-func (tx *Tx) sessEvent(name, handle string) {
-	if tx.e.sess.events.Load() && tx.writable {
-		tx.Emit(Event{Class: 'S', Name: name, Key: handle})
-	}
-}
-
 // cleanupSession deletes everything of a session but its record, updates the
 // counters and runs the OnSessionEnd hooks. Every way a session ends goes
 // through here (the record itself is deleted by the caller).
@@ -827,14 +895,18 @@ func (tx *Tx) cleanupSession(s Session, why SessionEndReason) {
 			tx.sessDel(k)
 		}
 	}
-	if why == SessionRevoked || why == SessionReplayed {
+	if why.revokes() {
 		// The current token's entry becomes the tombstone (one write where
 		// a delete and a write were).
 		dl := tx.Now + RevokedTombstoneTTL
 		if s.Expires != 0 && s.Expires < dl {
 			dl = s.Expires
 		}
-		tx.putTokenEntry(s.TokenHash, &sessTokenEntry{state: tokRevoked, handle: s.Handle, deadline: dl})
+		state := byte(tokRevoked)
+		if why == SessionLimit {
+			state = tokLimited
+		}
+		tx.putTokenEntry(s.TokenHash, &sessTokenEntry{state: state, handle: s.Handle, deadline: dl})
 	} else {
 		tx.sessDel(sessTokenKey(s.TokenHash))
 	}
@@ -858,13 +930,23 @@ func (tx *Tx) cleanupSession(s Session, why SessionEndReason) {
 		st.Expired.Add(1)
 	case SessionDestroyed:
 		st.Destroyed.Add(1)
-	case SessionRevoked, SessionReplayed:
-		st.Revoked.Add(1)
+	default:
+		if why.revokes() {
+			st.Revoked.Add(1)
+		}
 	}
-	if why == SessionReplayed {
-		tx.sessEvent("revoked", s.Handle)
-	} else if why != SessionFlushed {
-		tx.sessEvent(why.String(), s.Handle)
+	tx.sessDelLRU(&s)
+	if why != SessionFlushed {
+		// The event names what happened (every revocation is `revoked`),
+		// the reason why (which deadline, which kind of revocation).
+		name, reason := why.String(), why.String()
+		if why.revokes() {
+			name = "revoked"
+		}
+		if why == SessionExpired {
+			reason = expiryReason(&s)
+		}
+		tx.sessEventOf(name, &s, reason)
 	}
 	tx.e.sess.mu.RLock()
 	hooks := tx.e.sess.onEnd
@@ -916,7 +998,10 @@ func (tx *Tx) authSession(token string, pol SessionPolicy) (Session, sessTokenEn
 	if !ok {
 		return Session{}, t, ReasonUnknown
 	}
-	if t.state == tokRevoked {
+	if t.tombstone() {
+		if t.state == tokLimited {
+			return Session{}, t, ReasonLimit
+		}
 		return Session{}, t, ReasonRevoked
 	}
 	s, r := tx.getSession(t.handle)
@@ -928,13 +1013,33 @@ func (tx *Tx) authSession(token string, pol SessionPolicy) (Session, sessTokenEn
 	}
 	if t.state == tokRotated && tx.Now > t.rotatedAt+pol.RotateGrace {
 		tx.e.sess.stats.Replayed.Add(1)
-		tx.sessEvent("replayed", s.Handle)
+		tx.sessEventOf("replayed", &s, "")
 		if tx.writable && pol.ReplayRevoke {
 			tx.endSession(s, SessionReplayed)
 		}
 		return Session{}, t, ReasonReplayed
 	}
+	if pol.HasBind && s.bound && !bindingMatches(&s, pol.Bind) {
+		tx.e.sess.stats.BindingMismatch.Add(1)
+		action := "reject"
+		if pol.BindingRevoke {
+			action = "revoke"
+		}
+		tx.sessEventOf("binding", &s, action)
+		if tx.writable && pol.BindingRevoke {
+			tx.endSession(s, SessionBinding)
+		}
+		return Session{}, t, ReasonBinding
+	}
 	return s, t, ReasonOK
+}
+
+// bindingMatches compares the fingerprint's hash with the session's in
+// constant time (the hash of a fingerprint is no secret, but its timing
+// should not help anyone guess how close a forged one is).
+func bindingMatches(s *Session, fp string) bool {
+	h := HashToken(fp)
+	return subtle.ConstantTimeCompare(h[:], s.bindHash[:]) == 1
 }
 
 // touch moves the idle deadline to now+idle.
@@ -958,16 +1063,32 @@ type NewSession struct {
 	Absolute   int64 // ms, 0 none
 	Detachable bool
 	Meta       []string // field, value, ...
+	// Bind, with HasBind, is the client fingerprint the session is bound
+	// to: only its SHA-256 is stored, and a request that presents another
+	// fingerprint answers ReasonBinding.
+	Bind    string
+	HasBind bool
+	// Limit is the owner's concurrent-session limit for this creation.
+	Limit OwnerLimit
 }
 
 // CreateSession creates a session with nonce 1. It fails with ErrTokenInUse
-// when the token's hash is known (live, rotated-out or tombstoned).
+// when the token's hash is known (live, rotated-out or tombstoned), and
+// with a *LimitError when n.Limit refuses one more session of the owner; it
+// then writes nothing. Under an evict-oldest limit it revokes the owner's
+// least recently used sessions first (see makeRoom).
 func (tx *Tx) CreateSession(n NewSession) (Session, error) {
 	h := HashToken(n.Token)
 	s := Session{Handle: n.Handle, Owner: n.Owner, Prefix: n.Prefix, Nonce: 1,
 		Created: tx.Now, LastSeen: tx.Now, Idle: n.Idle, Absolute: n.Absolute,
 		Detachable: n.Detachable, gen: 1, oldest: 1, TokenHash: h, inline: true,
 		meta: len(n.Meta) > 0, deps: tx.sessDeps[n.Handle]}
+	if n.HasBind {
+		s.bound, s.bindHash = true, HashToken(n.Bind)
+	}
+	if s.Owner != "" {
+		s.lruAt = lruSlot(s.LastSeen) // filed below, with the owner index entry
+	}
 	if len(n.Data) <= InlineDataMax {
 		s.data = n.Data
 	} else {
@@ -987,6 +1108,11 @@ func (tx *Tx) CreateSession(n NewSession) (Session, error) {
 		tx.sessDel(sessTokenKey(h))
 		return Session{}, ErrHandleInUse
 	}
+	if err := tx.makeRoom(s.Owner, s.Handle, n.Limit); err != nil {
+		tx.sessDel(sessionKey(s.Handle))
+		tx.sessDel(sessTokenKey(h))
+		return Session{}, err
+	}
 	if !s.inline {
 		tx.sessSet(sessChild(s.Handle, "d"), n.Data)
 	}
@@ -1005,10 +1131,11 @@ func (tx *Tx) CreateSession(n NewSession) (Session, error) {
 			dOwners = 1
 		}
 		tx.sessSet(op+s.Handle, "")
+		tx.sessSet(lruEntry(s.Owner, s.lruAt, s.Handle), "")
 	}
 	tx.sessAddCounts(1, dOwners, 0)
 	tx.e.sess.stats.Created.Add(1)
-	tx.sessEvent("created", s.Handle)
+	tx.sessEventOf("created", &s, "")
 	return s, nil
 }
 
@@ -1093,13 +1220,28 @@ func (tx *Tx) SessionGet(token string, touch bool, pol SessionPolicy) (string, R
 // (ms, Keep for unchanged), and touches. A new absolute deadline already
 // past ends the session (expired) and still reports success.
 func (tx *Tx) SessionSet(token, data string, idle, absolute int64, pol SessionPolicy) Reason {
+	r, _ := tx.SessionSetOwner(token, data, idle, absolute, nil, OwnerLimit{}, pol)
+	return r
+}
+
+// SessionSetOwner is SessionSet that also gives the session to *owner when
+// owner is not nil ("" = no owner), re-indexed in the same transaction (the
+// login of an anonymous session). The new owner's limit lim applies as it
+// does to SESS.NEW, never revoking the session being moved; a refusal (a
+// *LimitError) changes nothing.
+func (tx *Tx) SessionSetOwner(token, data string, idle, absolute int64, owner *string, lim OwnerLimit, pol SessionPolicy) (Reason, error) {
 	s, r := tx.AuthSession(token, pol)
 	if r != ReasonOK {
-		return r
+		return r, nil
+	}
+	if owner != nil {
+		if err := tx.moveOwner(&s, *owner, lim); err != nil {
+			return r, err
+		}
 	}
 	tx.setSessionData(&s, data)
 	tx.setTimeouts(&s, idle, absolute, true)
-	return ReasonOK
+	return ReasonOK, nil
 }
 
 // setTimeouts applies timeouts, optionally touching, and writes the session
@@ -1148,6 +1290,7 @@ func (tx *Tx) SessionExpire(token string, idle, absolute int64, pol SessionPolic
 // ValidateResult is SESS.VALIDATE's answer.
 type ValidateResult struct {
 	Reason  Reason // ReasonOK on success
+	Handle  string // the session's handle on success (SessionData reads its data)
 	Token   string // the token to use next
 	Nonce   uint64 // the nonce to use next
 	Expires int64
@@ -1170,7 +1313,7 @@ func (tx *Tx) SessionValidate(token string, nonce uint64, rotate bool, raw [Toke
 		var succ [TokenBytes]byte
 		copy(succ[:], sealSuccessor(token, []byte(t.sealed)))
 		tx.touchSession(&s)
-		return ValidateResult{Token: FormatToken(s.Prefix, succ), Nonce: nonce + 1, Expires: s.Expires}, nil
+		return ValidateResult{Handle: s.Handle, Token: FormatToken(s.Prefix, succ), Nonce: nonce + 1, Expires: s.Expires}, nil
 	}
 	if nonce != s.Nonce {
 		return ValidateResult{Reason: ReasonNonce}, nil
@@ -1189,10 +1332,10 @@ func (tx *Tx) SessionValidate(token string, nonce uint64, rotate bool, raw [Toke
 		tx.retireToken(&s)
 		tx.adoptToken(&s, nh)
 		tx.e.sess.stats.Rotated.Add(1)
-		tx.sessEvent("rotated", s.Handle)
+		tx.sessEventOf("rotated", &s, "")
 	}
 	tx.touchSession(&s)
-	return ValidateResult{Token: next, Nonce: s.Nonce, Expires: s.Expires}, nil
+	return ValidateResult{Handle: s.Handle, Token: next, Nonce: s.Nonce, Expires: s.Expires}, nil
 }
 
 // SessionRegenerate gives the session a new token FormatToken(prefix, raw);
@@ -1211,7 +1354,7 @@ func (tx *Tx) SessionRegenerate(token string, raw [TokenBytes]byte, pol SessionP
 	tx.addToken(&s, nh)
 	tx.touchSession(&s)
 	tx.e.sess.stats.Regenerated.Add(1)
-	tx.sessEvent("regenerated", s.Handle)
+	tx.sessEventOf("regenerated", &s, "")
 	return s, next, ReasonOK, nil
 }
 
@@ -1252,7 +1395,7 @@ func (tx *Tx) RevokeSession(handle string) bool {
 func (tx *Tx) RevokeOwner(owner, exceptToken string) int {
 	keep := ""
 	if exceptToken != "" {
-		if t, ok := tx.getTokenEntry(HashToken(exceptToken)); ok && t.state != tokRevoked {
+		if t, ok := tx.getTokenEntry(HashToken(exceptToken)); ok && !t.tombstone() {
 			keep = t.handle
 		}
 	}
@@ -1308,7 +1451,7 @@ func (tx *Tx) SessionDetach(token string, pol SessionPolicy) bool {
 	tx.sessAddCounts(0, 0, 1)
 	tx.putSession(&s)
 	tx.e.sess.stats.Detached.Add(1)
-	tx.sessEvent("detached", s.Handle)
+	tx.sessEventOf("detached", &s, "")
 	return true
 }
 
@@ -1333,7 +1476,7 @@ func (tx *Tx) SessionAttach(handle, owner string, raw [TokenBytes]byte) (Session
 	tx.addToken(&s, nh)
 	tx.touchSession(&s)
 	tx.e.sess.stats.Attached.Add(1)
-	tx.sessEvent("attached", s.Handle)
+	tx.sessEventOf("attached", &s, "")
 	return s, next, true, nil
 }
 
@@ -1409,7 +1552,7 @@ func (tx *Tx) SessionCounts() (sessions, owners, detached int64) {
 func (tx *Tx) SessionFootprint() int {
 	n := 0
 	for _, p := range []string{dbPrefix(dbSession), dbPrefix(dbSessionToken), string([]byte{'c', dbSession}),
-		string([]byte{'c', dbSessionOwner}), string([]byte{'c', dbSessionDet})} {
+		string([]byte{'c', dbSessionOwner}), string([]byte{'c', dbSessionDet}), string([]byte{'c', dbSessionMeta})} {
 		tx.bt.AscendGreaterOrEqual("", p, func(k, _ string) bool {
 			if !strings.HasPrefix(k, p) {
 				return false
