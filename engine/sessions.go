@@ -141,6 +141,7 @@ const (
 	SessionRevoked                           // SESS.REVOKE OWNER / HANDLE
 	SessionReplayed                          // a rotated-out token was replayed (session-replay-revoke)
 	SessionFlushed                           // flushed with its database
+	SessionEvicted                           // removed by maxmemory eviction
 )
 
 func (r SessionEndReason) String() string {
@@ -155,6 +156,8 @@ func (r SessionEndReason) String() string {
 		return "replayed"
 	case SessionFlushed:
 		return "flushed"
+	case SessionEvicted:
+		return "evicted"
 	}
 	return "unknown"
 }
@@ -232,6 +235,7 @@ type SessionPolicy struct {
 // SessionStats are lifetime counters (since start) for INFO sessions.
 type SessionStats struct {
 	Created, Expired, Destroyed, Revoked, Rotated, Replayed, Regenerated, Detached, Attached atomic.Int64
+	Evicted                                                                                  atomic.Int64 // by maxmemory eviction
 }
 
 type sessionState struct {
@@ -261,6 +265,8 @@ func init() {
 				why = SessionExpired
 			case DropFlushed:
 				why = SessionFlushed
+			case DropEvicted:
+				why = SessionEvicted
 			}
 			tx.cleanupSession(s, why)
 		})
@@ -764,7 +770,7 @@ func (e *Engine) countSessions() error {
 		if _, err := bt.Delete(sessCounterKey); err != nil && err != buntdb.ErrNotFound {
 			return err
 		}
-		delete(e.points.m, sessCounterKey)
+		e.points.del(sessCounterKey)
 		return nil
 	})
 }
@@ -860,6 +866,8 @@ func (tx *Tx) cleanupSession(s Session, why SessionEndReason) {
 		st.Destroyed.Add(1)
 	case SessionRevoked, SessionReplayed:
 		st.Revoked.Add(1)
+	case SessionEvicted:
+		st.Evicted.Add(1)
 	}
 	if why == SessionReplayed {
 		tx.sessEvent("revoked", s.Handle)
