@@ -231,6 +231,9 @@ type Call struct {
 	tx     *engine.Tx // set while EXEC runs its queue in one transaction
 	// unblockedErr: CLIENT UNBLOCK ... ERROR ended the blocking command.
 	unblockedErr bool
+	// overMax: memory stayed over maxmemory after eviction before a script
+	// (see scriptRun.overMax).
+	overMax bool
 }
 
 // NowMS is the call's time in Unix milliseconds.
@@ -283,6 +286,10 @@ func (d *Dispatcher) Exec(cl *Client, args [][]byte) {
 	now := time.Now()
 	spec, ok := d.admit(cl, args, now)
 	if !ok {
+		return
+	}
+	if d.freeMemory(cl, spec, nil, now) {
+		d.reject(cl, spec, msgOOM)
 		return
 	}
 	if cl.multi.active && deniedInMulti(spec) {
@@ -424,7 +431,11 @@ func (d *Dispatcher) RunShared(groups []Group) {
 				g.Ran++
 				mark := cl.W.Len()
 				if spec, ok := d.admit(cl, args, now); ok {
-					d.run(cl, spec, args, tx, now)
+					if d.freeMemory(cl, spec, tx, now) {
+						d.reject(cl, spec, msgOOM)
+					} else {
+						d.run(cl, spec, args, tx, now)
+					}
 				}
 				if cl.replyMode != replyOn {
 					suppressReply(cl, mark, args)

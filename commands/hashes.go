@@ -494,6 +494,7 @@ func cmdRestore(c *Call) {
 		return
 	}
 	var replace, abs bool
+	idle, freq := int64(-1), -1
 	for i := 4; i < len(c.Args); i++ {
 		switch {
 		case keyword(c.Args[i], "REPLACE"):
@@ -506,13 +507,18 @@ func cmdRestore(c *Call) {
 				c.W.Error(msgNotInt)
 				return
 			}
-			if n < 0 {
-				if keyword(c.Args[i], "IDLETIME") {
+			if keyword(c.Args[i], "IDLETIME") {
+				if n < 0 {
 					c.W.Error("ERR Invalid IDLETIME value, must be >= 0")
-				} else {
-					c.W.Error("ERR Invalid FREQ value, must be >= 0 and <= 255")
+					return
 				}
-				return
+				idle = n
+			} else {
+				if n < 0 || n > 255 {
+					c.W.Error("ERR Invalid FREQ value, must be >= 0 and <= 255")
+					return
+				}
+				freq = int(n)
 			}
 			i++
 		default:
@@ -532,7 +538,11 @@ func cmdRestore(c *Call) {
 		if ttl < 0 {
 			return errInvalidTTL
 		}
-		return tx.Restore(c.DB(), c.Arg(1), c.Arg(3), deadline, replace)
+		if err := tx.Restore(c.DB(), c.Arg(1), c.Arg(3), deadline, replace); err != nil {
+			return err
+		}
+		tx.SetKeyAccess(c.DB(), c.Arg(1), idle, freq)
+		return nil
 	})
 	switch {
 	case err == engine.ErrBusyKey:

@@ -753,4 +753,5 @@ func infoSessions(c *Call, b *strings.Builder) {
 		st.Created.Load(), st.Expired.Load(), st.Destroyed.Load(), st.Revoked.Load())
 	fmt.Fprintf(b, "sessions_rotated:%d\r\nsessions_replayed:%d\r\nsessions_regenerated:%d\r\nsessions_detached_total:%d\r\nsessions_attached_total:%d\r\n",
 		st.Rotated.Load(), st.Replayed.Load(), st.Regenerated.Load(), st.Detached.Load(), st.Attached.Load())
+	fmt.Fprintf(b, "sessions_evicted:%d\r\n", st.Evicted.Load())
 }

@@ -89,6 +89,7 @@ type Engine struct {
 	comb combiner // write combining for UpdateShared (combine.go)
 
 	memMax    atomic.Int64                 // maxmemory (memory.go)
+	memPeak   atomic.Int64                 // used_memory_peak (memory.go)
 	memPolicy atomic.Pointer[MemoryPolicy] // the rest of the memory settings
 	evPool    evictionPool                 // under buntdb's write lock
 
