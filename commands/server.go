@@ -625,6 +625,7 @@ func cmdConfigResetstat(c *Call) {
 	c.d.stats.rejectedConns.Store(0)
 	es := c.d.Engine.Stats()
 	es.ExpiredKeys.Store(0)
+	es.EvictedKeys.Store(0)
 	es.KeyspaceHits.Store(0)
 	es.KeyspaceMisses.Store(0)
 	c.W.OK()
