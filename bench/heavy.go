@@ -438,24 +438,7 @@ func settledRSS(rss func() (int64, error)) (int64, time.Duration, error) {
 }
 
 func usedMemory(addr string) int64 {
-	c, err := wire.Dial(addr, 5*time.Second)
-	if err != nil {
-		return 0
-	}
-	defer c.Close()
-	var v wire.Value
-	if err := c.Do(10*time.Second, &v, "INFO", "memory"); err != nil || v.Kind != wire.Bulk {
-		return 0
-	}
-	for _, line := range strings.Split(string(v.Str), "\n") {
-		if rest, ok := strings.CutPrefix(line, "used_memory:"); ok {
-			n, err := strconv.ParseInt(strings.TrimSpace(rest), 10, 64)
-			if err == nil {
-				return n
-			}
-		}
-	}
-	return 0
+	return max(infoInt(addr, "memory", "used_memory"), 0)
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.0fMiB", float64(b)/(1<<20)) }
