@@ -35,14 +35,8 @@ func (b *bench) evictions() error {
 			continue
 		}
 		r := b.row(name, kindEvict, "")
-		for round := 0; round < b.cfg.rounds; round++ {
-			for _, k := range b.cfg.sides {
-				if b.ctx.Err() != nil {
-					return b.ctx.Err()
-				}
-				m, err := b.evict(k, pol, round)
-				b.record(r, k, round, m, err)
-			}
+		if err := b.eachRound(r, func(k proc.Kind, round int) (measure, error) { return b.evict(k, pol, round) }); err != nil {
+			return err
 		}
 	}
 	return nil

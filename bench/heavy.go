@@ -53,15 +53,24 @@ func (b *bench) heavy() error {
 		}
 		if b.cfg.want("storm-" + v) {
 			rs := b.row("storm-"+v, kindStorm, "max<=10ms")
-			for round := 0; round < b.cfg.rounds; round++ {
-				for _, k := range b.cfg.sides {
-					if b.ctx.Err() != nil {
-						return b.ctx.Err()
-					}
-					m, err := b.storm(k, v, round)
-					b.record(rs, k, round, m, err)
-				}
+			if err := b.eachRound(rs, func(k proc.Kind, round int) (measure, error) { return b.storm(k, v, round) }); err != nil {
+				return err
 			}
+		}
+	}
+	return nil
+}
+
+// eachRound runs one scenario round by round, each round on every side in
+// turn, and records the results in r.
+func (b *bench) eachRound(r *row, run func(k proc.Kind, round int) (measure, error)) error {
+	for round := 0; round < b.cfg.rounds; round++ {
+		for _, k := range b.cfg.sides {
+			if b.ctx.Err() != nil {
+				return b.ctx.Err()
+			}
+			m, err := run(k, round)
+			b.record(r, k, round, m, err)
 		}
 	}
 	return nil
