@@ -23,8 +23,23 @@ func TestEvictionKeepsStateConsistent(t *testing.T) {
 					var k [TokenBytes]byte
 					copy(h[:], fmt.Sprintf("h%015d", i))
 					copy(k[:], fmt.Sprintf("t%031d", i))
-					if _, err := tx.CreateSession(NewSession{Handle: FormatHandle(h), Token: FormatToken("", k), Owner: fmt.Sprintf("u%d", i%7), Idle: int64(1000+i) * 1000, Data: strings.Repeat("d", i)}); err != nil {
+					s, err := tx.CreateSession(NewSession{Handle: FormatHandle(h), Token: FormatToken("", k), Owner: fmt.Sprintf("u%d", i%7), Idle: int64(1000+i) * 1000, Data: strings.Repeat("d", i)})
+					if err != nil {
 						return err
+					}
+					// Transition tokens: bound to the session, owned, or
+					// transferable and unassigned; with and without a TTL.
+					nt := NewTransitionToken{Token: fmt.Sprint("tok", i), Value: "v", Timeout: int64(i%2) * 5000_000}
+					switch i % 3 {
+					case 0:
+						nt.Session = &s
+					case 1:
+						nt.Owner = s.Owner
+					default:
+						nt.Transferable = true
+					}
+					if !tx.AddTransitionToken(nt) {
+						return fmt.Errorf("token %d refused", i)
 					}
 					if _, err := tx.Set(0, fmt.Sprint("plain", i), "value", SetOptions{}); err != nil {
 						return err
@@ -63,6 +78,27 @@ func TestEvictionKeepsStateConsistent(t *testing.T) {
 				})
 				if live != walked || owners != int64(len(seen)) {
 					t.Fatalf("counts say %d sessions of %d owners, records %d of %d", live, owners, walked, len(seen))
+				}
+				// Token counters agree with the token records left, and each
+				// token has its index entries and nothing more (a bound token
+				// of an evicted session went with it).
+				var toks int64
+				_ = tx.bt.AscendGreaterOrEqual("", string([]byte{'k', dbToken}), func(k, _ string) bool {
+					if k[1] != dbToken {
+						return false
+					}
+					toks++
+					return true
+				})
+				if tc := tx.TokenCounts(); tc.Live != toks {
+					t.Fatalf("token counts say %d live, records %d", tc.Live, toks)
+				}
+				idx := int64(len(tx.OwnerTokens("u0")) + len(tx.UnassignedTokens()))
+				for i := 1; i < 7; i++ {
+					idx += int64(len(tx.OwnerTokens(fmt.Sprint("u", i))))
+				}
+				if idx > toks {
+					t.Fatalf("%d index entries for %d tokens", idx, toks)
 				}
 				if strings.HasPrefix(name, "volatile") {
 					for i := 0; i < 300; i++ {
