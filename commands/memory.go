@@ -1,6 +1,9 @@
 package commands
 
 import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -104,4 +107,67 @@ func evictAfterConfig(c *Call) {
 	if c.d.Engine.OverLimit() {
 		_ = c.Write(func(tx *engine.Tx) error { tx.FreeMemory(); return nil })
 	}
+}
+
+// cmdMemoryStats is MEMORY STATS: the parts of used_memory as sessiond
+// counts them, in Redis' field names where they exist.
+func cmdMemoryStats(c *Call) {
+	e := c.d.Engine
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	used, peak, data := e.UsedMemory(), e.MemoryPeak(), e.DatasetMemory()
+	all, vol := e.Candidates()
+	perKey := int64(0)
+	if all > 0 {
+		perKey = data / int64(all)
+	}
+	ints := []struct {
+		name string
+		v    int64
+	}{
+		{"peak.allocated", peak}, {"total.allocated", used}, {"startup.allocated", engine.BaseMemory},
+		{"overhead.total", engine.BaseMemory}, {"keys.count", int64(all)}, {"keys.volatile", int64(vol)},
+		{"keys.bytes-per-key", perKey}, {"dataset.bytes", data}, {"maxmemory", e.MaxMemory()},
+		{"go.heap.alloc", int64(ms.HeapAlloc)}, {"go.heap.sys", int64(ms.HeapSys)}, {"rss", readRSS()},
+	}
+	c.W.Map(len(ints) + 2)
+	for _, f := range ints {
+		c.W.BulkString(f.name)
+		c.W.Int(f.v)
+	}
+	c.W.BulkString("dataset.percentage")
+	c.W.Double(100 * float64(data) / float64(max(used, 1)))
+	c.W.BulkString("peak.percentage")
+	c.W.Double(100 * float64(used) / float64(max(peak, 1)))
+}
+
+// cmdMemoryDoctor is MEMORY DOCTOR: what an operator should look at, from
+// the figures sessiond has.
+func cmdMemoryDoctor(c *Call) {
+	e := c.d.Engine
+	data, used, max := e.DatasetMemory(), e.UsedMemory(), e.MaxMemory()
+	if data < 5<<20 {
+		c.W.Verbatim("Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.")
+		return
+	}
+	var issues []string
+	if rss := readRSS(); rss > 3*used {
+		issues = append(issues, fmt.Sprintf(" * High RSS: the process uses %s for %s of data set estimate. The Go runtime keeps freed memory for reuse and its collector needs headroom; MEMORY PURGE returns free pages to the system.", human(rss), human(used)))
+	}
+	if max > 0 && used > max-max/20 {
+		pol := c.d.Config.Get("maxmemory-policy")
+		issues = append(issues, fmt.Sprintf(" * Near maxmemory: used_memory %s of %s with policy %s; evicted_keys %d.", human(used), human(max), pol, e.Stats().EvictedKeys.Load()))
+	}
+	if len(issues) == 0 {
+		c.W.Verbatim("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.")
+		return
+	}
+	c.W.Verbatim("Sam, I detected a few issues in this sessiond instance memory implants:\n\n" + strings.Join(issues, "\n\n") + "\n\nI'm here to keep you safe, Sam. I want to help you.")
+}
+
+// cmdMemoryPurge is MEMORY PURGE: Go's collector, then free pages back to
+// the system.
+func cmdMemoryPurge(c *Call) {
+	debug.FreeOSMemory()
+	c.W.OK()
 }

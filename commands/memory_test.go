@@ -401,3 +401,42 @@ func TestMaxmemoryEvictsSessions(t *testing.T) {
 		})
 	})
 }
+
+// MEMORY STATS reports the parts of used_memory; DOCTOR and PURGE answer.
+func TestMemoryStatsDoctorPurge(t *testing.T) {
+	s := testserver.Start(t)
+	s.Protocols(t, func(t *testing.T, c *redis.Client) {
+		do(t, c, "set", "a", strings.Repeat("x", 1000))
+		v := do(t, c, "memory", "stats")
+		m := map[string]any{}
+		switch x := v.(type) {
+		case []any:
+			for i := 0; i+1 < len(x); i += 2 {
+				m[x[i].(string)] = x[i+1]
+			}
+		case map[any]any:
+			for k, val := range x {
+				m[k.(string)] = val
+			}
+		default:
+			t.Fatalf("MEMORY STATS: %T", v)
+		}
+		used := usedMemory(t, c)
+		if m["total.allocated"] != used || m["keys.count"] != int64(1) {
+			t.Fatalf("MEMORY STATS %v, used_memory %d", m, used)
+		}
+		if d := m["dataset.bytes"].(int64); d < 1000 || d != used-m["startup.allocated"].(int64) {
+			t.Fatalf("dataset.bytes %d", d)
+		}
+		if _, ok := m["dataset.percentage"]; !ok {
+			t.Fatal("no dataset.percentage")
+		}
+		if doc := do(t, c, "memory", "doctor").(string); !strings.Contains(doc, "Sam") {
+			t.Fatalf("MEMORY DOCTOR: %q", doc)
+		}
+		testserver.Run(t, c, []testserver.Case{
+			{Cmd: []any{"memory", "purge"}, Want: "OK"},
+			{Cmd: []any{"memory", "stats", "x"}, WantErr: "ERR wrong number of arguments for 'memory|stats' command"},
+		})
+	})
+}
