@@ -39,8 +39,8 @@ const (
 	// 100,000 set members 221 each (estimate 195).
 	ItemOverhead = 184
 	// KeyOverhead is the extra cost of an eviction candidate: its keyMeta
-	// (16 bytes) and its entry in the candidate list (24 bytes), less what
-	// the calibration above puts in ItemOverhead.
+	// (32 bytes) and its entries in the candidate lists (8 bytes each), less
+	// what the calibration above puts in ItemOverhead.
 	KeyOverhead = 16
 	// BaseMemory is what used_memory counts for the server itself (Redis'
 	// empty instance reports a little under 1 MB): with maxmemory below it
@@ -235,12 +235,12 @@ func (tx *Tx) victim(pol *MemoryPolicy) (string, bool) {
 func (tx *Tx) score(pol *MemoryPolicy, en ringEntry, now accessClock) uint64 {
 	switch pol.Policy {
 	case AllKeysLFU, VolatileLFU:
-		return 255 - uint64(tx.e.points.lfuDecr(en.k.lfu.Load(), now))
+		return 255 - uint64(tx.e.points.lfuDecr(en.lfu.Load(), now))
 	case VolatileTTL:
 		v, _ := tx.bt.peek(en.key)
 		return math.MaxUint64 - deadlineOf(v)
 	}
-	return uint64(idleMS(en.k.atime.Load(), now))
+	return uint64(idleMS(en.atime.Load(), now))
 }
 
 // evictionPool keeps the best candidates seen, in ascending score order,
@@ -285,6 +285,7 @@ func (pl *evictionPool) offer(key string, score uint64) {
 // are updated by readers under buntdb's shared lock, hence atomics; the list
 // positions change only under the write lock.
 type keyMeta struct {
+	key      string        // the item's key (the map's own string, not a copy)
 	atime    atomic.Uint32 // LRU clock: Unix seconds of the last access
 	lfu      atomic.Uint32 // minutes<<8 | logarithmic counter (Redis' layout)
 	all, vol int32         // positions in memIndex.all / .vol; -1 = none
@@ -309,11 +310,8 @@ func idleMS(atime uint32, now accessClock) int64 {
 	return int64(now.sec-atime) * 1000
 }
 
-// ringEntry is one candidate in a list.
-type ringEntry struct {
-	key string
-	k   *keyMeta
-}
+// ringEntry is one candidate in a list: 8 bytes a candidate.
+type ringEntry = *keyMeta
 
 // memIndex is the part of the memory state a FLUSHALL swaps out and a
 // failed transaction puts back.
@@ -336,17 +334,17 @@ func itemCost(key, val string, cand bool) int64 {
 	return n
 }
 
-func (p *points) newMeta(now accessClock) *keyMeta {
-	k := &keyMeta{all: -1, vol: -1}
+func (p *points) newMeta(key string, now accessClock) *keyMeta {
+	k := &keyMeta{key: key, all: -1, vol: -1}
 	k.atime.Store(now.sec)
 	k.lfu.Store(now.minutes()<<8 | lfuInitVal)
 	return k
 }
 
 // ringAdd appends a candidate to a list and records its position.
-func ringAdd(r *[]ringEntry, key string, k *keyMeta, pos *int32) {
+func ringAdd(r *[]ringEntry, k *keyMeta, pos *int32) {
 	*pos = int32(len(*r))
-	*r = append(*r, ringEntry{key, k})
+	*r = append(*r, k)
 }
 
 // ringRemove removes the candidate at *pos, moving the last one into its
@@ -358,12 +356,12 @@ func ringRemove(r *[]ringEntry, pos *int32, vol bool) {
 		m := s[last]
 		s[i] = m
 		if vol {
-			m.k.vol = i
+			m.vol = i
 		} else {
-			m.k.all = i
+			m.all = i
 		}
 	}
-	s[last] = ringEntry{}
+	s[last] = nil
 	*r = s[:last]
 	*pos = -1
 }

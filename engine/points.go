@@ -183,14 +183,14 @@ func (p *points) put(key, val string, now accessClock) {
 	}
 	if evictable(key) {
 		if k == nil {
-			k = p.newMeta(now)
-			ringAdd(&p.mem.all, key, k, &k.all)
+			k = p.newMeta(key, now)
+			ringAdd(&p.mem.all, k, &k.all)
 		} else {
 			p.access(k, now)
 		}
 		if deadlineOf(val) != 0 {
 			if k.vol < 0 {
-				ringAdd(&p.mem.vol, key, k, &k.vol)
+				ringAdd(&p.mem.vol, k, &k.vol)
 			}
 		} else if k.vol >= 0 {
 			ringRemove(&p.mem.vol, &k.vol, true)

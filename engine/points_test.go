@@ -30,7 +30,7 @@ func checkPoints(t *testing.T, e *Engine) {
 			}
 			if got.k != nil {
 				cands++
-				if en := e.points.mem.all[got.k.all]; en.key != k || en.k != got.k {
+				if en := e.points.mem.all[got.k.all]; en.key != k || en != got.k {
 					t.Fatalf("%q: candidate list slot %d holds %q", k, got.k.all, en.key)
 				}
 				if (deadlineOf(v) != 0) != (got.k.vol >= 0) {
