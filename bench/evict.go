@@ -132,6 +132,12 @@ func (b *bench) evict(k proc.Kind, policy string, round int) (m measure, err err
 	if used > budget+budget/50 {
 		m.Note += "; OVER maxmemory"
 	}
+	if s.kind == proc.Redis {
+		// Redis evicts a session's keys one by one: a hash may stay
+		// without its token key (a session nobody can use) and owner sets
+		// keep handles of evicted sessions.
+		m.Note += fmt.Sprintf("; token keys kept %d, owner sets %d", scanCount(s.srv.Addr, "sess:t:*"), scanCount(s.srv.Addr, "sess:o:*"))
+	}
 	return m, nil
 }
 
