@@ -241,6 +241,7 @@ func (c *Call) NowMS() int64 { return c.Now.UnixMilli() }
 
 // Read runs fn in a read transaction (or in the enclosing EXEC transaction).
 func (c *Call) Read(fn func(tx *engine.Tx) error) error {
+	fn = c.untouched(fn)
 	if c.tx != nil {
 		return fn(c.tx)
 	}
@@ -250,6 +251,7 @@ func (c *Call) Read(fn func(tx *engine.Tx) error) error {
 // Write runs fn in a write transaction (or in the enclosing EXEC transaction).
 // If fn fails, nothing it wrote is kept.
 func (c *Call) Write(fn func(tx *engine.Tx) error) error {
+	fn = c.untouched(fn)
 	if c.tx != nil {
 		return fn(c.tx)
 	}
@@ -266,6 +268,15 @@ func (c *Call) Write(fn func(tx *engine.Tx) error) error {
 		c.Client.ticket = t
 	}
 	return err
+}
+
+// untouched makes fn's reads no accesses (LRU/LFU) for a client in CLIENT
+// NO-TOUCH mode, except TOUCH itself, as in Redis.
+func (c *Call) untouched(fn func(tx *engine.Tx) error) func(tx *engine.Tx) error {
+	if !c.Client.noTouch || c.Spec.Name == "touch" {
+		return fn
+	}
+	return func(tx *engine.Tx) error { return tx.NoTouch(func() error { return fn(tx) }) }
 }
 
 // Arg returns argument i as a string.

@@ -440,3 +440,26 @@ func TestMemoryStatsDoctorPurge(t *testing.T) {
 		})
 	})
 }
+
+// CLIENT NO-TOUCH: the client's reads are not accesses (TOUCH still is).
+func TestClientNoTouchKeepsIdletime(t *testing.T) {
+	s := testserver.Start(t)
+	s.Protocols(t, func(t *testing.T, c *redis.Client) {
+		do(t, c, "set", "src", "x")
+		dump := do(t, c, "dump", "src")
+		do(t, c, "restore", "old", "0", dump, "IDLETIME", "1000")
+		cn := c.Conn()
+		defer cn.Close()
+		if err := cn.Do(bg, "client", "no-touch", "on").Err(); err != nil {
+			t.Fatal(err)
+		}
+		cn.Get(bg, "old")
+		if idle := do(t, c, "object", "idletime", "old").(int64); idle < 1000 {
+			t.Fatalf("a NO-TOUCH GET reset the idle time: %d", idle)
+		}
+		cn.Touch(bg, "old")
+		if idle := do(t, c, "object", "idletime", "old").(int64); idle > 1 {
+			t.Fatalf("TOUCH from a NO-TOUCH client: idle time %d", idle)
+		}
+	})
+}
