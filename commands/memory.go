@@ -116,7 +116,8 @@ func cmdMemoryStats(c *Call) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	used, peak, data := e.UsedMemory(), e.MemoryPeak(), e.DatasetMemory()
-	all, vol := e.Candidates()
+	var all, vol int
+	_ = c.Read(func(tx *engine.Tx) error { all, vol = tx.Candidates(); return nil })
 	perKey := int64(0)
 	if all > 0 {
 		perKey = data / int64(all)

@@ -25,8 +25,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync/atomic"
-
-	"github.com/tidwall/buntdb"
 )
 
 const (
@@ -140,10 +138,8 @@ func (e *Engine) OverLimit() bool {
 
 // Candidates returns how many records eviction may choose from, and how
 // many of them have a deadline.
-func (e *Engine) Candidates() (all, volatile int) {
-	var a, v int
-	_ = e.db.View(func(*buntdb.Tx) error { a, v = len(e.points.mem.all), len(e.points.mem.vol); return nil })
-	return a, v
+func (tx *Tx) Candidates() (all, volatile int) {
+	return len(tx.e.points.mem.all), len(tx.e.points.mem.vol)
 }
 
 // FreeMemory evicts in its own write transaction, when memory is over the
