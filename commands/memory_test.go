@@ -463,3 +463,17 @@ func TestClientNoTouchKeepsIdletime(t *testing.T) {
 		}
 	})
 }
+
+// An evicted key publishes the keyspace event "evicted" (class e).
+func TestEvictedKeyspaceEvent(t *testing.T) {
+	s := testserver.Start(t, "notify-keyspace-events", "Ee")
+	c := s.Client(2)
+	sub := dialRaw(t, s)
+	sub.send("psubscribe", "__keyevent*__:*")
+	sub.read()
+	do(t, c, "set", "foo", "bar")
+	do(t, c, "config", "set", "maxmemory-policy", "allkeys-lru")
+	do(t, c, "config", "set", "maxmemory", "1")
+	expect(t, sub, "[pmessage __keyevent*__:* __keyevent@0__:evicted foo]")
+	unlimit(t, c)
+}
