@@ -150,6 +150,9 @@ func (e *Engine) FreeMemory(now int64) bool {
 	if !e.OverLimit() {
 		return true
 	}
+	if pol := e.memPolicy.Load(); pol == nil || pol.Policy == NoEviction {
+		return false // no write lock for reads while over the limit
+	}
 	ok := false
 	_, _ = e.Update(now, func(tx *Tx) error { ok = tx.FreeMemory(); return nil })
 	return ok
