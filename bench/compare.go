@@ -38,6 +38,7 @@ const (
 	kindMemory     = "memory"  // Value = bytes per session; ratio sessiond / Redis
 	kindRestart    = "restart" // Value = ms to first good reply; ratio sessiond / Redis
 	kindStorm      = "storm"   // GETs during the storm; ratio of the worst latency
+	kindEvict      = "evict"   // Value = RSS MiB after filling past maxmemory; ratio sessiond / Redis
 )
 
 // row is one line of the table: every round of one scenario on each side.
@@ -158,6 +159,7 @@ func compare(ctx context.Context, cfg *config) (bool, error) {
 		func() error { return b.throughputGroup("durable", "always", b.durableScenarios()) },
 		b.heavy,
 		b.bigreadScenario,
+		b.evictions,
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {

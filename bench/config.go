@@ -31,6 +31,7 @@ type config struct {
 	rounds       int
 	dataSize     int
 	valueSize    int
+	evictN       int
 	stormWindow  time.Duration
 	stormRate    float64
 	scenarios    string
@@ -60,6 +61,7 @@ func defaultConfig() *config {
 		valueSize:    100,
 		stormWindow:  10 * time.Second,
 		stormRate:    5000,
+		evictN:       100_000,
 		scenarios:    "all",
 	}
 }
@@ -75,6 +77,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.warmup, "warmup", c.warmup, "unmeasured load before each throughput run")
 	fs.Int64Var(&c.ops, "ops", 0, "stop each throughput run after this many operations (0: duration only)")
 	fs.IntVar(&c.n, "n", c.n, "sessions (or keys) for the memory, expiry-storm and restart scenarios")
+	fs.IntVar(&c.evictN, "evict-n", c.evictN, "sessions and plain keys each written by the evict-* scenarios (capped at -n)")
 	fs.IntVar(&c.keys, "keys", c.keys, "keyspace / session population of the throughput scenarios (capped at -n)")
 	fs.IntVar(&c.rounds, "rounds", c.rounds, "rounds per scenario; each round runs sessiond then Redis; medians are reported")
 	fs.IntVar(&c.dataSize, "data", c.dataSize, "bytes of session data")

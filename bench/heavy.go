@@ -53,15 +53,24 @@ func (b *bench) heavy() error {
 		}
 		if b.cfg.want("storm-" + v) {
 			rs := b.row("storm-"+v, kindStorm, "max<=10ms")
-			for round := 0; round < b.cfg.rounds; round++ {
-				for _, k := range b.cfg.sides {
-					if b.ctx.Err() != nil {
-						return b.ctx.Err()
-					}
-					m, err := b.storm(k, v, round)
-					b.record(rs, k, round, m, err)
-				}
+			if err := b.eachRound(rs, func(k proc.Kind, round int) (measure, error) { return b.storm(k, v, round) }); err != nil {
+				return err
 			}
+		}
+	}
+	return nil
+}
+
+// eachRound runs one scenario round by round, each round on every side in
+// turn, and records the results in r.
+func (b *bench) eachRound(r *row, run func(k proc.Kind, round int) (measure, error)) error {
+	for round := 0; round < b.cfg.rounds; round++ {
+		for _, k := range b.cfg.sides {
+			if b.ctx.Err() != nil {
+				return b.ctx.Err()
+			}
+			m, err := run(k, round)
+			b.record(r, k, round, m, err)
 		}
 	}
 	return nil
@@ -438,24 +447,7 @@ func settledRSS(rss func() (int64, error)) (int64, time.Duration, error) {
 }
 
 func usedMemory(addr string) int64 {
-	c, err := wire.Dial(addr, 5*time.Second)
-	if err != nil {
-		return 0
-	}
-	defer c.Close()
-	var v wire.Value
-	if err := c.Do(10*time.Second, &v, "INFO", "memory"); err != nil || v.Kind != wire.Bulk {
-		return 0
-	}
-	for _, line := range strings.Split(string(v.Str), "\n") {
-		if rest, ok := strings.CutPrefix(line, "used_memory:"); ok {
-			n, err := strconv.ParseInt(strings.TrimSpace(rest), 10, 64)
-			if err == nil {
-				return n
-			}
-		}
-	}
-	return 0
+	return max(infoInt(addr, "memory", "used_memory"), 0)
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.0fMiB", float64(b)/(1<<20)) }

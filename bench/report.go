@@ -99,6 +99,8 @@ func describe(kind string, m *measure) string {
 		s = fmt.Sprintf("%.0f B/item", m.Value)
 	case kindRestart:
 		s = fmt.Sprintf("%.0f ms to first good reply", m.Value)
+	case kindEvict:
+		s = fmt.Sprintf("RSS %.0f MiB", m.Value)
 	default:
 		s = fmt.Sprintf("%s ops/s p50 %s p99 %s p99.9 %s max %s", fmtOps(m.OpsPerSec), fmtDur(m.P50),
 			fmtDur(m.P99), fmtDur(m.P999), fmtDur(m.Max))
@@ -129,6 +131,8 @@ func cells(kind string, r *row, k proc.Kind) []string {
 		return []string{fmt.Sprintf("%.0f B/item", s.value), "", "", "", ""}
 	case kindRestart:
 		return []string{fmt.Sprintf("%.0f ms", s.value), "", "", "", ""}
+	case kindEvict:
+		return []string{fmt.Sprintf("%.0f MiB RSS", s.value), "", "", "", ""}
 	}
 	head := fmtOps(s.ops)
 	if s.failures > 0 {
@@ -159,7 +163,7 @@ func ratio(r *row) (string, string) {
 	var x, y float64
 	higherBetter := true
 	switch r.Kind {
-	case kindMemory, kindRestart:
+	case kindMemory, kindRestart, kindEvict:
 		x, y, higherBetter = a.value, b.value, false
 	default:
 		x, y = a.ops, b.ops
@@ -209,6 +213,7 @@ func printTable(w io.Writer, b *bench) {
 	fmt.Fprintln(w, "cpu/op = server CPU time per operation sessiond/Redis (lower is better; steadier than ops/s on a shared machine)")
 	fmt.Fprintln(w, "memory: RSS growth per item, ratio = sessiond/Redis; restart: process start to first good read, ratio = sessiond/Redis")
 	fmt.Fprintln(w, "storm: paced GETs of other keys from the expiry second to -storm-window after it; ratio = worst latency sessiond/Redis")
+	fmt.Fprintln(w, "evict-<policy>: n sessions and n plain keys written past maxmemory (used_memory at start + n*(data+value)/2); RSS after, ratio = sessiond/Redis; what was kept in the notes")
 
 	// Notes: server CPU per op, errors, failures, per-scenario remarks.
 	var notes []string

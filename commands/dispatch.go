@@ -232,6 +232,9 @@ type Call struct {
 	tx     *engine.Tx // set while EXEC runs its queue in one transaction
 	// unblockedErr: CLIENT UNBLOCK ... ERROR ended the blocking command.
 	unblockedErr bool
+	// overMax: memory stayed over maxmemory after eviction before a script
+	// (see scriptRun.overMax).
+	overMax bool
 }
 
 // NowMS is the call's time in Unix milliseconds.
@@ -239,6 +242,7 @@ func (c *Call) NowMS() int64 { return c.Now.UnixMilli() }
 
 // Read runs fn in a read transaction (or in the enclosing EXEC transaction).
 func (c *Call) Read(fn func(tx *engine.Tx) error) error {
+	fn = c.untouched(fn)
 	if c.tx != nil {
 		return fn(c.tx)
 	}
@@ -248,6 +252,7 @@ func (c *Call) Read(fn func(tx *engine.Tx) error) error {
 // Write runs fn in a write transaction (or in the enclosing EXEC transaction).
 // If fn fails, nothing it wrote is kept.
 func (c *Call) Write(fn func(tx *engine.Tx) error) error {
+	fn = c.untouched(fn)
 	if c.tx != nil {
 		return fn(c.tx)
 	}
@@ -264,6 +269,15 @@ func (c *Call) Write(fn func(tx *engine.Tx) error) error {
 		c.Client.ticket = t
 	}
 	return err
+}
+
+// untouched makes fn's reads no accesses (LRU/LFU) for a client in CLIENT
+// NO-TOUCH mode, except TOUCH itself, as in Redis.
+func (c *Call) untouched(fn func(tx *engine.Tx) error) func(tx *engine.Tx) error {
+	if !c.Client.noTouch || c.Spec.Name == "touch" {
+		return fn
+	}
+	return func(tx *engine.Tx) error { return tx.NoTouch(func() error { return fn(tx) }) }
 }
 
 // Arg returns argument i as a string.
@@ -284,6 +298,10 @@ func (d *Dispatcher) Exec(cl *Client, args [][]byte) {
 	now := time.Now()
 	spec, ok := d.admit(cl, args, now)
 	if !ok {
+		return
+	}
+	if d.freeMemory(cl, spec, nil, now) {
+		d.reject(cl, spec, msgOOM)
 		return
 	}
 	if cl.multi.active && deniedInMulti(spec) {
@@ -427,7 +445,11 @@ func (d *Dispatcher) RunShared(groups []Group) {
 				g.Ran++
 				mark := cl.W.Len()
 				if spec, ok := d.admit(cl, args, now); ok {
-					d.run(cl, spec, args, tx, now)
+					if d.freeMemory(cl, spec, tx, now) {
+						d.reject(cl, spec, msgOOM)
+					} else {
+						d.run(cl, spec, args, tx, now)
+					}
 				}
 				if cl.replyMode != replyOn {
 					suppressReply(cl, mark, args)

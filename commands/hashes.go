@@ -63,6 +63,10 @@ func init() {
 			Subcommands: []*Spec{
 				{Name: "usage", Arity: -3, Flags: r, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key [SAMPLES count]", Summary: "Estimates the memory usage of a key.",
 					Example: "> MEMORY USAGE sess:a\n(integer) 212", Run: cmdMemoryUsage},
+				{Name: "stats", Arity: 2, Summary: "Returns details about memory usage: used_memory's parts (sessiond's estimate, README \"Memory\"), keys, eviction candidates, the Go heap.",
+					Example: "> MEMORY STATS\n 1) \"peak.allocated\"\n 2) (integer) 1349040\n...", Run: cmdMemoryStats},
+				{Name: "doctor", Arity: 2, Summary: "Outputs a memory problems report.", Example: "> MEMORY DOCTOR\n\"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\"", Run: cmdMemoryDoctor},
+				{Name: "purge", Arity: 2, Summary: "Returns freed memory to the operating system (runs Go's collector and releases its free pages).", Example: "> MEMORY PURGE\nOK", Run: cmdMemoryPurge},
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("MEMORY")},
 			}},
 		&Spec{Name: "dump", Arity: 2, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
@@ -494,6 +498,7 @@ func cmdRestore(c *Call) {
 		return
 	}
 	var replace, abs bool
+	idle, freq := int64(-1), -1
 	for i := 4; i < len(c.Args); i++ {
 		switch {
 		case keyword(c.Args[i], "REPLACE"):
@@ -506,13 +511,18 @@ func cmdRestore(c *Call) {
 				c.W.Error(msgNotInt)
 				return
 			}
-			if n < 0 {
-				if keyword(c.Args[i], "IDLETIME") {
+			if keyword(c.Args[i], "IDLETIME") {
+				if n < 0 {
 					c.W.Error("ERR Invalid IDLETIME value, must be >= 0")
-				} else {
-					c.W.Error("ERR Invalid FREQ value, must be >= 0 and <= 255")
+					return
 				}
-				return
+				idle = n
+			} else {
+				if n < 0 || n > 255 {
+					c.W.Error("ERR Invalid FREQ value, must be >= 0 and <= 255")
+					return
+				}
+				freq = int(n)
 			}
 			i++
 		default:
@@ -532,7 +542,11 @@ func cmdRestore(c *Call) {
 		if ttl < 0 {
 			return errInvalidTTL
 		}
-		return tx.Restore(c.DB(), c.Arg(1), c.Arg(3), deadline, replace)
+		if err := tx.Restore(c.DB(), c.Arg(1), c.Arg(3), deadline, replace); err != nil {
+			return err
+		}
+		tx.SetKeyAccess(c.DB(), c.Arg(1), idle, freq)
+		return nil
 	})
 	switch {
 	case err == engine.ErrBusyKey:

@@ -58,8 +58,8 @@ func init() {
 			Subcommands: []*Spec{
 				{Name: "encoding", Arity: 3, Flags: FlagReadonly, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key", Summary: "Returns the internal encoding of an object.", Example: "> OBJECT ENCODING counter\n\"int\"", Run: cmdObjectEncoding},
 				{Name: "refcount", Arity: 3, Flags: FlagReadonly, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key", Summary: "Returns the reference count of a value of a key (1; small integers report Redis' shared-object count).", Example: "> OBJECT REFCOUNT k\n(integer) 1", Run: objectInt("refcount")},
-				{Name: "idletime", Arity: 3, Flags: FlagReadonly, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key", Summary: "Returns the time since the last access to a key (sessiond does not track it: 0).", Example: "> OBJECT IDLETIME k\n(integer) 0", Run: objectInt("idletime")},
-				{Name: "freq", Arity: 3, Flags: FlagReadonly, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key", Summary: "Returns the logarithmic access frequency counter of a key (with an LFU policy; sessiond does not track it: 0).", Example: "> OBJECT FREQ k\n(integer) 0", Run: objectInt("freq")},
+				{Name: "idletime", Arity: 3, Flags: FlagReadonly, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key", Summary: "Returns the time since the last access to a key, in seconds (an error with an LFU policy).", Example: "> OBJECT IDLETIME k\n(integer) 12", Run: objectInt("idletime")},
+				{Name: "freq", Arity: 3, Flags: FlagReadonly, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key", Summary: "Returns the logarithmic access frequency counter of a key (an error unless the policy is LFU).", Example: "> OBJECT FREQ k\n(integer) 5", Run: objectInt("freq")},
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("OBJECT")},
 			}},
 	)
@@ -395,14 +395,23 @@ func cmdObjectEncoding(c *Call) {
 	c.W.BulkString(enc)
 }
 
-// objectInt serves OBJECT REFCOUNT, IDLETIME and FREQ. sessiond tracks
-// neither access times nor frequencies; the errors follow maxmemory-policy
-// as Redis' do.
+// objectInt serves OBJECT REFCOUNT, IDLETIME and FREQ. Reading them is not
+// an access (Redis' LOOKUP_NOTOUCH); IDLETIME and FREQ answer the errors of
+// Redis when the policy tracks the other one.
 func objectInt(what string) func(c *Call) {
 	return func(c *Call) {
 		var r engine.Record
 		var ok bool
-		_ = c.Read(func(tx *engine.Tx) error { r, ok = tx.Lookup(c.DB(), c.Arg(2)); return nil })
+		var idle int64
+		var freq int
+		_ = c.Read(func(tx *engine.Tx) error {
+			return tx.NoTouch(func() error {
+				if r, ok = tx.Lookup(c.DB(), c.Arg(2)); ok {
+					idle, freq, _ = tx.KeyAccess(c.DB(), c.Arg(2))
+				}
+				return nil
+			})
+		})
 		if !ok {
 			c.W.Null()
 			return
@@ -410,8 +419,9 @@ func objectInt(what string) func(c *Call) {
 		lfu := strings.Contains(c.d.Config.Get("maxmemory-policy"), "lfu")
 		switch what {
 		case "refcount":
-			// Redis shares the integers 0..9999 (OBJ_SHARED_REFCOUNT).
-			if n, err := engine.ParseRedisInt(r.Payload); r.Type == engine.TypeString && err == nil && n >= 0 && n < 10000 {
+			// Redis shares the integers 0..9999 (OBJ_SHARED_REFCOUNT) unless
+			// an LRU/LFU policy needs per-key access data.
+			if n, err := engine.ParseRedisInt(r.Payload); r.Type == engine.TypeString && err == nil && n >= 0 && n < 10000 && !sharedIntsOff(c) {
 				c.W.Int(math.MaxInt32)
 				return
 			}
@@ -421,13 +431,20 @@ func objectInt(what string) func(c *Call) {
 				c.W.Error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 				return
 			}
-			c.W.Int(0)
+			c.W.Int(idle / 1000)
 		case "freq":
 			if !lfu {
 				c.W.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 				return
 			}
-			c.W.Int(0)
+			c.W.Int(int64(freq))
 		}
 	}
+}
+
+// sharedIntsOff: Redis stops sharing small integers when maxmemory is set
+// with an LRU or LFU policy (each key needs its own access data).
+func sharedIntsOff(c *Call) bool {
+	p := c.d.Config.Get("maxmemory-policy")
+	return c.d.Config.Int("maxmemory") != 0 && (strings.HasSuffix(p, "-lru") || strings.HasSuffix(p, "-lfu"))
 }

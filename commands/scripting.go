@@ -77,6 +77,9 @@ type script struct {
 	body     string
 	proto    *lua.FunctionProto
 	readOnly bool // shebang flag no-writes
+	// denyOOM: a shebang script that may write and lacks allow-oom is
+	// refused at its start while memory is over maxmemory, as Redis does.
+	denyOOM bool
 }
 
 // scripting is the dispatcher's script state.
@@ -99,10 +102,13 @@ type scriptRun struct {
 	killed atomic.Bool
 	wrote  atomic.Bool
 	oom    atomic.Bool
-	ro     bool
-	tx     *engine.Tx
-	now    time.Time
-	client *Client // the script's own client (its db, its RESP version)
+	// overMax: memory was over maxmemory when the script started (Redis'
+	// pre_command_oom_state): its denyoom calls are refused until it wrote.
+	overMax bool
+	ro      bool
+	tx      *engine.Tx
+	now     time.Time
+	client  *Client // the script's own client (its db, its RESP version)
 }
 
 func (r *scriptRun) setResp(p int) {
@@ -128,6 +134,9 @@ func (r *scriptRun) call(args [][]byte) ([]byte, string) {
 	}
 	if r.ro && spec.Flags&FlagWrite != 0 {
 		return nil, "Write commands are not allowed from read-only scripts."
+	}
+	if r.overMax && spec.Flags&FlagDenyOOM != 0 && !r.wrote.Load() {
+		return nil, "-" + msgOOM
 	}
 	if spec.Flags&FlagWrite != 0 {
 		r.wrote.Store(true)
@@ -213,7 +222,7 @@ func (d *Dispatcher) loadScript(body string) (string, *script, string) {
 	if err != nil {
 		return "", nil, "ERR Error compiling script (new function): " + compileError(err)
 	}
-	sc = &script{body: body, proto: proto, readOnly: ro}
+	sc = &script{body: body, proto: proto, readOnly: ro, denyOOM: strings.HasPrefix(body, "#!") && !ro && !shebangAllowsOOM(body)}
 	s.cacheMu.Lock()
 	if s.cache == nil {
 		s.cache = map[string]*script{}
@@ -315,6 +324,13 @@ func cmdEval(c *Call, bySHA, ro bool) {
 		defer c.d.Engine.EndLong()
 	}
 	_ = c.Write(func(tx *engine.Tx) error {
+		if c.d.Engine.MaxMemory() != 0 && !tx.FreeMemory() {
+			if sc.denyOOM && !ro {
+				c.W.Error(msgOOM)
+				return nil
+			}
+			c.overMax = true
+		}
 		c.d.runScript(c, tx, sha, sc, keys, argv, ro || sc.readOnly)
 		return nil // a failed script keeps what it wrote, as in Redis
 	})
@@ -344,7 +360,7 @@ func (d *Dispatcher) runScript(c *Call, tx *engine.Tx, sha string, sc *script, k
 	}
 	cl := &Client{ID: c.Client.ID, Conn: c.Client.Conn, Created: c.Client.Created, W: resp.NewWriter(2), proto: 2, Authed: true, db: c.Client.DB(), scriptCaller: true}
 	ctx, cancel := context.WithCancel(context.Background())
-	run := &scriptRun{d: d, start: time.Now(), done: make(chan struct{}), cancel: cancel, ro: ro, tx: tx, now: c.Now, client: cl}
+	run := &scriptRun{d: d, start: time.Now(), done: make(chan struct{}), cancel: cancel, ro: ro, tx: tx, now: c.Now, client: cl, overMax: c.overMax}
 	vm.run = run
 	s.running.Store(run)
 	watchdog := time.AfterFunc(100*time.Millisecond, func() { run.watchMemory(ctx) })

@@ -179,9 +179,15 @@ func infoMemory(c *Call, b *strings.Builder) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	rss := readRSS()
-	fmt.Fprintf(b, "used_memory:%d\r\nused_memory_human:%s\r\nused_memory_rss:%d\r\nused_memory_rss_human:%s\r\nused_memory_peak:%d\r\nused_memory_lua:0\r\nmaxmemory:%d\r\nmaxmemory_policy:%s\r\nmem_allocator:go\r\nmem_fragmentation_ratio:%.2f\r\ngo_heap_objects:%d\r\ngo_gc_cycles:%d\r\n",
-		ms.HeapAlloc, human(int64(ms.HeapAlloc)), rss, human(rss), ms.HeapSys, d.Config.Int("maxmemory"), d.Config.Get("maxmemory-policy"),
-		float64(rss)/float64(max(ms.HeapAlloc, 1)), ms.HeapObjects, ms.NumGC)
+	// used_memory is the engine's estimate of the data set plus the server's
+	// own base (engine/memory.go, README "Memory"), the figure maxmemory is
+	// enforced against; the Go heap is shown beside it (go_heap_alloc).
+	used := d.Engine.UsedMemory()
+	peak := d.Engine.MemoryPeak()
+	fmt.Fprintf(b, "used_memory:%d\r\nused_memory_human:%s\r\nused_memory_rss:%d\r\nused_memory_rss_human:%s\r\nused_memory_peak:%d\r\nused_memory_peak_human:%s\r\nused_memory_startup:%d\r\nused_memory_dataset:%d\r\nused_memory_lua:0\r\nmaxmemory:%d\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\nmem_not_counted_for_evict:0\r\nmem_allocator:go\r\nmem_fragmentation_ratio:%.2f\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\ngo_heap_alloc:%d\r\ngo_heap_sys:%d\r\ngo_heap_objects:%d\r\ngo_gc_cycles:%d\r\n",
+		used, human(used), rss, human(rss), peak, human(peak), int64(engine.BaseMemory), d.Engine.DatasetMemory(),
+		d.Config.Int("maxmemory"), human(d.Config.Int("maxmemory")), d.Config.Get("maxmemory-policy"),
+		float64(rss)/float64(max(used, 1)), ms.HeapAlloc, ms.HeapSys, ms.HeapObjects, ms.NumGC)
 	d.scripts.cacheMu.RLock()
 	fmt.Fprintf(b, "number_of_cached_scripts:%d\r\n", len(d.scripts.cache))
 	d.scripts.cacheMu.RUnlock()
@@ -242,9 +248,9 @@ func b2i(b bool) int {
 func infoStats(c *Call, b *strings.Builder) {
 	d := c.d
 	es := d.Engine.Stats()
-	fmt.Fprintf(b, "total_connections_received:%d\r\ntotal_commands_processed:%d\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:%d\r\ntotal_net_output_bytes:%d\r\nrejected_connections:%d\r\nexpired_keys:%d\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:%d\r\nevicted_keys:0\r\nkeyspace_hits:%d\r\nkeyspace_misses:%d\r\npubsub_channels:%d\r\npubsub_patterns:%d\r\ntotal_error_replies:%d\r\ntotal_writes_committed:%d\r\n",
+	fmt.Fprintf(b, "total_connections_received:%d\r\ntotal_commands_processed:%d\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:%d\r\ntotal_net_output_bytes:%d\r\nrejected_connections:%d\r\nexpired_keys:%d\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:%d\r\nevicted_keys:%d\r\nkeyspace_hits:%d\r\nkeyspace_misses:%d\r\npubsub_channels:%d\r\npubsub_patterns:%d\r\ntotal_error_replies:%d\r\ntotal_writes_committed:%d\r\n",
 		d.stats.connections.Load(), d.stats.commands.Load(), d.stats.netInput.Load(), d.stats.netOutput.Load(), d.stats.rejectedConns.Load(),
-		es.ExpiredKeys.Load(), es.ExpireTimeUsec.Load()/1000, es.KeyspaceHits.Load(), es.KeyspaceMisses.Load(),
+		es.ExpiredKeys.Load(), es.ExpireTimeUsec.Load()/1000, es.EvictedKeys.Load(), es.KeyspaceHits.Load(), es.KeyspaceMisses.Load(),
 		d.hub.channelCount(), d.hub.patternCount(), d.stats.errorReplies.Load(), es.WriteCommits.Load())
 }
 
@@ -577,6 +583,7 @@ func cmdConfigSet(c *Call) {
 	for i := 0; i < len(args); i += 2 {
 		_ = c.d.Config.Set(string(args[i]), string(args[i+1]))
 	}
+	evictAfterConfig(c)
 	c.W.OK()
 }
 
@@ -618,6 +625,7 @@ func cmdConfigResetstat(c *Call) {
 	c.d.stats.rejectedConns.Store(0)
 	es := c.d.Engine.Stats()
 	es.ExpiredKeys.Store(0)
+	es.EvictedKeys.Store(0)
 	es.KeyspaceHits.Store(0)
 	es.KeyspaceMisses.Store(0)
 	c.W.OK()

@@ -857,4 +857,5 @@ func infoSessions(c *Call, b *strings.Builder) {
 		st.Rotated.Load(), st.Replayed.Load(), st.Regenerated.Load(), st.Detached.Load(), st.Attached.Load())
 	fmt.Fprintf(b, "sessions_limit_evicted:%d\r\nsessions_limit_refused:%d\r\nsessions_binding_mismatch:%d\r\nsession_events_stream_errors:%d\r\n",
 		st.LimitEvicted.Load(), st.LimitRefused.Load(), st.BindingMismatch.Load(), d.Engine.SessionEventStreamErrors())
+	fmt.Fprintf(b, "sessions_evicted:%d\r\n", st.Evicted.Load())
 }

@@ -61,6 +61,17 @@ func Defaults() *Config {
 		{Name: "maxmemory-policy", Kind: Enum, Default: "noeviction", Enum: []string{"noeviction", "allkeys-lru", "volatile-lru", "allkeys-random", "volatile-random", "volatile-ttl", "allkeys-lfu", "volatile-lfu"}},
 		{Name: "lazyfree-lazy-user-del", Kind: Bool, Default: "no"},
 		{Name: "lazyfree-lazy-user-flush", Kind: Bool, Default: "no"},
+		// Memory (README "Memory"): sampling and LFU settings of eviction.
+		{Name: "maxmemory-samples", Kind: Int, Default: "5", Min: 1, Max: 64},
+		{Name: "lfu-log-factor", Kind: Int, Default: "10", Min: 0, Max: 1 << 31},
+		{Name: "lfu-decay-time", Kind: Int, Default: "1", Min: 0, Max: 1 << 31},
+		// Freeing is never on the command path in sessiond (a deleted value
+		// is reclaimed by Go's concurrent collector), so these are always in
+		// effect whatever their value; accepted as Redis' (README "Memory").
+		{Name: "lazyfree-lazy-eviction", Kind: Bool, Default: "no"},
+		{Name: "lazyfree-lazy-expire", Kind: Bool, Default: "no"},
+		{Name: "lazyfree-lazy-server-del", Kind: Bool, Default: "no"},
+		{Name: "replica-lazy-flush", Kind: Bool, Default: "no"},
 		{Name: "slowlog-log-slower-than", Kind: Int, Default: "10000"},
 		{Name: "slowlog-max-len", Kind: Int, Default: "128", Min: 0, Max: 1 << 31},
 		// Encoding thresholds: accepted for compatibility (clients and tests

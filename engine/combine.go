@@ -101,7 +101,7 @@ func (e *Engine) runShared(batch []*sharedReq) {
 	tx := &Tx{e: e, writable: true}
 	failed := -1 // index of a request whose fn panicked
 	err := e.db.Update(func(bt *buntdb.Tx) (err error) {
-		tx.bt.bind(bt, &e.points)
+		tx.bt.bind(bt, &e.points, batch[0].now)
 		defer func() {
 			if err != nil {
 				tx.bt.rollback() // under the lock, as buntdb rolls back
@@ -109,6 +109,7 @@ func (e *Engine) runShared(batch []*sharedReq) {
 		}()
 		for i, r := range batch {
 			tx.Now = r.now
+			tx.bt.now = clockOf(r.now)
 			func() {
 				defer func() {
 					if p := recover(); p != nil {

@@ -88,6 +88,11 @@ type Engine struct {
 
 	comb combiner // write combining for UpdateShared (combine.go)
 
+	memMax    atomic.Int64                 // maxmemory (memory.go)
+	memPeak   atomic.Int64                 // used_memory_peak (memory.go)
+	memPolicy atomic.Pointer[MemoryPolicy] // the rest of the memory settings
+	evPool    evictionPool                 // under buntdb's write lock
+
 	exp *expWheel // hints for the active expirer (expwheel.go); under buntdb's write lock
 
 	stopExpire chan struct{}
@@ -103,6 +108,7 @@ type Stats struct {
 	KeyspaceMisses  atomic.Int64
 	WriteCommits    atomic.Int64
 	ExpiredStaleMax atomic.Int64
+	EvictedKeys     atomic.Int64 // records removed by maxmemory eviction
 }
 
 // Open builds the engine over an open store: it files the deadline of every
@@ -214,6 +220,7 @@ const (
 	DropDeleted DropReason = iota // DEL, overwrite by another type, explicit destroy
 	DropExpired                   // its deadline passed
 	DropFlushed                   // FLUSHDB / FLUSHALL
+	DropEvicted                   // removed by maxmemory eviction (memory.go)
 )
 
 // Commit describes what a write transaction did, for notifications and WATCH.
@@ -272,7 +279,7 @@ type Tx struct {
 func (e *Engine) View(now int64, fn func(tx *Tx) error) error {
 	tx := newTx(e, now, false)
 	err := e.db.View(func(bt *buntdb.Tx) error {
-		tx.bt.bind(bt, &e.points)
+		tx.bt.bind(bt, &e.points, now)
 		return fn(tx)
 	})
 	if len(tx.lazyExpired) > 0 {
@@ -309,7 +316,7 @@ func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
 	tx := newTx(e, now, true)
 	var panicked any
 	err := e.db.Update(func(bt *buntdb.Tx) (err error) {
-		tx.bt.bind(bt, &e.points)
+		tx.bt.bind(bt, &e.points, now)
 		// buntdb commits when fn panics; turn a panic into an error so the
 		// transaction rolls back, then re-raise it for the caller's recover.
 		defer func() {

@@ -436,8 +436,8 @@ func (tx *Tx) MemoryUsage(db int, key string, samples int) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	const overhead = 48 // per buntdb item: B-tree slot and item header
-	size := int64(len(r.item)+headerLen+len(r.Payload)) + overhead
+	const overhead = ItemOverhead // as used_memory counts each item (memory.go)
+	size := itemCost(r.item, "", true) + int64(headerLen+len(r.Payload))
 	if !composite(r.Type) {
 		return size, true
 	}

@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"sync/atomic"
+	"time"
+
 	"github.com/tidwall/buntdb"
 )
 
@@ -15,7 +18,21 @@ import (
 // The map is guarded by buntdb's own lock: it is written only inside write
 // transactions (exclusive) and read inside transactions of either kind.
 type points struct {
-	m map[string]string
+	m   map[string]pval
+	mem memIndex // eviction candidates (memory.go); mem.used is unused here
+	// used is the data set's estimate in bytes (memory.go), written under
+	// the write lock, read by anyone.
+	used atomic.Int64
+	// LFU settings read by access (memory.go).
+	lfuOn            atomic.Bool
+	lfuLog, lfuDecay atomic.Int32
+}
+
+// pval is a map entry: the item's value and, for a record that eviction
+// may choose (memory.go), its access metadata.
+type pval struct {
+	v string
+	k *keyMeta
 }
 
 // load fills the index from the database (at Open, before any
@@ -26,9 +43,11 @@ func (p *points) load(db *buntdb.DB, each func(k, v string)) error {
 		if err != nil {
 			return err
 		}
-		p.m = make(map[string]string, n)
+		p.m = make(map[string]pval, n)
+		p.detach()
+		now := clockOf(time.Now().UnixMilli())
 		return bt.Ascend("", func(k, v string) bool {
-			p.m[k] = v
+			p.put(k, v, now)
 			if each != nil {
 				each(k, v)
 			}
@@ -45,8 +64,14 @@ type pointTx struct {
 	*buntdb.Tx
 	p    *points
 	undo []pointUndo
-	// cleared is the whole map as it was before DeleteAll, if one ran.
-	cleared map[string]string
+	// cleared is the whole map as it was before DeleteAll, if one ran,
+	// with its memory index.
+	cleared    map[string]pval
+	clearedMem memIndex
+	// now is the transaction's time for access tracking; noTouch turns
+	// the tracking off (OBJECT, eviction sampling, CLIENT NO-TOUCH).
+	now     accessClock
+	noTouch bool
 }
 
 // pointUndo is how to put one key of the map back.
@@ -55,17 +80,28 @@ type pointUndo struct {
 	had      bool
 }
 
-func (t *pointTx) bind(bt *buntdb.Tx, p *points) {
+func (t *pointTx) bind(bt *buntdb.Tx, p *points, now int64) {
 	t.Tx, t.p = bt, p
 	t.undo, t.cleared = t.undo[:0], nil
+	t.now, t.noTouch = clockOf(now), false
 }
 
-// Get returns the value of key, or buntdb.ErrNotFound.
+// Get returns the value of key, or buntdb.ErrNotFound. Reading a record
+// eviction may choose counts as an access to it (LRU clock, LFU counter).
 func (t *pointTx) Get(key string, _ ...bool) (string, error) {
-	if v, ok := t.p.m[key]; ok {
-		return v, nil
+	if pv, ok := t.p.m[key]; ok {
+		if pv.k != nil && !t.noTouch {
+			t.p.access(pv.k, t.now)
+		}
+		return pv.v, nil
 	}
 	return "", buntdb.ErrNotFound
+}
+
+// peek returns the value of key without counting an access.
+func (t *pointTx) peek(key string) (string, bool) {
+	pv, ok := t.p.m[key]
+	return pv.v, ok
 }
 
 // Set writes key in the tree and the map.
@@ -75,7 +111,7 @@ func (t *pointTx) Set(key, val string, opts *buntdb.SetOptions) (string, bool, e
 		return prev, replaced, err
 	}
 	t.undo = append(t.undo, pointUndo{key, prev, replaced})
-	t.p.m[key] = val
+	t.p.put(key, val, t.now)
 	return prev, replaced, nil
 }
 
@@ -86,7 +122,7 @@ func (t *pointTx) Delete(key string) (string, error) {
 		return v, err
 	}
 	t.undo = append(t.undo, pointUndo{key, v, true})
-	delete(t.p.m, key)
+	t.p.del(key)
 	return v, nil
 }
 
@@ -98,9 +134,11 @@ func (t *pointTx) DeleteAll() error {
 	if t.cleared == nil {
 		// Keep the map as it was when the transaction began.
 		t.rollback()
-		t.cleared = t.p.m
+		t.cleared, t.clearedMem = t.p.m, t.p.detach()
+	} else {
+		t.p.detach()
 	}
-	t.p.m = map[string]string{}
+	t.p.m = map[string]pval{}
 	return nil
 }
 
@@ -109,16 +147,17 @@ func (t *pointTx) DeleteAll() error {
 func (t *pointTx) rollback() {
 	if t.cleared != nil {
 		t.p.m = t.cleared
-		t.cleared = nil
+		t.p.restore(&t.clearedMem)
+		t.cleared, t.clearedMem = nil, memIndex{}
 		t.undo = t.undo[:0]
 		return
 	}
 	for i := len(t.undo) - 1; i >= 0; i-- {
 		u := t.undo[i]
 		if u.had {
-			t.p.m[u.key] = u.val
+			t.p.put(u.key, u.val, t.now)
 		} else {
-			delete(t.p.m, u.key)
+			t.p.del(u.key)
 		}
 	}
 	t.undo = t.undo[:0]
@@ -130,4 +169,50 @@ func (t *pointTx) done() {
 		t.undo[i] = pointUndo{}
 	}
 	t.undo, t.cleared, t.Tx = t.undo[:0], nil, nil
+	t.clearedMem = memIndex{}
+}
+
+// put writes key in the map, keeping the memory estimate and the eviction
+// candidates in step.
+func (p *points) put(key, val string, now accessClock) {
+	prev, had := p.m[key]
+	k := prev.k
+	delta := itemCost(key, val, k != nil || evictable(key))
+	if had {
+		delta -= itemCost(key, prev.v, k != nil)
+	}
+	if evictable(key) {
+		if k == nil {
+			k = p.newMeta(key, now)
+			ringAdd(&p.mem.all, k, &k.all)
+		} else {
+			p.access(k, now)
+		}
+		if deadlineOf(val) != 0 {
+			if k.vol < 0 {
+				ringAdd(&p.mem.vol, k, &k.vol)
+			}
+		} else if k.vol >= 0 {
+			ringRemove(&p.mem.vol, &k.vol, true)
+		}
+	}
+	p.m[key] = pval{v: val, k: k}
+	p.used.Add(delta)
+}
+
+// del removes key from the map, keeping the memory estimate and the
+// eviction candidates in step.
+func (p *points) del(key string) {
+	prev, had := p.m[key]
+	if !had {
+		return
+	}
+	if k := prev.k; k != nil {
+		ringRemove(&p.mem.all, &k.all, false)
+		if k.vol >= 0 {
+			ringRemove(&p.mem.vol, &k.vol, true)
+		}
+	}
+	p.used.Add(-itemCost(key, prev.v, prev.k != nil))
+	delete(p.m, key)
 }

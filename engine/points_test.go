@@ -11,20 +11,48 @@ import (
 	"github.com/tidwall/buntdb"
 )
 
-// checkPoints asserts that the hash index holds exactly the tree's items.
+// checkPoints asserts that the hash index holds exactly the tree's items,
+// and that the memory estimate and the eviction candidate lists match them.
 func checkPoints(t *testing.T, e *Engine) {
 	t.Helper()
 	_ = e.db.View(func(bt *buntdb.Tx) error {
-		n := 0
+		n, cands, vols := 0, 0, 0
+		var used int64
 		_ = bt.Ascend("", func(k, v string) bool {
 			n++
-			if got, ok := e.points.m[k]; !ok || got != v {
-				t.Fatalf("hash index has %q = %q (present %v), tree has %q", k, got, ok, v)
+			got, ok := e.points.m[k]
+			if !ok || got.v != v {
+				t.Fatalf("hash index has %q = %q (present %v), tree has %q", k, got.v, ok, v)
+			}
+			used += itemCost(k, v, evictable(k))
+			if evictable(k) != (got.k != nil) {
+				t.Fatalf("%q: candidate %v, has metadata %v", k, evictable(k), got.k != nil)
+			}
+			if got.k != nil {
+				cands++
+				if en := e.points.mem.all[got.k.all]; en.key != k || en != got.k {
+					t.Fatalf("%q: candidate list slot %d holds %q", k, got.k.all, en.key)
+				}
+				if (deadlineOf(v) != 0) != (got.k.vol >= 0) {
+					t.Fatalf("%q: deadline %d, volatile slot %d", k, deadlineOf(v), got.k.vol)
+				}
+				if got.k.vol >= 0 {
+					vols++
+					if en := e.points.mem.vol[got.k.vol]; en.key != k {
+						t.Fatalf("%q: volatile list slot %d holds %q", k, got.k.vol, en.key)
+					}
+				}
 			}
 			return true
 		})
 		if n != len(e.points.m) {
 			t.Fatalf("hash index has %d items, tree %d", len(e.points.m), n)
+		}
+		if used != e.points.used.Load() {
+			t.Fatalf("memory estimate %d, items cost %d", e.points.used.Load(), used)
+		}
+		if cands != len(e.points.mem.all) || vols != len(e.points.mem.vol) {
+			t.Fatalf("candidate lists hold %d/%d, index %d/%d", len(e.points.mem.all), len(e.points.mem.vol), cands, vols)
 		}
 		return nil
 	})

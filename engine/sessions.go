@@ -147,6 +147,7 @@ const (
 	SessionLimit                                // evicted by its owner's session limit (evict-oldest)
 	SessionBinding                              // revoked on a binding mismatch (session-binding-mismatch revoke)
 	SessionRefreshReuse                         // revoked because a used refresh token was presented again
+	SessionEvicted                              // removed by maxmemory eviction
 )
 
 // revokes reports whether a session ending this way leaves a tombstone (its
@@ -178,6 +179,8 @@ func (r SessionEndReason) String() string {
 		return "binding"
 	case SessionRefreshReuse:
 		return "refresh-reuse"
+	case SessionEvicted:
+		return "evicted"
 	}
 	return "unknown"
 }
@@ -274,6 +277,8 @@ type SessionStats struct {
 	// LimitRefused creations refused by a refuse one, BindingMismatch
 	// requests whose fingerprint did not match.
 	LimitEvicted, LimitRefused, BindingMismatch atomic.Int64
+	// Evicted counts sessions ended by maxmemory eviction.
+	Evicted atomic.Int64
 }
 
 type sessionState struct {
@@ -304,6 +309,8 @@ func init() {
 				why = SessionExpired
 			case DropFlushed:
 				why = SessionFlushed
+			case DropEvicted:
+				why = SessionEvicted
 			}
 			tx.cleanupSession(s, why)
 		})
@@ -838,7 +845,7 @@ func (e *Engine) countSessions() error {
 		if _, err := bt.Delete(sessCounterKey); err != nil && err != buntdb.ErrNotFound {
 			return err
 		}
-		delete(e.points.m, sessCounterKey)
+		e.points.del(sessCounterKey)
 		return nil
 	})
 }
@@ -930,6 +937,8 @@ func (tx *Tx) cleanupSession(s Session, why SessionEndReason) {
 		st.Expired.Add(1)
 	case SessionDestroyed:
 		st.Destroyed.Add(1)
+	case SessionEvicted:
+		st.Evicted.Add(1)
 	default:
 		if why.revokes() {
 			st.Revoked.Add(1)
