@@ -43,6 +43,7 @@ type Dispatcher struct {
 	watch   watchRegistry
 	hub     *Hub
 	scripts scripting
+	obs     observer // SLOWLOG, LATENCY, MONITOR, CLIENT PAUSE (observe.go)
 }
 
 type serverStats struct {
@@ -70,6 +71,7 @@ func NewDispatcher(e *engine.Engine, cfg *config.Config) *Dispatcher {
 			}
 		}
 	}
+	d.obs.init(d)
 	for _, fn := range dispatcherHooks {
 		fn(d)
 	}
@@ -136,6 +138,12 @@ type Client struct {
 	// replyMode is CLIENT REPLY ON|OFF|SKIP (see suppressReply).
 	replyMode int
 
+	// blockedFor is how long the command in progress slept blocked (not
+	// counted as its duration). Touched only by the goroutine running it.
+	blockedFor time.Duration
+	// monitor: the client is in MONITOR mode.
+	monitor bool
+
 	// OnPark, when set, is called on the command's goroutine when a
 	// blocking command has taken its place among the blocked clients and is
 	// about to sleep. An event loop that hands a blocking command to a
@@ -165,6 +173,7 @@ func (d *Dispatcher) NewClient(conn Conn) (*Client, error) {
 
 // Release forgets a closed connection.
 func (d *Dispatcher) Release(cl *Client) {
+	d.obs.unmonitor(cl)
 	d.watch.unwatchAll(cl)
 	d.hub.unsubscribeAll(cl)
 	d.clientsMu.Lock()
@@ -296,7 +305,7 @@ func (d *Dispatcher) Exec(cl *Client, args [][]byte) {
 		cl.W.Simple("QUEUED")
 		return
 	}
-	d.run(cl, spec, args, nil, now)
+	d.run(cl, spec, args, nil, now, now)
 }
 
 // ExecBatch runs a pipeline of commands for cl in order. Runs of consecutive
@@ -411,6 +420,7 @@ func (d *Dispatcher) RunShared(groups []Group) {
 	for i := range groups {
 		write = write || groups[i].Write
 	}
+	began := now
 	body := func(tx *engine.Tx) error {
 		for gi := range groups {
 			g := &groups[gi]
@@ -424,7 +434,9 @@ func (d *Dispatcher) RunShared(groups []Group) {
 				g.Ran++
 				mark := cl.W.Len()
 				if spec, ok := d.admit(cl, args, now); ok {
-					d.run(cl, spec, args, tx, now)
+					// One clock read per command: each one starts when
+					// the one before it ended.
+					began = d.run(cl, spec, args, tx, now, began)
 				}
 				if cl.replyMode != replyOn {
 					suppressReply(cl, mark, args)
@@ -515,11 +527,13 @@ func arityOK(arity, n int) bool {
 	return n >= -arity
 }
 
-// run executes a resolved command under recover and accounts for it.
-func (d *Dispatcher) run(cl *Client, spec *Spec, args [][]byte, tx *engine.Tx, now time.Time) {
+// run executes a resolved command under recover and accounts for it: now is
+// the command's logical time, began when it started running (for its
+// duration). It returns when the command ended: the one clock read of the
+// command, which the next command of a shared pass takes as its start.
+func (d *Dispatcher) run(cl *Client, spec *Spec, args [][]byte, tx *engine.Tx, now, began time.Time) time.Time {
 	c := Call{d: d, Spec: spec, Client: cl, Args: args, W: cl.W, Now: now, tx: tx}
 	mark := cl.W.Len()
-	start := time.Now()
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -530,8 +544,12 @@ func (d *Dispatcher) run(cl *Client, spec *Spec, args [][]byte, tx *engine.Tx, n
 		}()
 		spec.Run(&c)
 	}()
-	spec.stats.calls.Add(1)
-	spec.stats.usec.Add(time.Since(start).Microseconds())
+	end := time.Now()
+	// Time spent blocked (BLPOP waiting for a push) is not the command's
+	// cost, as Redis counts only the time the command ran.
+	dur := end.Sub(began) - cl.blockedFor
+	cl.blockedFor = 0
+	d.account(cl, spec, args, dur)
 	if b := cl.W.Bytes(); len(b) > mark && b[mark] == '-' {
 		spec.stats.failed.Add(1)
 		d.stats.errorReplies.Add(1)
@@ -540,6 +558,7 @@ func (d *Dispatcher) run(cl *Client, spec *Spec, args [][]byte, tx *engine.Tx, n
 	cl.mu.Lock()
 	cl.lastCmd = spec.FullName()
 	cl.mu.Unlock()
+	return end
 }
 
 func (d *Dispatcher) reject(cl *Client, spec *Spec, msg string) {

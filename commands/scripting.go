@@ -46,10 +46,10 @@ func init() {
 		return &Spec{Name: name, Arity: arity, Flags: flags, Syntax: syntax, Summary: summary, Run: run}
 	}
 	register(
-		&Spec{Name: "eval", Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "2.6.0",
+		&Spec{Name: "eval", Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong | flagMayReplicate, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "2.6.0",
 			Syntax: "script numkeys [key [key ...]] [arg [arg ...]]", Summary: "Executes a server-side Lua script.",
 			Example: "> EVAL \"return redis.call('INCR', KEYS[1])\" 1 counter\n(integer) 1", Run: func(c *Call) { cmdEval(c, false, false) }},
-		&Spec{Name: "evalsha", Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "2.6.0",
+		&Spec{Name: "evalsha", Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong | flagMayReplicate, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "2.6.0",
 			Syntax: "sha1 numkeys [key [key ...]] [arg [arg ...]]", Summary: "Executes a server-side Lua script by SHA1 digest.",
 			Example: "> EVALSHA 3e6c8c4bd6c7ef5b5d7c2b4a2a0a4c1e9f7f6a11 0\n(error) NOSCRIPT No matching script. Please use EVAL.", Run: func(c *Call) { cmdEval(c, true, false) }},
 		&Spec{Name: "eval_ro", Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagReadonly | FlagLong, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "7.0.0",
@@ -68,9 +68,6 @@ func init() {
 			}},
 	)
 }
-
-// FlagSkipMonitor is accepted for parity with Redis' table; it has no effect.
-const FlagSkipMonitor Flag = 0
 
 // script is one cached script.
 type script struct {
@@ -126,7 +123,7 @@ func (r *scriptRun) call(args [][]byte) ([]byte, string) {
 	if spec.Flags&FlagNoScript != 0 {
 		return nil, msgNotFromLua
 	}
-	if r.ro && spec.Flags&FlagWrite != 0 {
+	if r.ro && spec.Flags&(FlagWrite|flagMayReplicate) != 0 {
 		return nil, "Write commands are not allowed from read-only scripts."
 	}
 	if spec.Flags&FlagWrite != 0 {
@@ -134,7 +131,7 @@ func (r *scriptRun) call(args [][]byte) ([]byte, string) {
 	}
 	cl := r.client
 	cl.W.Reset()
-	r.d.run(cl, spec, args, r.tx, r.now)
+	r.d.run(cl, spec, args, r.tx, r.now, time.Now())
 	return cl.W.Bytes(), ""
 }
 

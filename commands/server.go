@@ -171,7 +171,7 @@ func infoClients(c *Call, b *strings.Builder) {
 		}
 	}
 	fmt.Fprintf(b, "connected_clients:%d\r\ncluster_connections:0\r\nmaxclients:%d\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:%d\r\ntracking_clients:0\r\npubsub_clients:%d\r\nclients_in_timeout_table:%d\r\n",
-		len(cs), d.Config.Int("maxclients"), d.watch.blockedCount(), pub, d.watch.blockedCount())
+		len(cs), d.Config.Int("maxclients"), d.watch.blockedCount()+int(d.obs.pause.held.Load()), pub, d.watch.blockedCount())
 }
 
 func infoMemory(c *Call, b *strings.Builder) {

@@ -63,6 +63,9 @@ func Defaults() *Config {
 		{Name: "lazyfree-lazy-user-flush", Kind: Bool, Default: "no"},
 		{Name: "slowlog-log-slower-than", Kind: Int, Default: "10000"},
 		{Name: "slowlog-max-len", Kind: Int, Default: "128", Min: 0, Max: 1 << 31},
+		// latency-monitor-threshold (ms): events at least this long are
+		// kept for LATENCY; 0 turns the monitor off.
+		{Name: "latency-monitor-threshold", Kind: Int, Default: "0", Min: 0, Max: 1 << 40},
 		// Encoding thresholds: accepted for compatibility (clients and tests
 		// save and restore them); sessiond's layouts do not depend on them.
 		{Name: "hash-max-listpack-entries", Kind: Int, Default: "128", Min: 0, Max: 1 << 40},
@@ -238,3 +241,8 @@ func NormalizeKeyspaceEvents(v string) string {
 	}
 	return b.String()
 }
+
+// Int returns the parameter's current value as an integer (Int, Bool and
+// Enum kinds), without the name lookup of Config.Int: for hot paths that
+// keep the *Param.
+func (p *Param) Int() int64 { return p.num.Load() }

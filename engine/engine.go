@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sessiond/sessiond/latency"
 	"github.com/sessiond/sessiond/persistence"
 	"github.com/tidwall/buntdb"
 )
@@ -57,6 +58,9 @@ type Options struct {
 	OnCommit func(Commit)
 	// Clock returns the current time; the active expirer uses it. Default time.Now.
 	Clock func() time.Time
+	// Latency receives the engine's latency events (expire-cycle); nil
+	// makes the engine its own monitor (see Engine.Latency).
+	Latency *latency.Monitor
 }
 
 // Engine is the data model. It is safe for concurrent use.
@@ -65,6 +69,9 @@ type Engine struct {
 	db       *buntdb.DB
 	onCommit func(Commit)
 	clock    func() time.Time
+	lat      *latency.Monitor
+
+	expiryPaused atomic.Bool // see PauseExpiry
 
 	notifyMask  atomic.Uint32 // keyspace event classes wanted (see NotifyClass)
 	trackWrites atomic.Bool   // whether Commit.Touched is needed (WATCH in use)
@@ -125,6 +132,10 @@ func Open(opts Options) (*Engine, error) {
 	}
 	if e.clock == nil {
 		e.clock = time.Now
+	}
+	e.lat = opts.Latency
+	if e.lat == nil {
+		e.lat = latency.New()
 	}
 	// Neither the hash index nor the expiry wheel is persisted: one pass
 	// over the data set fills the index and files every record with a
@@ -292,6 +303,10 @@ func freeTx(tx *Tx) {
 	tx.bt.undo = undo
 	txPool.Put(tx)
 }
+
+// Latency is the process's latency monitor, which the engine and the layers
+// above report to (LATENCY).
+func (e *Engine) Latency() *latency.Monitor { return e.lat }
 
 // Update runs fn in a write transaction at time now (Unix ms). If fn returns
 // an error nothing it did is kept. It returns a durability ticket for

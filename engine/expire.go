@@ -37,6 +37,9 @@ func (e *Engine) activeExpire() {
 // ExpireCycle runs one active expire cycle of at most budget and returns how
 // many records it deleted.
 func (e *Engine) ExpireCycle(budget time.Duration) int {
+	if e.expiryPaused.Load() {
+		return 0 // CLIENT PAUSE WRITE: the data set must not change
+	}
 	start := e.clock()
 	total := 0
 	for {
@@ -47,9 +50,16 @@ func (e *Engine) ExpireCycle(budget time.Duration) int {
 		}
 	}
 	e.stats.ExpireCycles.Add(1)
-	e.stats.ExpireTimeUsec.Add(e.clock().Sub(start).Microseconds())
+	took := e.clock().Sub(start)
+	e.stats.ExpireTimeUsec.Add(took.Microseconds())
+	e.lat.Observe("expire-cycle", took)
 	return total
 }
+
+// PauseExpiry stops (or resumes) deleting expired records, actively and on
+// access, while CLIENT PAUSE holds writes: expired records read as missing
+// but stay in the data set, as Redis does during a pause.
+func (e *Engine) PauseExpiry(on bool) { e.expiryPaused.Store(on) }
 
 // expireBatchAt expires records whose deadline passed at now, examining up
 // to limit expiry hints in one transaction, and returns how many it expired.
@@ -103,6 +113,9 @@ func (e *Engine) expireBatch(now int64, limit int, txTime time.Duration) (n int,
 // expireKeys deletes the given records if they are still expired (the
 // follow-up to a read transaction that met them).
 func (e *Engine) expireKeys(items []string) {
+	if e.expiryPaused.Load() {
+		return // the records stay, logically expired, until the pause ends
+	}
 	_, _ = e.Update(e.clock().UnixMilli(), func(tx *Tx) error {
 		for _, ik := range items {
 			v, err := tx.bt.Get(ik, true)

@@ -35,6 +35,7 @@ type loop struct {
 
 	stopping bool
 	ready    []*loopConn      // connections that read input this iteration
+	paused   []*loopConn      // connections CLIENT PAUSE holds, in the order they were held
 	groups   []commands.Group // their shared pass
 	readBuf  []byte
 	events   []unix.EpollEvent
@@ -162,7 +163,7 @@ func (l *loop) runReady() {
 	for _, c := range l.ready {
 		c.queued = false
 		c.batch, c.shared = nil, 0
-		if c.torn || c.state != stIdle || c.closeAfterOut || c.guard.complete == c.stalledAt {
+		if c.torn || c.state != stIdle || c.closeAfterOut || c.paused || c.guard.complete == c.stalledAt {
 			continue
 		}
 		cmds := c.parse()
@@ -173,7 +174,7 @@ func (l *loop) runReady() {
 		n, write := 0, false
 		for !cut && n < len(cmds) && n < maxShared {
 			ok, w := d.Batchable(c.cl, cmds[n])
-			if !ok || d.RunsLong(c.cl, cmds[n]) {
+			if !ok || d.RunsLong(c.cl, cmds[n]) || d.Paused(c.cl, cmds[n]) {
 				break
 			}
 			write = write || w
@@ -226,6 +227,28 @@ func (l *loop) runReady() {
 		groups[i] = commands.Group{}
 	}
 	l.groups = groups[:0]
+}
+
+// resumePaused runs, in the order they were held, the commands of the
+// connections CLIENT PAUSE held (the pause has ended).
+func (l *loop) resumePaused() {
+	held := l.paused
+	l.paused = nil
+	for _, c := range held {
+		if !c.paused {
+			continue // torn down meanwhile
+		}
+		c.paused = false
+		l.s.disp.PauseHeld(-1)
+		if c.torn {
+			continue
+		}
+		c.process()
+		if c.peerEOF && c.state == stIdle && !c.torn {
+			c.closeAfterOut = true
+			c.maybeFinish()
+		}
+	}
 }
 
 func (l *loop) runTasks() {

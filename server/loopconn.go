@@ -59,6 +59,7 @@ type loopConn struct {
 	softSince     time.Time     // when out went over the soft output limit
 	torn          bool          // the socket is closed and the client released
 	peerEOF       bool          // the peer closed its end while a batch waited
+	paused        bool          // CLIENT PAUSE holds the commands at the front of in
 	gone          chan struct{} // closed at peerEOF (WatchPeer)
 
 	mu         sync.Mutex
@@ -258,6 +259,10 @@ func (c *loopConn) teardown() {
 	if c.torn {
 		return
 	}
+	if c.paused {
+		c.paused = false
+		c.l.s.disp.PauseHeld(-1)
+	}
 	c.markClosed()
 	c.torn = true
 	c.l.forget(c)
@@ -268,7 +273,7 @@ func (c *loopConn) teardown() {
 // process runs the complete commands in c.in while the loop may run them.
 func (c *loopConn) process() {
 	for {
-		for c.state == stIdle && !c.torn && !c.closeAfterOut && c.guard.complete != c.stalledAt {
+		for c.state == stIdle && !c.torn && !c.closeAfterOut && !c.paused && c.guard.complete != c.stalledAt {
 			cmds := c.parse()
 			if len(cmds) == 0 {
 				// Only the start of a command: wait until the guard has seen
@@ -279,7 +284,7 @@ func (c *loopConn) process() {
 			}
 			c.runBatch(cmds, false)
 		}
-		if c.state != stIdle || c.torn || c.closeAfterOut || c.guard.authHeld == nil {
+		if c.state != stIdle || c.torn || c.closeAfterOut || c.paused || c.guard.authHeld == nil {
 			break
 		}
 		// Everything before an unauthenticated client's oversized header
@@ -291,7 +296,7 @@ func (c *loopConn) process() {
 		}
 		c.in = append(c.in, more...)
 	}
-	if c.state == stIdle && !c.torn && c.protoErr != "" && !c.closeAfterOut {
+	if c.state == stIdle && !c.torn && !c.paused && c.protoErr != "" && !c.closeAfterOut {
 		c.send(nil, []byte("-"+c.protoErr+"\r\n"))
 		c.closeAfterOut = true
 		c.in = nil
@@ -358,6 +363,13 @@ func (c *loopConn) parse() [][][]byte {
 // transaction), so their replies are pending in the client's writer.
 func (c *loopConn) runBatch(cmds [][][]byte, ran bool) {
 	d := c.l.s.disp
+	for i, args := range cmds {
+		if d.Paused(c.cl, args) {
+			c.holdPaused(cmds[i:])
+			cmds = cmds[:i]
+			break
+		}
+	}
 	split := len(cmds)
 	for i, args := range cmds {
 		if d.RunsLong(c.cl, args) {
@@ -397,6 +409,17 @@ func (c *loopConn) runBatch(cmds [][][]byte, ran bool) {
 	if split < len(cmds) {
 		c.offload(cmds[split:])
 	}
+}
+
+// holdPaused puts commands that CLIENT PAUSE holds back in front of the
+// input: the connection runs nothing more until the pause ends
+// (loop.resumePaused), and its commands then run in order.
+func (c *loopConn) holdPaused(cmds [][][]byte) {
+	c.in = append(rebuild(cmds), c.in...)
+	c.stalledAt = -1
+	c.paused = true
+	c.l.paused = append(c.l.paused, c)
+	c.l.s.disp.PauseHeld(1)
 }
 
 // batchStop is ExecBatch's check between commands: it writes out replies

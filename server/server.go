@@ -22,6 +22,7 @@ import (
 	"github.com/sessiond/sessiond/commands"
 	"github.com/sessiond/sessiond/config"
 	"github.com/sessiond/sessiond/engine"
+	"github.com/sessiond/sessiond/latency"
 	"github.com/sessiond/sessiond/persistence"
 	"github.com/tidwall/redcon"
 )
@@ -58,7 +59,9 @@ func Open(cfg *config.Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	lat := latency.New()
 	store, err := persistence.Open(persistence.Options{
+		Latency:               lat,
 		Path:                  path,
 		Fsync:                 policy,
 		AutoRewritePercentage: int(cfg.Int("auto-aof-rewrite-percentage")),
@@ -69,7 +72,7 @@ func Open(cfg *config.Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: store, conns: map[*clientConn]struct{}{}, stopped: make(chan struct{})}
 	var disp *commands.Dispatcher
-	eng, err := engine.Open(engine.Options{Store: store, OnCommit: func(c engine.Commit) {
+	eng, err := engine.Open(engine.Options{Store: store, Latency: lat, OnCommit: func(c engine.Commit) {
 		if disp != nil {
 			disp.OnCommit(c)
 		}
@@ -80,6 +83,14 @@ func Open(cfg *config.Config) (*Server, error) {
 	}
 	disp = commands.NewDispatcher(eng, cfg)
 	disp.Shutdown = func(bool) { go s.Stop() }
+	disp.OnUnpause(func() {
+		s.mu.Lock()
+		loops := s.loops
+		s.mu.Unlock()
+		for _, l := range loops {
+			l.post(l.resumePaused)
+		}
+	})
 	s.eng, s.disp = eng, disp
 	if p := cfg.Lookup("appendfsync"); p != nil {
 		p.OnChange = func(v string) {
@@ -418,7 +429,7 @@ func (s *Server) serveConn(nc net.Conn) {
 			args[i] = cmds[i].Args
 		}
 		alive := true
-		s.disp.ExecBatch(cl, args, func() bool {
+		stop := func() bool {
 			if cl.CloseAfterReply {
 				return true
 			}
@@ -427,7 +438,23 @@ func (s *Server) serveConn(nc net.Conn) {
 				return true
 			}
 			return false
-		})
+		}
+		// A command CLIENT PAUSE holds waits here (this goroutine is the
+		// connection's own) once the replies before it are out.
+		for start := 0; start < len(args) && alive && !cl.CloseAfterReply; {
+			if s.disp.Paused(cl, args[start]) {
+				if !s.flush(conn, cl) {
+					return
+				}
+				s.disp.WaitUnpaused(cl, args[start], conn.done)
+			}
+			end := start + 1
+			for end < len(args) && !s.disp.Paused(cl, args[end]) {
+				end++
+			}
+			s.disp.ExecBatch(cl, args[start:end], stop)
+			start = end
+		}
 		if !alive || !s.flush(conn, cl) {
 			return
 		}
