@@ -534,6 +534,10 @@ func arityOK(arity, n int) bool {
 func (d *Dispatcher) run(cl *Client, spec *Spec, args [][]byte, tx *engine.Tx, now, began time.Time) time.Time {
 	c := Call{d: d, Spec: spec, Client: cl, Args: args, W: cl.W, Now: now, tx: tx}
 	mark := cl.W.Len()
+	if spec.Flags&flagSkipMonitor != 0 && d.obs.monitorsN.Load() > 0 && !cl.scriptCaller {
+		// A script's line comes before those of the commands it calls.
+		d.obs.feedMonitors(cl, args, false)
+	}
 	func() {
 		defer func() {
 			if r := recover(); r != nil {

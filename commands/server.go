@@ -609,6 +609,7 @@ func cmdConfigResetstat(c *Call) {
 			x.stats.usec.Store(0)
 			x.stats.rejected.Store(0)
 			x.stats.failed.Store(0)
+			x.stats.hist.Reset()
 		}
 	}
 	c.d.stats.commands.Store(0)
