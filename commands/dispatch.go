@@ -44,6 +44,7 @@ type Dispatcher struct {
 	hub     *Hub
 	scripts scripting
 	obs     observer // SLOWLOG, LATENCY, MONITOR, CLIENT PAUSE (observe.go)
+	inst    instMetrics
 }
 
 type serverStats struct {
@@ -54,6 +55,8 @@ type serverStats struct {
 	errorCodes    errorCounts // INFO errorstats (server.go)
 	netInput      atomic.Int64
 	netOutput     atomic.Int64
+	reads         atomic.Int64 // socket reads (total_reads_processed)
+	writes        atomic.Int64 // socket writes (total_writes_processed)
 }
 
 // NewDispatcher returns a dispatcher over an engine and a config.

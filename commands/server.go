@@ -242,10 +242,16 @@ func b2i(b bool) int {
 func infoStats(c *Call, b *strings.Builder) {
 	d := c.d
 	es := d.Engine.Stats()
-	fmt.Fprintf(b, "total_connections_received:%d\r\ntotal_commands_processed:%d\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:%d\r\ntotal_net_output_bytes:%d\r\nrejected_connections:%d\r\nexpired_keys:%d\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:%d\r\nevicted_keys:0\r\nkeyspace_hits:%d\r\nkeyspace_misses:%d\r\npubsub_channels:%d\r\npubsub_patterns:%d\r\ntotal_error_replies:%d\r\ntotal_writes_committed:%d\r\n",
-		d.stats.connections.Load(), d.stats.commands.Load(), d.stats.netInput.Load(), d.stats.netOutput.Load(), d.stats.rejectedConns.Load(),
+	ops, inKbps, outKbps := d.instantaneous()
+	// Fields in Redis 7.0's order. Those of features sessiond does not
+	// have (replication, forks, defragmentation, client tracking, I/O
+	// threads, reply buffer resizing) are 0, which is what Redis reports
+	// when they are not in use.
+	fmt.Fprintf(b, "total_connections_received:%d\r\ntotal_commands_processed:%d\r\ninstantaneous_ops_per_sec:%d\r\ntotal_net_input_bytes:%d\r\ntotal_net_output_bytes:%d\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:%.2f\r\ninstantaneous_output_kbps:%.2f\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:%d\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n",
+		d.stats.connections.Load(), d.stats.commands.Load(), ops, d.stats.netInput.Load(), d.stats.netOutput.Load(), inKbps, outKbps, d.stats.rejectedConns.Load())
+	fmt.Fprintf(b, "expired_keys:%d\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:%d\r\nevicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:%d\r\nkeyspace_misses:%d\r\npubsub_channels:%d\r\npubsub_patterns:%d\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\nunexpected_error_replies:0\r\ntotal_error_replies:%d\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:%d\r\ntotal_writes_processed:%d\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\ntotal_writes_committed:%d\r\n",
 		es.ExpiredKeys.Load(), es.ExpireTimeUsec.Load()/1000, es.KeyspaceHits.Load(), es.KeyspaceMisses.Load(),
-		d.hub.channelCount(), d.hub.patternCount(), d.stats.errorReplies.Load(), es.WriteCommits.Load())
+		d.hub.channelCount(), d.hub.patternCount(), d.stats.errorReplies.Load(), d.stats.reads.Load(), d.stats.writes.Load(), es.WriteCommits.Load())
 }
 
 func infoReplication(c *Call, b *strings.Builder) {
@@ -253,7 +259,11 @@ func infoReplication(c *Call, b *strings.Builder) {
 }
 
 func infoCPU(c *Call, b *strings.Builder) {
-	fmt.Fprintf(b, "used_cpu_sys:0.000000\r\nused_cpu_user:0.000000\r\ngoroutines:%d\r\n", runtime.NumGoroutine())
+	sys, user, csys, cuser := cpuTimes()
+	// sessiond has no main thread (its event loops and commands run on the
+	// Go scheduler's threads): the _main_thread fields repeat the process's.
+	fmt.Fprintf(b, "used_cpu_sys:%.6f\r\nused_cpu_user:%.6f\r\nused_cpu_sys_children:%.6f\r\nused_cpu_user_children:%.6f\r\nused_cpu_sys_main_thread:%.6f\r\nused_cpu_user_main_thread:%.6f\r\ngoroutines:%d\r\n",
+		sys, user, csys, cuser, sys, user, runtime.NumGoroutine())
 }
 
 // errorCounts counts error replies by their code (the first word, as
@@ -617,6 +627,10 @@ func cmdConfigResetstat(c *Call) {
 	c.d.stats.errorCodes.reset()
 	c.d.stats.connections.Store(0)
 	c.d.stats.rejectedConns.Store(0)
+	c.d.stats.netInput.Store(0)
+	c.d.stats.netOutput.Store(0)
+	c.d.stats.reads.Store(0)
+	c.d.stats.writes.Store(0)
 	es := c.d.Engine.Stats()
 	es.ExpiredKeys.Store(0)
 	es.KeyspaceHits.Store(0)

@@ -189,6 +189,7 @@ func (c *loopConn) onReadable() {
 		c.peerGone()
 		return
 	}
+	c.l.s.disp.CountRead(n)
 	if c.protoErr != "" || c.closeAfterOut {
 		return // closing: what it sends now is never run
 	}
@@ -595,6 +596,7 @@ func (c *loopConn) write(p []byte) int {
 		n, err := unix.Write(c.fd, p[done:])
 		if n > 0 {
 			done += n
+			c.l.s.disp.CountWrite(n)
 		}
 		switch {
 		case err == nil:

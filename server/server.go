@@ -274,6 +274,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	ic := &idleCollector{commands: s.disp.CommandsProcessed, stop: make(chan struct{})}
 	go ic.run()
+	go s.sampleMetrics(ic.stop)
 	<-s.stopped
 	loops.Wait()
 	close(ic.stop)
@@ -378,6 +379,7 @@ func (s *Server) serveConn(nc net.Conn) {
 			_ = tc.SetKeepAlivePeriod(time.Duration(ka) * time.Second)
 		}
 	}
+	nc = countingConn{Conn: nc, d: s.disp}
 	conn := newClientConn(nc, s.cfg)
 	if protectedModeDenies(s.cfg, conn) {
 		_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
@@ -506,3 +508,40 @@ func redconMessage(err error) string {
 }
 
 func isNetClosed(err error) bool { return errors.Is(err, net.ErrClosed) }
+
+// countingConn counts a TLS connection's bytes for INFO's network fields
+// (the event loops count their own).
+type countingConn struct {
+	net.Conn
+	d *commands.Dispatcher
+}
+
+func (c countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.d.CountRead(n)
+	}
+	return n, err
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if n > 0 {
+		c.d.CountWrite(n)
+	}
+	return n, err
+}
+
+// sampleMetrics feeds INFO's instantaneous metrics until stop closes.
+func (s *Server) sampleMetrics(stop <-chan struct{}) {
+	t := time.NewTicker(commands.SampleEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			s.disp.SampleMetrics()
+		}
+	}
+}
