@@ -195,7 +195,7 @@ func cmdHello(c *Call) {
 	c.W.BulkString("server")
 	c.W.BulkString("redis")
 	c.W.BulkString("version")
-	c.W.BulkString(RedisVersion)
+	c.W.BulkString(Version)
 	c.W.BulkString("proto")
 	c.W.Int(int64(proto))
 	c.W.BulkString("id")

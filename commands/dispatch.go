@@ -3,7 +3,7 @@ package commands
 import (
 	"bytes"
 	"fmt"
-	"log"
+	"log/slog"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -45,6 +45,9 @@ type Dispatcher struct {
 	scripts scripting
 	obs     observer // SLOWLOG, LATENCY, MONITOR, CLIENT PAUSE (observe.go)
 	inst    instMetrics
+	// lastAutoSave is when AutoSave last started a snapshot (one goroutine
+	// calls it).
+	lastAutoSave time.Time
 }
 
 type serverStats struct {
@@ -454,7 +457,7 @@ func (d *Dispatcher) RunShared(groups []Group) {
 	}
 	t, err := d.Engine.Update(now.UnixMilli(), body)
 	if err != nil {
-		log.Printf("batch transaction failed: %v", err)
+		slog.Warn("batch transaction failed", "error", err)
 	}
 	for _, g := range groups {
 		if g.Write && t > g.Client.ticket {
@@ -544,7 +547,7 @@ func (d *Dispatcher) run(cl *Client, spec *Spec, args [][]byte, tx *engine.Tx, n
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
-				log.Printf("panic in %s: %v\n%s", spec.FullName(), r, debug.Stack())
+				slog.Warn("internal error in a command", "command", spec.FullName(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 				cl.W.Truncate(mark)
 				cl.W.Error(msgInternal)
 			}

@@ -88,6 +88,19 @@ func (o *observer) init(d *Dispatcher) {
 		}
 	}
 	o.pause.init(d)
+	// hz and active-expire-effort drive the engine's active expirer.
+	hz, effort := d.Config.Lookup("hz"), d.Config.Lookup("active-expire-effort")
+	tune := func(string) { d.Engine.SetExpireTuning(hz.Int(), effort.Int()) }
+	tune("")
+	for _, p := range []*config.Param{hz, effort} {
+		prev := p.OnChange
+		p.OnChange = func(v string) {
+			tune(v)
+			if prev != nil {
+				prev(v)
+			}
+		}
+	}
 }
 
 // account records a command that ran for dur: commandstats, its latency

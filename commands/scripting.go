@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"runtime/metrics"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/yuin/gopher-lua/parse"
 
 	"github.com/sessiond/sessiond/engine"
+	"github.com/sessiond/sessiond/internal/logging"
 	"github.com/sessiond/sessiond/resp"
 )
 
@@ -178,19 +180,9 @@ func (d *Dispatcher) rejectBusy(cl *Client, spec *Spec) {
 	d.reject(cl, spec, msgBusy)
 }
 
-func (d *Dispatcher) logLevel() int {
-	switch d.Config.Get("loglevel") {
-	case "debug":
-		return 0
-	case "verbose":
-		return 1
-	case "notice":
-		return 2
-	case "warning":
-		return 3
-	}
-	return 4
-}
+// scriptLogLevels maps redis.log's levels (LOG_DEBUG .. LOG_WARNING) to the
+// server log's; the log's own level (loglevel) filters them.
+var scriptLogLevels = [4]slog.Level{logging.LevelDebug, logging.LevelVerbose, logging.LevelNotice, logging.LevelWarning}
 
 // loadScript compiles and caches body, returning its sha1 or an error reply.
 func (d *Dispatcher) loadScript(body string) (string, *script, string) {

@@ -3,7 +3,7 @@ package commands
 import (
 	"bytes"
 	"fmt"
-	"log"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,6 +16,7 @@ import (
 	"github.com/sessiond/sessiond/config"
 	"github.com/sessiond/sessiond/engine"
 	"github.com/sessiond/sessiond/glob"
+	"github.com/sessiond/sessiond/internal/buildinfo"
 	"github.com/sessiond/sessiond/persistence"
 )
 
@@ -140,13 +141,15 @@ func infoServer(c *Call, b *strings.Builder) {
 	d := c.d
 	up := time.Since(d.started)
 	exe, _ := os.Executable()
-	fmt.Fprintf(b, "redis_version:%s\r\nsessiond_version:%s\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:%s %s\r\narch_bits:64\r\nmultiplexing_api:epoll\r\ngo_version:%s\r\nprocess_id:%d\r\nrun_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%d\r\nuptime_in_seconds:%d\r\nuptime_in_days:%d\r\nhz:%d\r\nconfigured_hz:%d\r\nexecutable:%s\r\nconfig_file:%s\r\n",
-		RedisVersion, Version, runtime.GOOS, runtime.GOARCH, runtime.Version(), os.Getpid(), runID, d.Config.Int("port"),
+	bi := buildinfo.Get()
+	fmt.Fprintf(b, "redis_version:%s\r\nsessiond_version:%s\r\nredis_git_sha1:%s\r\nredis_git_dirty:%d\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:%s %s\r\narch_bits:64\r\nmultiplexing_api:epoll\r\ngo_version:%s\r\nprocess_id:%d\r\nrun_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%d\r\nuptime_in_seconds:%d\r\nuptime_in_days:%d\r\nhz:%d\r\nconfigured_hz:%d\r\nexecutable:%s\r\nconfig_file:%s\r\n",
+		RedisVersion, Version, bi.ShortSHA(), b2i(bi.Dirty), runtime.GOOS, runtime.GOARCH, runtime.Version(), os.Getpid(), runID, d.Config.Int("port"),
 		time.Now().UnixMicro(), int(up.Seconds()), int(up.Hours()/24), d.Config.Int("hz"), d.Config.Int("hz"), exe, ConfigFile)
 }
 
-// Version is sessiond's own version.
-const Version = "0.1.0"
+// Version is sessiond's own version (stamped at build, see
+// internal/buildinfo).
+var Version = buildinfo.Get().Version
 
 // ConfigFile is the path of the config file the process was started with ("" if none).
 var ConfigFile string
@@ -465,7 +468,7 @@ func cmdBgsave(c *Call) {
 	}
 	err = st.SnapshotInBackground(path, func(err error) {
 		if err != nil {
-			log.Printf("Background saving error: %v", err)
+			slog.Warn("background saving failed", "error", err)
 		}
 	})
 	if err != nil {
@@ -481,7 +484,7 @@ func cmdBgrewriteaof(c *Call) {
 	// start, and TestBgrewriteaof then read the file before the rewrite).
 	err := c.d.Engine.Store().RewriteInBackground(func(err error) {
 		if err != nil {
-			log.Printf("Background AOF rewrite terminated with error: %v", err)
+			slog.Warn("background data file rewrite failed", "error", err)
 		}
 	})
 	if err != nil {
@@ -514,7 +517,7 @@ func cmdShutdown(c *Call) {
 		// A script that cannot be killed holds the engine: the graceful
 		// path would wait for it forever. Exit at once; the script's
 		// uncommitted writes are lost, as in Redis.
-		log.Printf("SHUTDOWN NOSAVE while a script is running: exiting now")
+		slog.Warn("SHUTDOWN NOSAVE while a script is running: exiting now")
 		hardExit()
 		return
 	}

@@ -71,7 +71,9 @@ type Engine struct {
 	clock    func() time.Time
 	lat      *latency.Monitor
 
-	expiryPaused atomic.Bool // see PauseExpiry
+	expiryPaused atomic.Bool  // see PauseExpiry
+	expireHz     atomic.Int64 // see SetExpireTuning; 0: expireTick
+	expireEffort atomic.Int64
 
 	notifyMask  atomic.Uint32 // keyspace event classes wanted (see NotifyClass)
 	trackWrites atomic.Bool   // whether Commit.Touched is needed (WATCH in use)

@@ -9,8 +9,6 @@
 package persistence
 
 import (
-	"github.com/sessiond/sessiond/latency"
-
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sessiond/sessiond/latency"
 	"github.com/tidwall/buntdb"
 )
 

@@ -1,7 +1,7 @@
 package server
 
 import (
-	"log"
+	"log/slog"
 	"net"
 	"strconv"
 	"sync"
@@ -106,7 +106,7 @@ func (l *loop) run() {
 	for {
 		n, err := unix.EpollWait(l.epfd, l.events, int(tickEvery/time.Millisecond))
 		if err != nil && err != unix.EINTR {
-			log.Printf("event loop: epoll_wait: %v", err)
+			slog.Warn("event loop: epoll_wait failed", "error", err)
 			time.Sleep(10 * time.Millisecond)
 		}
 		for i := 0; i < n; i++ {
@@ -316,7 +316,7 @@ func (l *loop) adopt(fd int, remote, local string) {
 	c.cl = cl
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(fd)}
 	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		log.Printf("event loop: register connection: %v", err)
+		slog.Warn("event loop: cannot register a connection", "error", err)
 		l.s.disp.Release(cl)
 		unix.Close(fd)
 		return
@@ -366,7 +366,7 @@ func (a *acceptor) run() {
 	for {
 		fds[0].Revents, fds[1].Revents = 0, 0
 		if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
-			log.Printf("accept: poll: %v", err)
+			slog.Warn("accept: poll failed", "error", err)
 			time.Sleep(10 * time.Millisecond)
 		}
 		if fds[1].Revents != 0 || a.s.isClosing() {
@@ -447,7 +447,7 @@ func (a *acceptor) logFailure(err error) {
 	if time.Since(a.lastLog) < time.Second {
 		return
 	}
-	log.Printf("accept: %v (%d failures in the last second; connections wait in the backlog)", err, a.failed)
+	slog.Warn("accept failed; connections wait in the backlog", "error", err, "failures_last_second", a.failed)
 	a.lastLog = time.Now()
 	a.failed = 0
 }

@@ -2,13 +2,15 @@ package server
 
 import (
 	"bytes"
-	"log"
+	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/sessiond/sessiond/commands"
 	"github.com/sessiond/sessiond/config"
+	"github.com/sessiond/sessiond/internal/logging"
 	"github.com/tidwall/redcon"
 	"golang.org/x/sys/unix"
 )
@@ -204,7 +206,7 @@ func (c *loopConn) onReadable() {
 	} else {
 		c.in = append(c.in, data...)
 		if limit := c.l.s.cfg.Int("client-query-buffer-limit"); int64(len(c.in)) > limit {
-			log.Printf("connection %d: closed, query buffer over client-query-buffer-limit (%d bytes)", c.cl.ID, limit)
+			slog.Warn("closing client: query buffer over client-query-buffer-limit", "client", c.cl.ID, "addr", c.remote, "limit", limit)
 			c.Close()
 			return
 		}
@@ -298,6 +300,7 @@ func (c *loopConn) process() {
 		c.in = append(c.in, more...)
 	}
 	if c.state == stIdle && !c.torn && !c.paused && c.protoErr != "" && !c.closeAfterOut {
+		logging.Verbose("protocol error from client", "client", c.cl.ID, "addr", c.remote, "error", c.protoErr)
 		c.send(nil, []byte("-"+c.protoErr+"\r\n"))
 		c.closeAfterOut = true
 		c.in = nil
@@ -438,7 +441,7 @@ func (c *loopConn) batchStop() bool {
 // durableLater is called by the syncer once the batch's writes are on disk.
 func (c *loopConn) durableLater(err error) {
 	if err != nil {
-		log.Printf("fsync failed: %v", err)
+		slog.Warn("fsync failed", "error", err)
 	}
 	c.l.post(c.resume)
 }
@@ -535,7 +538,7 @@ func (c *loopConn) offload(cmds [][][]byte) {
 		defer c.l.post(c.resume)
 		defer func() {
 			if r := recover(); r != nil {
-				log.Printf("connection %d: internal error: %v", c.cl.ID, r)
+				slog.Warn("internal error serving a client", "client", c.cl.ID, "panic", fmt.Sprint(r))
 				c.markClosed()
 			}
 			settle()
@@ -544,7 +547,7 @@ func (c *loopConn) offload(cmds [][][]byte) {
 		settle() // ran without sleeping, or woke up: the loop goes on
 		if t := c.cl.Ticket(); t != 0 {
 			if err := s.eng.WaitDurable(t); err != nil {
-				log.Printf("fsync failed: %v", err)
+				slog.Warn("fsync failed", "error", err)
 			}
 		}
 	}()

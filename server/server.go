@@ -11,7 +11,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"log"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -22,6 +22,7 @@ import (
 	"github.com/sessiond/sessiond/commands"
 	"github.com/sessiond/sessiond/config"
 	"github.com/sessiond/sessiond/engine"
+	"github.com/sessiond/sessiond/internal/logging"
 	"github.com/sessiond/sessiond/latency"
 	"github.com/sessiond/sessiond/persistence"
 	"github.com/tidwall/redcon"
@@ -62,6 +63,7 @@ func Open(cfg *config.Config) (*Server, error) {
 	lat := latency.New()
 	store, err := persistence.Open(persistence.Options{
 		Latency:               lat,
+		OnEvent:               logPersistence,
 		Path:                  path,
 		Fsync:                 policy,
 		AutoRewritePercentage: int(cfg.Int("auto-aof-rewrite-percentage")),
@@ -100,6 +102,41 @@ func Open(cfg *config.Config) (*Server, error) {
 		}
 	}
 	return s, nil
+}
+
+// logPersistence logs a finished snapshot or data file rewrite.
+func logPersistence(what string, took time.Duration, err error) {
+	if err != nil {
+		slog.Warn(what+" failed", "took", took.String(), "error", err)
+		return
+	}
+	slog.Info(what+" done", "took", took.String())
+}
+
+// Start binds the configured addresses (as Listen), and only then opens the
+// data file (as Open): a port already in use stops the server before it
+// creates or locks anything on disk.
+func Start(cfg *config.Config) (*Server, error) {
+	bound := &Server{cfg: cfg}
+	if err := bound.Listen(); err != nil {
+		return nil, err
+	}
+	s, err := Open(cfg)
+	if err != nil {
+		bound.closeListeners()
+		return nil, err
+	}
+	s.ln, s.tlsLn = bound.ln, bound.tlsLn
+	return s, nil
+}
+
+func (s *Server) closeListeners() {
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	if s.tlsLn != nil {
+		s.tlsLn.Close()
+	}
 }
 
 // Close releases a server that was opened but never served: the engine and
@@ -309,7 +346,7 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 				return nil
 			}
 			s.disp.CountRejected()
-			log.Printf("accept tls: %v", err)
+			slog.Warn("accept tls failed", "error", err)
 			time.Sleep(backoff)
 			if backoff < time.Second {
 				backoff *= 2
@@ -401,7 +438,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	defer s.disp.Release(cl)
 	defer func() {
 		if r := recover(); r != nil {
-			log.Printf("connection %d: internal error: %v", cl.ID, r)
+			slog.Warn("internal error serving a client", "client", cl.ID, "panic", fmt.Sprint(r))
 		}
 	}()
 	g := newGuard(nc, s.cfg.Int("proto-max-bulk-len"))
@@ -419,8 +456,10 @@ func (s *Server) serveConn(nc net.Conn) {
 			var pe *ProtocolError
 			switch {
 			case errors.As(err, &pe):
+				logging.Verbose("protocol error from client", "client", cl.ID, "addr", conn.remote, "error", pe.Msg)
 				conn.writeFinal("-" + pe.Msg + "\r\n")
 			case isRedconProtocolError(err):
+				logging.Verbose("protocol error from client", "client", cl.ID, "addr", conn.remote, "error", redconMessage(err))
 				conn.writeFinal("-ERR Protocol error: " + redconMessage(err) + "\r\n")
 			}
 			return
@@ -477,7 +516,7 @@ const flushThreshold = 64 * 1024
 func (s *Server) flush(conn *clientConn, cl *commands.Client) bool {
 	if t := cl.Ticket(); t != 0 {
 		if err := s.eng.WaitDurable(t); err != nil {
-			log.Printf("fsync failed: %v", err)
+			slog.Warn("fsync failed", "error", err)
 		}
 	}
 	if cl.W.Len() == 0 {
@@ -532,16 +571,20 @@ func (c countingConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// sampleMetrics feeds INFO's instantaneous metrics until stop closes.
+// sampleMetrics feeds INFO's instantaneous metrics, and applies the save
+// rules every second, until stop closes.
 func (s *Server) sampleMetrics(stop <-chan struct{}) {
 	t := time.NewTicker(commands.SampleEvery)
 	defer t.Stop()
-	for {
+	for i := 1; ; i++ {
 		select {
 		case <-stop:
 			return
-		case <-t.C:
+		case now := <-t.C:
 			s.disp.SampleMetrics()
+			if i%10 == 0 {
+				s.disp.AutoSave(now)
+			}
 		}
 	}
 }
