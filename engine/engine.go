@@ -71,7 +71,9 @@ type Engine struct {
 	clock    func() time.Time
 	lat      *latency.Monitor
 
-	expiryPaused atomic.Bool  // see PauseExpiry
+	expiryPaused atomic.Bool // see PauseExpiry
+	timeCommits  atomic.Bool // see TimeCommits
+	commitHist   latency.Histogram
 	expireHz     atomic.Int64 // see SetExpireTuning; 0: expireTick
 	expireEffort atomic.Int64
 
@@ -306,6 +308,30 @@ func freeTx(tx *Tx) {
 	txPool.Put(tx)
 }
 
+// TimeCommits turns on the timing of data file writes (CommitHistogram); it
+// costs two clock reads per write transaction. The latency monitor, when on,
+// times them too (event aof-write).
+func (e *Engine) TimeCommits(on bool) { e.timeCommits.Store(on) }
+
+func (e *Engine) timingCommits() bool { return e.timeCommits.Load() || e.lat.Enabled() }
+
+// observeCommit records a write transaction's commit, which buntdb does
+// after the transaction's function returned (at fnDone): appending its
+// records to the data file.
+func (e *Engine) observeCommit(fnDone time.Time) {
+	d := time.Since(fnDone)
+	if e.timeCommits.Load() {
+		e.commitHist.Add(d)
+	}
+	e.lat.Observe("aof-write", d)
+}
+
+// CommitHistogram returns the durations of data file writes (commits of
+// write transactions) since TimeCommits was turned on.
+func (e *Engine) CommitHistogram() (counts [latency.Buckets]int64, sumUS int64) {
+	return e.commitHist.Snapshot()
+}
+
 // Latency is the process's latency monitor, which the engine and the layers
 // above report to (LATENCY).
 func (e *Engine) Latency() *latency.Monitor { return e.lat }
@@ -316,6 +342,8 @@ func (e *Engine) Latency() *latency.Monitor { return e.lat }
 func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
 	tx := newTx(e, now, true)
 	var panicked any
+	timed := e.timingCommits()
+	var fnDone time.Time
 	err := e.db.Update(func(bt *buntdb.Tx) (err error) {
 		tx.bt.bind(bt, &e.points)
 		// buntdb commits when fn panics; turn a panic into an error so the
@@ -331,11 +359,16 @@ func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
 		if err = fn(tx); err == nil {
 			tx.applySessCounts(1)
 			tx.applied = true
+			if timed {
+				fnDone = time.Now()
+			}
 		}
 		return err
 	})
 	if err != nil {
 		e.undoFailed(tx)
+	} else if timed && tx.wrote {
+		e.observeCommit(fnDone)
 	}
 	if panicked != nil {
 		panic(panicked)

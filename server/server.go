@@ -24,6 +24,7 @@ import (
 	"github.com/sessiond/sessiond/engine"
 	"github.com/sessiond/sessiond/internal/logging"
 	"github.com/sessiond/sessiond/latency"
+	"github.com/sessiond/sessiond/metrics"
 	"github.com/sessiond/sessiond/persistence"
 	"github.com/tidwall/redcon"
 )
@@ -39,6 +40,8 @@ type Server struct {
 
 	loops []*loop   // the event loops serving plain TCP
 	acc   *acceptor // deals plain TCP connections out to the loops
+
+	metrics *metrics.Endpoint // /metrics and /health (metrics-port), or nil
 
 	mu       sync.Mutex
 	conns    map[*clientConn]struct{} // TLS connections (one goroutine each)
@@ -121,13 +124,46 @@ func Start(cfg *config.Config) (*Server, error) {
 	if err := bound.Listen(); err != nil {
 		return nil, err
 	}
+	if port := cfg.Int("metrics-port"); port > 0 {
+		// Bound before loading too, so /health can say "loading".
+		if err := bound.ListenMetrics(net.JoinHostPort(cfg.Get("metrics-bind"), strconv.FormatInt(port, 10))); err != nil {
+			bound.closeListeners()
+			return nil, err
+		}
+	}
 	s, err := Open(cfg)
 	if err != nil {
 		bound.closeListeners()
 		return nil, err
 	}
-	s.ln, s.tlsLn = bound.ln, bound.tlsLn
+	s.ln, s.tlsLn, s.metrics = bound.ln, bound.tlsLn, bound.metrics
+	if s.metrics != nil {
+		s.metrics.Attach(s.disp)
+	}
 	return s, nil
+}
+
+// ListenMetrics serves the Prometheus endpoint (/metrics, /health) on addr
+// (port 0 picks a free one; see MetricsAddr). A server that is open already
+// is attached at once; /health answers 200 once Serve runs.
+func (s *Server) ListenMetrics(addr string) error {
+	ep, err := metrics.Listen(addr)
+	if err != nil {
+		return err
+	}
+	s.metrics = ep
+	if s.disp != nil {
+		ep.Attach(s.disp)
+	}
+	return nil
+}
+
+// MetricsAddr is the Prometheus endpoint's address, or nil.
+func (s *Server) MetricsAddr() net.Addr {
+	if s.metrics == nil {
+		return nil
+	}
+	return s.metrics.Addr()
 }
 
 func (s *Server) closeListeners() {
@@ -137,11 +173,17 @@ func (s *Server) closeListeners() {
 	if s.tlsLn != nil {
 		s.tlsLn.Close()
 	}
+	if s.metrics != nil {
+		s.metrics.Close()
+	}
 }
 
 // Close releases a server that was opened but never served: the engine and
 // the data file (Serve does this itself when it returns).
 func (s *Server) Close() error {
+	if s.metrics != nil {
+		s.metrics.Close()
+	}
 	s.eng.Close()
 	return s.store.Close()
 }
@@ -312,6 +354,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	ic := &idleCollector{commands: s.disp.CommandsProcessed, stop: make(chan struct{})}
 	go ic.run()
 	go s.sampleMetrics(ic.stop)
+	if s.metrics != nil {
+		s.metrics.SetServing(true)
+		defer s.metrics.Close()
+	}
 	<-s.stopped
 	loops.Wait()
 	close(ic.stop)
@@ -365,6 +411,9 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 // Stop begins a graceful shutdown: no new connections; open ones are closed.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
+		if s.metrics != nil {
+			s.metrics.SetServing(false)
+		}
 		s.mu.Lock()
 		s.closing = true
 		conns := make([]*clientConn, 0, len(s.conns))
