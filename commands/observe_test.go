@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -378,4 +381,57 @@ func infoField(t *testing.T, c *redis.Client, section, field string) string {
 	}
 	t.Fatalf("INFO %s has no %s", section, field)
 	return ""
+}
+
+func TestInfoStatsAndCPU(t *testing.T) {
+	s := testserver.Start(t)
+	ctx := context.Background()
+	s.Protocols(t, func(t *testing.T, c *redis.Client) {
+		c.Do(ctx, "config", "resetstat")
+		for i := 0; i < 50; i++ {
+			c.Set(ctx, "k", strings.Repeat("x", 100), 0)
+		}
+		// Sampled every 100 ms over 16 samples: the rate shows within a few.
+		waitFor(t, func() bool { return infoField(t, c, "stats", "instantaneous_ops_per_sec") != "0" })
+		in, _ := strconv.ParseInt(infoField(t, c, "stats", "total_net_input_bytes"), 10, 64)
+		out, _ := strconv.ParseInt(infoField(t, c, "stats", "total_net_output_bytes"), 10, 64)
+		if in < 50*100 || out < 50*5 {
+			t.Errorf("net bytes in %d out %d after 50 SETs of 100 bytes", in, out)
+		}
+		if reads := infoField(t, c, "stats", "total_reads_processed"); reads == "0" {
+			t.Error("total_reads_processed is 0")
+		}
+		// Every Redis 7.0 stats field is present, in Redis' order.
+		info, _ := c.Info(ctx, "stats").Result()
+		var got []string
+		for _, l := range strings.Split(info, "\r\n") {
+			if k, _, ok := strings.Cut(l, ":"); ok {
+				got = append(got, k)
+			}
+		}
+		want := "total_connections_received total_commands_processed instantaneous_ops_per_sec total_net_input_bytes total_net_output_bytes total_net_repl_input_bytes total_net_repl_output_bytes instantaneous_input_kbps instantaneous_output_kbps instantaneous_input_repl_kbps instantaneous_output_repl_kbps rejected_connections sync_full sync_partial_ok sync_partial_err expired_keys expired_stale_perc expired_time_cap_reached_count expire_cycle_cpu_milliseconds evicted_keys evicted_clients total_eviction_exceeded_time current_eviction_exceeded_time keyspace_hits keyspace_misses pubsub_channels pubsub_patterns pubsubshard_channels latest_fork_usec total_forks migrate_cached_sockets slave_expires_tracked_keys active_defrag_hits active_defrag_misses active_defrag_key_hits active_defrag_key_misses total_active_defrag_time current_active_defrag_time tracking_total_keys tracking_total_items tracking_total_prefixes unexpected_error_replies total_error_replies dump_payload_sanitizations total_reads_processed total_writes_processed io_threaded_reads_processed io_threaded_writes_processed reply_buffer_shrinks reply_buffer_expands"
+		if g := strings.Join(got, " "); !strings.HasPrefix(g, want) {
+			t.Errorf("INFO stats fields:\n%s\nwant prefix\n%s", g, want)
+		}
+		user, _ := strconv.ParseFloat(infoField(t, c, "cpu", "used_cpu_user"), 64)
+		sys, _ := strconv.ParseFloat(infoField(t, c, "cpu", "used_cpu_sys"), 64)
+		if user+sys <= 0 {
+			t.Errorf("used_cpu_user %v used_cpu_sys %v", user, sys)
+		}
+		infoField(t, c, "cpu", "used_cpu_user_children")
+		infoField(t, c, "cpu", "used_cpu_sys_main_thread")
+	})
+}
+
+// A save rule takes a snapshot to dbfilename once it is met.
+func TestSaveRules(t *testing.T) {
+	s := testserver.Start(t, "save", "1 2", "dbfilename", "rules.db")
+	ctx := context.Background()
+	c := s.Client(2)
+	c.Set(ctx, "a", "1", 0)
+	c.Set(ctx, "b", "2", 0)
+	waitFor(t, func() bool {
+		_, err := os.Stat(filepath.Join(s.Dir, "rules.db"))
+		return err == nil && infoField(t, c, "persistence", "rdb_changes_since_last_save") == "0"
+	})
 }
