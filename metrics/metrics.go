@@ -25,9 +25,9 @@ import (
 
 // Health states of /health.
 const (
-	stateLoading int32 = iota // 503: the data file is loading
-	stateServing              // 200
-	stateStopping             // 503: shutting down
+	stateLoading  int32 = iota // 503: the data file is loading
+	stateServing               // 200
+	stateStopping              // 503: shutting down
 )
 
 // Endpoint serves /metrics and /health.
