@@ -87,7 +87,10 @@ func Open(cfg *config.Config) (*Server, error) {
 		return nil, err
 	}
 	disp = commands.NewDispatcher(eng, cfg)
-	disp.Shutdown = func(bool) { go s.Stop() }
+	disp.Shutdown = func(bool) {
+		slog.Warn("shutdown requested by a client (SHUTDOWN)")
+		go s.Stop()
+	}
 	disp.OnUnpause(func() {
 		s.mu.Lock()
 		loops := s.loops
