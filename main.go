@@ -12,7 +12,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"log"
+	"log/slog"
 	"net/http"
 	_ "net/http/pprof"
 	"os"
@@ -24,47 +24,87 @@ import (
 	"github.com/sessiond/sessiond/commands"
 	"github.com/sessiond/sessiond/config"
 	"github.com/sessiond/sessiond/engine"
+	"github.com/sessiond/sessiond/internal/buildinfo"
+	"github.com/sessiond/sessiond/internal/logging"
 	"github.com/sessiond/sessiond/persistence"
 	"github.com/sessiond/sessiond/server"
+	"github.com/tidwall/buntdb"
 )
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "check" {
 		os.Exit(runCheck(os.Args[2:]))
 	}
+	if len(os.Args) == 2 {
+		switch os.Args[1] {
+		case "-v", "--version":
+			fmt.Println(buildinfo.Get())
+			return
+		case "-h", "--help":
+			config.Defaults().Usage(os.Stdout)
+			return
+		}
+	}
 	cfg, err := loadConfig(os.Args[1:])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sessiond:", err)
 		os.Exit(2)
 	}
+	if err := cfg.CheckStartup(); err != nil {
+		fmt.Fprintln(os.Stderr, "sessiond:", err)
+		os.Exit(2)
+	}
+	closeLog, err := logging.Setup(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sessiond:", err)
+		os.Exit(2)
+	}
+	defer closeLog()
+	os.Exit(run(cfg))
+}
+
+// run serves until a signal or SHUTDOWN and returns the exit status.
+func run(cfg *config.Config) int {
 	if addr := os.Getenv("SESSIOND_PPROF"); addr != "" {
 		// Profiling for bench/: SESSIOND_PPROF=127.0.0.1:6060 sessiond ...
-		go func() { log.Println(http.ListenAndServe(addr, nil)) }()
+		go func() { slog.Warn("pprof endpoint stopped", "error", http.ListenAndServe(addr, nil)) }()
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	go func() {
 		// The first signal starts a graceful shutdown; restoring the default
 		// action lets a second one end the process at once, as Redis does
 		// when it is told twice, should the shutdown ever hang.
-		<-ctx.Done()
-		stop()
+		select {
+		case sig := <-sigs:
+			slog.Warn("received signal, shutting down", "signal", sig.String())
+			signal.Reset(os.Interrupt, syscall.SIGTERM)
+			cancel()
+		case <-ctx.Done():
+		}
 	}()
-	srv, err := server.Open(cfg)
+	bi := buildinfo.Get()
+	slog.Info("sessiond starting", "version", bi.Version, "sha", bi.ShortSHA(), "go", bi.Go, "pid", os.Getpid())
+	srv, err := server.Start(cfg)
 	if err != nil {
+		slog.Error("cannot start", "error", err)
 		fmt.Fprintln(os.Stderr, "sessiond:", err)
-		os.Exit(1)
+		return 1
 	}
-	if err := srv.Listen(); err != nil {
-		fmt.Fprintln(os.Stderr, "sessiond:", err)
-		os.Exit(1)
-	}
-	log.Printf("sessiond %s ready on %s (data: %s, appendfsync %s)", commands.Version, srv.Addr(), dataFile(cfg), cfg.Get("appendfsync"))
+	st := srv.Dispatcher().Engine.Store()
+	var records int
+	_ = st.DB().View(func(tx *buntdb.Tx) error { records, _ = tx.Len(); return nil })
+	slog.Info("data file loaded", "path", dataFile(cfg), "records", records, "took", st.LoadTime().String(), "appendfsync", cfg.Get("appendfsync"))
+	slog.Info("ready to accept connections", "addr", srv.Addr().String(), "port", cfg.Int("port"), "tls_port", cfg.Int("tls-port"))
 	if err := srv.Serve(ctx); err != nil {
+		slog.Error("server stopped with an error", "error", err)
 		fmt.Fprintln(os.Stderr, "sessiond:", err)
-		os.Exit(1)
+		return 1
 	}
-	log.Printf("sessiond stopped")
+	slog.Warn("sessiond is now ready to exit, bye bye")
+	return 0
 }
 
 func dataFile(cfg *config.Config) string {
@@ -93,11 +133,11 @@ func loadConfig(args []string) (*config.Config, error) {
 			return nil, fmt.Errorf("unexpected argument %q (flags are --name value)", args[i])
 		}
 		if name == "help" {
-			fmt.Println("usage: sessiond [config-file] [--name value ...] | sessiond check [--repair] data-file")
+			cfg.Usage(os.Stdout)
 			os.Exit(0)
 		}
 		if name == "version" {
-			fmt.Println("sessiond", commands.Version)
+			fmt.Println(buildinfo.Get())
 			os.Exit(0)
 		}
 		var vals []string
@@ -109,7 +149,7 @@ func loadConfig(args []string) (*config.Config, error) {
 			return nil, fmt.Errorf("--%s needs a value", name)
 		}
 		if err := cfg.Set(name, strings.Join(vals, " ")); err != nil {
-			return nil, fmt.Errorf("--%s: %w", name, err)
+			return nil, fmt.Errorf("--%s: %w", name, config.ExplainUnknown(name, err))
 		}
 	}
 	return cfg, nil

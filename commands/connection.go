@@ -44,8 +44,8 @@ func init() {
 				{Name: "no-touch", Arity: 3, Flags: FlagNoScript | FlagLoading | FlagStale, Syntax: "ON|OFF", Summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", Example: "> CLIENT NO-TOUCH on\nOK", Run: cmdClientOnOff(func(cl *Client, on bool) { cl.noTouch = on })},
 				{Name: "maint_notifications", Arity: -3, Flags: FlagNoScript | FlagLoading | FlagStale, Syntax: "ON|OFF [option value ...]", Summary: "Accepted for clients that ask for maintenance notifications; a standalone server sends none.", Example: "> CLIENT MAINT_NOTIFICATIONS on\nOK", Run: func(c *Call) { c.W.OK() }},
 				{Name: "reply", Arity: 3, Flags: FlagNoScript | FlagLoading | FlagStale, Syntax: "ON|OFF|SKIP", Summary: "Instructs the server whether to reply to commands (only ON is supported).", Example: "> CLIENT REPLY ON\nOK", Run: cmdClientReply},
-				{Name: "pause", Arity: -3, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Syntax: "timeout [WRITE|ALL]", Summary: "Accepted; sessiond does not pause clients.", Example: "> CLIENT PAUSE 10\nOK", Run: func(c *Call) { c.W.OK() }},
-				{Name: "unpause", Arity: 2, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Summary: "Accepted; sessiond does not pause clients.", Example: "> CLIENT UNPAUSE\nOK", Run: func(c *Call) { c.W.OK() }},
+				{Name: "pause", Arity: -3, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Syntax: "timeout [WRITE|ALL]", Summary: "Holds clients' commands (all of them, or those that write) for timeout milliseconds; they run in order after.", Example: "> CLIENT PAUSE 10000 WRITE\nOK", Run: cmdClientPause},
+				{Name: "unpause", Arity: 2, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Summary: "Ends a CLIENT PAUSE: the held commands run.", Example: "> CLIENT UNPAUSE\nOK", Run: cmdClientUnpause},
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("CLIENT")},
 			}},
 	)
@@ -77,6 +77,7 @@ func cmdReset(c *Call) {
 	cl := c.Client
 	c.d.watch.unwatchAll(cl)
 	c.d.hub.unsubscribeAll(cl)
+	c.d.obs.unmonitor(cl)
 	cl.multi = multiState{}
 	cl.mu.Lock()
 	cl.db = 0
@@ -194,7 +195,7 @@ func cmdHello(c *Call) {
 	c.W.BulkString("server")
 	c.W.BulkString("redis")
 	c.W.BulkString("version")
-	c.W.BulkString(RedisVersion)
+	c.W.BulkString(Version)
 	c.W.BulkString("proto")
 	c.W.Int(int64(proto))
 	c.W.BulkString("id")

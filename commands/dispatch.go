@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"log"
+	"log/slog"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -44,6 +44,11 @@ type Dispatcher struct {
 	watch   watchRegistry
 	hub     *Hub
 	scripts scripting
+	obs     observer // SLOWLOG, LATENCY, MONITOR, CLIENT PAUSE (observe.go)
+	inst    instMetrics
+	// lastAutoSave is when AutoSave last started a snapshot (one goroutine
+	// calls it).
+	lastAutoSave time.Time
 }
 
 type serverStats struct {
@@ -54,6 +59,8 @@ type serverStats struct {
 	errorCodes    errorCounts // INFO errorstats (server.go)
 	netInput      atomic.Int64
 	netOutput     atomic.Int64
+	reads         atomic.Int64 // socket reads (total_reads_processed)
+	writes        atomic.Int64 // socket writes (total_writes_processed)
 }
 
 // NewDispatcher returns a dispatcher over an engine and a config.
@@ -71,6 +78,7 @@ func NewDispatcher(e *engine.Engine, cfg *config.Config) *Dispatcher {
 			}
 		}
 	}
+	d.obs.init(d)
 	for _, fn := range dispatcherHooks {
 		fn(d)
 	}
@@ -137,6 +145,12 @@ type Client struct {
 	// replyMode is CLIENT REPLY ON|OFF|SKIP (see suppressReply).
 	replyMode int
 
+	// blockedFor is how long the command in progress slept blocked (not
+	// counted as its duration). Touched only by the goroutine running it.
+	blockedFor time.Duration
+	// monitor: the client is in MONITOR mode.
+	monitor bool
+
 	// OnPark, when set, is called on the command's goroutine when a
 	// blocking command has taken its place among the blocked clients and is
 	// about to sleep. An event loop that hands a blocking command to a
@@ -166,6 +180,7 @@ func (d *Dispatcher) NewClient(conn Conn) (*Client, error) {
 
 // Release forgets a closed connection.
 func (d *Dispatcher) Release(cl *Client) {
+	d.obs.unmonitor(cl)
 	d.watch.unwatchAll(cl)
 	d.hub.unsubscribeAll(cl)
 	d.clientsMu.Lock()
@@ -315,7 +330,7 @@ func (d *Dispatcher) Exec(cl *Client, args [][]byte) {
 		cl.W.Simple("QUEUED")
 		return
 	}
-	d.run(cl, spec, args, nil, now)
+	d.run(cl, spec, args, nil, now, now)
 }
 
 // ExecBatch runs a pipeline of commands for cl in order. Runs of consecutive
@@ -432,6 +447,7 @@ func (d *Dispatcher) RunShared(groups []Group) {
 	for i := range groups {
 		write = write || groups[i].Write
 	}
+	began := now
 	body := func(tx *engine.Tx) error {
 		for gi := range groups {
 			g := &groups[gi]
@@ -448,7 +464,7 @@ func (d *Dispatcher) RunShared(groups []Group) {
 					if d.freeMemory(cl, spec, tx, now) {
 						d.reject(cl, spec, msgOOM)
 					} else {
-						d.run(cl, spec, args, tx, now)
+						began = d.run(cl, spec, args, tx, now, began)
 					}
 				}
 				if cl.replyMode != replyOn {
@@ -464,7 +480,7 @@ func (d *Dispatcher) RunShared(groups []Group) {
 	}
 	t, err := d.Engine.Update(now.UnixMilli(), body)
 	if err != nil {
-		log.Printf("batch transaction failed: %v", err)
+		slog.Warn("batch transaction failed", "error", err)
 		// Nothing of it was kept (the data file could not be written): the
 		// replies its commands wrote must not reach the clients as if it
 		// had been. Each command gets the error instead.
@@ -580,23 +596,33 @@ func arityOK(arity, n int) bool {
 	return n >= -arity
 }
 
-// run executes a resolved command under recover and accounts for it.
-func (d *Dispatcher) run(cl *Client, spec *Spec, args [][]byte, tx *engine.Tx, now time.Time) {
+// run executes a resolved command under recover and accounts for it: now is
+// the command's logical time, began when it started running (for its
+// duration). It returns when the command ended: the one clock read of the
+// command, which the next command of a shared pass takes as its start.
+func (d *Dispatcher) run(cl *Client, spec *Spec, args [][]byte, tx *engine.Tx, now, began time.Time) time.Time {
 	c := Call{d: d, Spec: spec, Client: cl, Args: args, W: cl.W, Now: now, tx: tx}
 	mark := cl.W.Len()
-	start := time.Now()
+	if spec.Flags&flagSkipMonitor != 0 && d.obs.monitorsN.Load() > 0 && !cl.scriptCaller {
+		// A script's line comes before those of the commands it calls.
+		d.obs.feedMonitors(cl, args, false)
+	}
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
-				log.Printf("panic in %s: %v\n%s", spec.FullName(), r, debug.Stack())
+				slog.Warn("internal error in a command", "command", spec.FullName(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 				cl.W.Truncate(mark)
 				cl.W.Error(msgInternal)
 			}
 		}()
 		spec.Run(&c)
 	}()
-	spec.stats.calls.Add(1)
-	spec.stats.usec.Add(time.Since(start).Microseconds())
+	end := time.Now()
+	// Time spent blocked (BLPOP waiting for a push) is not the command's
+	// cost, as Redis counts only the time the command ran.
+	dur := end.Sub(began) - cl.blockedFor
+	cl.blockedFor = 0
+	d.account(cl, spec, args, dur)
 	if b := cl.W.Bytes(); len(b) > mark && b[mark] == '-' {
 		spec.stats.failed.Add(1)
 		d.stats.errorReplies.Add(1)
@@ -605,6 +631,7 @@ func (d *Dispatcher) run(cl *Client, spec *Spec, args [][]byte, tx *engine.Tx, n
 	cl.mu.Lock()
 	cl.lastCmd = spec.FullName()
 	cl.mu.Unlock()
+	return end
 }
 
 func (d *Dispatcher) reject(cl *Client, spec *Spec, msg string) {

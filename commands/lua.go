@@ -5,7 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
-	"log"
+	"log/slog"
 	"strconv"
 	"strings"
 
@@ -331,8 +331,8 @@ func (vm *luaVM) redisLib() *lua.LTable {
 				parts = append(parts, v.String())
 			}
 		}
-		if vm.run != nil && int(lv) >= vm.run.d.logLevel() {
-			log.Printf("script: %s", strings.Join(parts, " "))
+		if vm.run != nil {
+			slog.Log(context.Background(), scriptLogLevels[int(lv)], "script: "+strings.Join(parts, " "))
 		}
 		return 0
 	})

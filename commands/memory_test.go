@@ -13,29 +13,20 @@ import (
 
 const oomErr = "OOM command not allowed when used memory > 'maxmemory'."
 
-// infoField reads one field of INFO.
-func infoField(t testing.TB, c *redis.Client, section, field string) int64 {
+// infoInt reads one integer field of INFO.
+func infoInt(t testing.TB, c *redis.Client, section, field string) int64 {
 	t.Helper()
-	s, err := c.Info(bg, section).Result()
+	v := infoField(t, c, section, field)
+	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %q", field, v)
 	}
-	for _, line := range strings.Split(s, "\r\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				t.Fatalf("%s: %q", field, v)
-			}
-			return n
-		}
-	}
-	t.Fatalf("INFO %s has no %s", section, field)
-	return 0
+	return n
 }
 
 func usedMemory(t testing.TB, c *redis.Client) int64 {
 	t.Helper()
-	return infoField(t, c, "memory", "used_memory")
+	return infoInt(t, c, "memory", "used_memory")
 }
 
 // limitTo sets maxmemory to used_memory + extra (extra < 0: below it, which
@@ -95,7 +86,7 @@ func TestUsedMemoryTracksDataSet(t *testing.T) {
 			t.Fatalf("used_memory %d after UNLINK, was %d", after, before)
 		}
 		for _, f := range []string{"lazyfree_pending_objects", "used_memory_dataset", "used_memory_peak"} {
-			infoField(t, c, "memory", f)
+			infoInt(t, c, "memory", f)
 		}
 	})
 }
@@ -135,7 +126,7 @@ func TestMaxmemoryNoeviction(t *testing.T) {
 			{Cmd: []any{"exec"}, WantErr: "EXECABORT"},
 			{Cmd: []any{"info", "stats"}, Any: true},
 		})
-		if n := infoField(t, c, "stats", "evicted_keys"); n != 0 {
+		if n := infoInt(t, c, "stats", "evicted_keys"); n != 0 {
 			t.Fatalf("evicted_keys %d under noeviction", n)
 		}
 		// Deleting makes room again.
@@ -172,7 +163,7 @@ func TestMaxmemoryEvictsInPipelines(t *testing.T) {
 		if used := usedMemory(t, c); used > max {
 			t.Fatalf("used_memory %d over maxmemory %d", used, max)
 		}
-		if n := infoField(t, c, "stats", "evicted_keys"); n < 1000 {
+		if n := infoInt(t, c, "stats", "evicted_keys"); n < 1000 {
 			t.Fatalf("evicted_keys %d after writing 400 KB into 50 KB", n)
 		}
 	})
@@ -196,7 +187,7 @@ func TestMaxmemoryPolicies(t *testing.T) {
 				if used := usedMemory(t, c); used > max {
 					t.Fatalf("used_memory %d over maxmemory %d", used, max)
 				}
-				evicted := infoField(t, c, "stats", "evicted_keys")
+				evicted := infoInt(t, c, "stats", "evicted_keys")
 				if evicted == 0 {
 					t.Fatal("nothing evicted")
 				}
@@ -386,7 +377,7 @@ func TestMaxmemoryEvictsSessions(t *testing.T) {
 			{Cmd: []any{"sess.count", "OWNER", "bob"}, Want: int64(1)},
 			{Cmd: []any{"get", "plain"}, Want: strings.Repeat("x", 100)},
 		})
-		if n := infoField(t, c, "sessions", "sessions_evicted"); n < 1 {
+		if n := infoInt(t, c, "sessions", "sessions_evicted"); n < 1 {
 			t.Fatalf("sessions_evicted %d", n)
 		}
 		// allkeys-lru may log everyone out: the owner index empties with them.

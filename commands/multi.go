@@ -140,9 +140,6 @@ func init() {
 	)
 }
 
-// FlagSkipSlowlog is accepted for parity with Redis' table; it has no effect.
-const FlagSkipSlowlog Flag = 0
-
 func cmdMulti(c *Call) {
 	if c.Client.multi.active {
 		c.W.Error(msgNested)
@@ -255,8 +252,9 @@ func cmdExec(c *Call) {
 			}
 		}
 		c.W.Array(len(st.queue))
+		began := now
 		for _, q := range st.queue {
-			c.d.run(cl, q.spec, q.args, tx, now)
+			began = c.d.run(cl, q.spec, q.args, tx, now, began)
 		}
 		return nil
 	})
@@ -515,6 +513,10 @@ func (d *Dispatcher) wait(c *Call, b *blocker, timeout time.Duration, try func()
 	if park := c.Client.OnPark; park != nil {
 		park() // b is waiting: every later commit serves it in its turn
 	}
+	// The time asleep is not the command's cost (SLOWLOG, commandstats):
+	// run subtracts it.
+	slept := time.Now()
+	defer func() { c.Client.blockedFor += time.Since(slept) }()
 	defer w.stopTracking(d.Engine)
 	var expire <-chan time.Time
 	if timeout > 0 {
@@ -536,6 +538,9 @@ func (d *Dispatcher) wait(c *Call, b *blocker, timeout time.Duration, try func()
 	for {
 		select {
 		case <-b.wake:
+			woke := time.Now()
+			c.Client.blockedFor += woke.Sub(slept)
+			slept = woke
 			ok := try()
 			w.mu.Lock()
 			if ok {

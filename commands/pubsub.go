@@ -199,7 +199,7 @@ func init() {
 			Syntax: "[channel [channel ...]]", Summary: "Stops listening to messages posted to channels.", Example: "> UNSUBSCRIBE\n1) \"unsubscribe\"\n2) (nil)\n3) (integer) 0", Run: cmdUnsubscribe},
 		&Spec{Name: "punsubscribe", Arity: -1, Flags: FlagPubSub | FlagNoScript | FlagLoading | FlagStale, Group: "pubsub", Since: "2.0.0",
 			Syntax: "[pattern [pattern ...]]", Summary: "Stops listening to messages published to channels that match one or more patterns.", Example: "> PUNSUBSCRIBE\n1) \"punsubscribe\"\n2) (nil)\n3) (integer) 0", Run: cmdPunsubscribe},
-		&Spec{Name: "publish", Arity: 3, Flags: FlagPubSub | FlagLoading | FlagStale | FlagFast, Group: "pubsub", Since: "2.0.0",
+		&Spec{Name: "publish", Arity: 3, Flags: FlagPubSub | FlagLoading | FlagStale | FlagFast | flagMayReplicate, Group: "pubsub", Since: "2.0.0",
 			Syntax: "channel message", Summary: "Posts a message to a channel.", Example: "> PUBLISH news hello\n(integer) 1", Run: cmdPublish},
 		&Spec{Name: "pubsub", Arity: -2, Group: "pubsub", Since: "2.8.0", Summary: "A container for Pub/Sub commands.",
 			Subcommands: []*Spec{

@@ -52,7 +52,7 @@ func TestHandlerPanicIsContained(t *testing.T) {
 		c.W.Simple("half a reply")
 		panic("boom")
 	}}
-	d.run(cl, boom, args("boom"), nil, time.Now())
+	d.run(cl, boom, args("boom"), nil, time.Now(), time.Now())
 	if got := string(cl.W.Bytes()); got != "-ERR internal error\r\n" {
 		t.Fatalf("reply to a panicking handler: %q", got)
 	}
@@ -68,7 +68,7 @@ func TestHandlerPanicIsContained(t *testing.T) {
 			panic("boom in a transaction")
 		})
 	}}
-	d.run(cl, boomWrite, args("boomwrite"), nil, time.Now())
+	d.run(cl, boomWrite, args("boomwrite"), nil, time.Now(), time.Now())
 	if got := string(cl.W.Bytes()); got != "-ERR internal error\r\n" {
 		t.Fatalf("reply to a panicking write: %q", got)
 	}

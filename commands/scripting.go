@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"runtime/metrics"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/yuin/gopher-lua/parse"
 
 	"github.com/sessiond/sessiond/engine"
+	"github.com/sessiond/sessiond/internal/logging"
 	"github.com/sessiond/sessiond/resp"
 )
 
@@ -46,10 +48,10 @@ func init() {
 		return &Spec{Name: name, Arity: arity, Flags: flags, Syntax: syntax, Summary: summary, Run: run}
 	}
 	register(
-		&Spec{Name: "eval", Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "2.6.0",
+		&Spec{Name: "eval", Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong | flagMayReplicate, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "2.6.0",
 			Syntax: "script numkeys [key [key ...]] [arg [arg ...]]", Summary: "Executes a server-side Lua script.",
 			Example: "> EVAL \"return redis.call('INCR', KEYS[1])\" 1 counter\n(integer) 1", Run: func(c *Call) { cmdEval(c, false, false) }},
-		&Spec{Name: "evalsha", Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "2.6.0",
+		&Spec{Name: "evalsha", Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong | flagMayReplicate, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "2.6.0",
 			Syntax: "sha1 numkeys [key [key ...]] [arg [arg ...]]", Summary: "Executes a server-side Lua script by SHA1 digest.",
 			Example: "> EVALSHA 3e6c8c4bd6c7ef5b5d7c2b4a2a0a4c1e9f7f6a11 0\n(error) NOSCRIPT No matching script. Please use EVAL.", Run: func(c *Call) { cmdEval(c, true, false) }},
 		&Spec{Name: "eval_ro", Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagReadonly | FlagLong, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "7.0.0",
@@ -68,9 +70,6 @@ func init() {
 			}},
 	)
 }
-
-// FlagSkipMonitor is accepted for parity with Redis' table; it has no effect.
-const FlagSkipMonitor Flag = 0
 
 // script is one cached script.
 type script struct {
@@ -132,7 +131,7 @@ func (r *scriptRun) call(args [][]byte) ([]byte, string) {
 	if spec.Flags&FlagNoScript != 0 {
 		return nil, msgNotFromLua
 	}
-	if r.ro && spec.Flags&FlagWrite != 0 {
+	if r.ro && spec.Flags&(FlagWrite|flagMayReplicate) != 0 {
 		return nil, "Write commands are not allowed from read-only scripts."
 	}
 	if r.overMax && spec.Flags&FlagDenyOOM != 0 && !r.wrote.Load() {
@@ -143,7 +142,7 @@ func (r *scriptRun) call(args [][]byte) ([]byte, string) {
 	}
 	cl := r.client
 	cl.W.Reset()
-	r.d.run(cl, spec, args, r.tx, r.now)
+	r.d.run(cl, spec, args, r.tx, r.now, time.Now())
 	return cl.W.Bytes(), ""
 }
 
@@ -190,19 +189,9 @@ func (d *Dispatcher) rejectBusy(cl *Client, spec *Spec) {
 	d.reject(cl, spec, msgBusy)
 }
 
-func (d *Dispatcher) logLevel() int {
-	switch d.Config.Get("loglevel") {
-	case "debug":
-		return 0
-	case "verbose":
-		return 1
-	case "notice":
-		return 2
-	case "warning":
-		return 3
-	}
-	return 4
-}
+// scriptLogLevels maps redis.log's levels (LOG_DEBUG .. LOG_WARNING) to the
+// server log's; the log's own level (loglevel) filters them.
+var scriptLogLevels = [4]slog.Level{logging.LevelDebug, logging.LevelVerbose, logging.LevelNotice, logging.LevelWarning}
 
 // loadScript compiles and caches body, returning its sha1 or an error reply.
 func (d *Dispatcher) loadScript(body string) (string, *script, string) {

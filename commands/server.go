@@ -3,7 +3,7 @@ package commands
 import (
 	"bytes"
 	"fmt"
-	"log"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,6 +16,7 @@ import (
 	"github.com/sessiond/sessiond/config"
 	"github.com/sessiond/sessiond/engine"
 	"github.com/sessiond/sessiond/glob"
+	"github.com/sessiond/sessiond/internal/buildinfo"
 	"github.com/sessiond/sessiond/persistence"
 )
 
@@ -140,13 +141,15 @@ func infoServer(c *Call, b *strings.Builder) {
 	d := c.d
 	up := time.Since(d.started)
 	exe, _ := os.Executable()
-	fmt.Fprintf(b, "redis_version:%s\r\nsessiond_version:%s\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:%s %s\r\narch_bits:64\r\nmultiplexing_api:epoll\r\ngo_version:%s\r\nprocess_id:%d\r\nrun_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%d\r\nuptime_in_seconds:%d\r\nuptime_in_days:%d\r\nhz:%d\r\nconfigured_hz:%d\r\nexecutable:%s\r\nconfig_file:%s\r\n",
-		RedisVersion, Version, runtime.GOOS, runtime.GOARCH, runtime.Version(), os.Getpid(), runID, d.Config.Int("port"),
+	bi := buildinfo.Get()
+	fmt.Fprintf(b, "redis_version:%s\r\nsessiond_version:%s\r\nredis_git_sha1:%s\r\nredis_git_dirty:%d\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:%s %s\r\narch_bits:64\r\nmultiplexing_api:epoll\r\ngo_version:%s\r\nprocess_id:%d\r\nrun_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%d\r\nuptime_in_seconds:%d\r\nuptime_in_days:%d\r\nhz:%d\r\nconfigured_hz:%d\r\nexecutable:%s\r\nconfig_file:%s\r\n",
+		RedisVersion, Version, bi.ShortSHA(), b2i(bi.Dirty), runtime.GOOS, runtime.GOARCH, runtime.Version(), os.Getpid(), runID, d.Config.Int("port"),
 		time.Now().UnixMicro(), int(up.Seconds()), int(up.Hours()/24), d.Config.Int("hz"), d.Config.Int("hz"), exe, ConfigFile)
 }
 
-// Version is sessiond's own version.
-const Version = "0.1.0"
+// Version is sessiond's own version (stamped at build, see
+// internal/buildinfo).
+var Version = buildinfo.Get().Version
 
 // ConfigFile is the path of the config file the process was started with ("" if none).
 var ConfigFile string
@@ -171,7 +174,7 @@ func infoClients(c *Call, b *strings.Builder) {
 		}
 	}
 	fmt.Fprintf(b, "connected_clients:%d\r\ncluster_connections:0\r\nmaxclients:%d\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:%d\r\ntracking_clients:0\r\npubsub_clients:%d\r\nclients_in_timeout_table:%d\r\n",
-		len(cs), d.Config.Int("maxclients"), d.watch.blockedCount(), pub, d.watch.blockedCount())
+		len(cs), d.Config.Int("maxclients"), d.watch.blockedCount()+int(d.obs.pause.held.Load()), pub, d.watch.blockedCount())
 }
 
 func infoMemory(c *Call, b *strings.Builder) {
@@ -248,10 +251,16 @@ func b2i(b bool) int {
 func infoStats(c *Call, b *strings.Builder) {
 	d := c.d
 	es := d.Engine.Stats()
-	fmt.Fprintf(b, "total_connections_received:%d\r\ntotal_commands_processed:%d\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:%d\r\ntotal_net_output_bytes:%d\r\nrejected_connections:%d\r\nexpired_keys:%d\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:%d\r\nevicted_keys:%d\r\nkeyspace_hits:%d\r\nkeyspace_misses:%d\r\npubsub_channels:%d\r\npubsub_patterns:%d\r\ntotal_error_replies:%d\r\ntotal_writes_committed:%d\r\n",
-		d.stats.connections.Load(), d.stats.commands.Load(), d.stats.netInput.Load(), d.stats.netOutput.Load(), d.stats.rejectedConns.Load(),
+	ops, inKbps, outKbps := d.instantaneous()
+	// Fields in Redis 7.0's order. Those of features sessiond does not
+	// have (replication, forks, defragmentation, client tracking, I/O
+	// threads, reply buffer resizing) are 0, which is what Redis reports
+	// when they are not in use.
+	fmt.Fprintf(b, "total_connections_received:%d\r\ntotal_commands_processed:%d\r\ninstantaneous_ops_per_sec:%d\r\ntotal_net_input_bytes:%d\r\ntotal_net_output_bytes:%d\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:%.2f\r\ninstantaneous_output_kbps:%.2f\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:%d\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n",
+		d.stats.connections.Load(), d.stats.commands.Load(), ops, d.stats.netInput.Load(), d.stats.netOutput.Load(), inKbps, outKbps, d.stats.rejectedConns.Load())
+	fmt.Fprintf(b, "expired_keys:%d\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:%d\r\nevicted_keys:%d\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:%d\r\nkeyspace_misses:%d\r\npubsub_channels:%d\r\npubsub_patterns:%d\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\nunexpected_error_replies:0\r\ntotal_error_replies:%d\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:%d\r\ntotal_writes_processed:%d\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\ntotal_writes_committed:%d\r\n",
 		es.ExpiredKeys.Load(), es.ExpireTimeUsec.Load()/1000, es.EvictedKeys.Load(), es.KeyspaceHits.Load(), es.KeyspaceMisses.Load(),
-		d.hub.channelCount(), d.hub.patternCount(), d.stats.errorReplies.Load(), es.WriteCommits.Load())
+		d.hub.channelCount(), d.hub.patternCount(), d.stats.errorReplies.Load(), d.stats.reads.Load(), d.stats.writes.Load(), es.WriteCommits.Load())
 }
 
 func infoReplication(c *Call, b *strings.Builder) {
@@ -259,7 +268,11 @@ func infoReplication(c *Call, b *strings.Builder) {
 }
 
 func infoCPU(c *Call, b *strings.Builder) {
-	fmt.Fprintf(b, "used_cpu_sys:0.000000\r\nused_cpu_user:0.000000\r\ngoroutines:%d\r\n", runtime.NumGoroutine())
+	sys, user, csys, cuser := cpuTimes()
+	// sessiond has no main thread (its event loops and commands run on the
+	// Go scheduler's threads): the _main_thread fields repeat the process's.
+	fmt.Fprintf(b, "used_cpu_sys:%.6f\r\nused_cpu_user:%.6f\r\nused_cpu_sys_children:%.6f\r\nused_cpu_user_children:%.6f\r\nused_cpu_sys_main_thread:%.6f\r\nused_cpu_user_main_thread:%.6f\r\ngoroutines:%d\r\n",
+		sys, user, csys, cuser, sys, user, runtime.NumGoroutine())
 }
 
 // errorCounts counts error replies by their code (the first word, as
@@ -461,7 +474,7 @@ func cmdBgsave(c *Call) {
 	}
 	err = st.SnapshotInBackground(path, func(err error) {
 		if err != nil {
-			log.Printf("Background saving error: %v", err)
+			slog.Warn("background saving failed", "error", err)
 		}
 	})
 	if err != nil {
@@ -477,7 +490,7 @@ func cmdBgrewriteaof(c *Call) {
 	// start, and TestBgrewriteaof then read the file before the rewrite).
 	err := c.d.Engine.Store().RewriteInBackground(func(err error) {
 		if err != nil {
-			log.Printf("Background AOF rewrite terminated with error: %v", err)
+			slog.Warn("background data file rewrite failed", "error", err)
 		}
 	})
 	if err != nil {
@@ -510,7 +523,7 @@ func cmdShutdown(c *Call) {
 		// A script that cannot be killed holds the engine: the graceful
 		// path would wait for it forever. Exit at once; the script's
 		// uncommitted writes are lost, as in Redis.
-		log.Printf("SHUTDOWN NOSAVE while a script is running: exiting now")
+		slog.Warn("SHUTDOWN NOSAVE while a script is running: exiting now")
 		hardExit()
 		return
 	}
@@ -616,6 +629,7 @@ func cmdConfigResetstat(c *Call) {
 			x.stats.usec.Store(0)
 			x.stats.rejected.Store(0)
 			x.stats.failed.Store(0)
+			x.stats.hist.Reset()
 		}
 	}
 	c.d.stats.commands.Store(0)
@@ -623,6 +637,10 @@ func cmdConfigResetstat(c *Call) {
 	c.d.stats.errorCodes.reset()
 	c.d.stats.connections.Store(0)
 	c.d.stats.rejectedConns.Store(0)
+	c.d.stats.netInput.Store(0)
+	c.d.stats.netOutput.Store(0)
+	c.d.stats.reads.Store(0)
+	c.d.stats.writes.Store(0)
 	es := c.d.Engine.Stats()
 	es.ExpiredKeys.Store(0)
 	es.EvictedKeys.Store(0)

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+
+	"github.com/sessiond/sessiond/latency"
 )
 
 // Flag is a command property, as in Redis' command table.
@@ -86,6 +88,9 @@ type Spec struct {
 
 type cmdStats struct {
 	calls, usec, rejected, failed atomic.Int64
+	// hist counts calls by duration (LATENCY HISTOGRAM, the metrics
+	// endpoint); its sum stays unused, usec has it.
+	hist latency.Histogram
 }
 
 // FullName is "name" or "parent|name", as Redis names subcommands.

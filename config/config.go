@@ -335,7 +335,7 @@ func (c *Config) Load(r io.Reader, origin string) error {
 			return fmt.Errorf("%s:%d: %q needs a value", origin, line, fields[0])
 		}
 		if err := c.Set(fields[0], strings.Join(fields[1:], " ")); err != nil {
-			return fmt.Errorf("%s:%d: %s: %w", origin, line, fields[0], err)
+			return fmt.Errorf("%s:%d: %s: %w", origin, line, fields[0], ExplainUnknown(fields[0], err))
 		}
 	}
 	return sc.Err()

@@ -38,6 +38,10 @@ func Defaults() *Config {
 		{Name: "databases", Kind: Int, Default: "16", Min: 1, Max: 16, Immutable: true},
 		{Name: "loglevel", Kind: Enum, Default: "notice", Enum: []string{"debug", "verbose", "notice", "warning", "nothing"}},
 		{Name: "logfile", Kind: String, Default: "", Immutable: true, Protected: true},
+		{Name: "log-format", Kind: Enum, Default: "text", Enum: []string{"text", "json"}, Immutable: true},
+		// The Prometheus endpoint (/metrics, /health); 0 = off.
+		{Name: "metrics-port", Kind: Int, Default: "0", Min: 0, Max: 65535, Immutable: true},
+		{Name: "metrics-bind", Kind: String, Default: "127.0.0.1", Immutable: true},
 		{Name: "daemonize", Kind: Bool, Default: "no", Immutable: true},
 		{Name: "hz", Kind: Int, Default: "10", Min: 1, Max: 500},
 		// Who may change the Protected parameters (the files and directories
@@ -51,7 +55,8 @@ func Defaults() *Config {
 		{Name: "appendfilename", Kind: String, Default: "sessiond.db", Immutable: true, Protected: true, Check: plainFileName("appendfilename")},
 		{Name: "appendfsync", Kind: Enum, Default: "everysec", Enum: []string{"always", "everysec", "no"}},
 		{Name: "dbfilename", Kind: String, Default: "dump.db", Protected: true, Check: plainFileName("dbfilename")},
-		{Name: "save", Kind: String, Default: ""},
+		// save rules ("seconds changes" pairs) take snapshots to dbfilename.
+		{Name: "save", Kind: String, Default: "", Check: checkSave},
 		{Name: "auto-aof-rewrite-percentage", Kind: Int, Default: "100", Min: 0, Max: 1 << 31},
 		{Name: "auto-aof-rewrite-min-size", Kind: Int, Memory: true, Default: "64mb", Min: 0, Max: 1 << 40},
 
@@ -74,6 +79,9 @@ func Defaults() *Config {
 		{Name: "replica-lazy-flush", Kind: Bool, Default: "no"},
 		{Name: "slowlog-log-slower-than", Kind: Int, Default: "10000"},
 		{Name: "slowlog-max-len", Kind: Int, Default: "128", Min: 0, Max: 1 << 31},
+		// latency-monitor-threshold (ms): events at least this long are
+		// kept for LATENCY; 0 turns the monitor off.
+		{Name: "latency-monitor-threshold", Kind: Int, Default: "0", Min: 0, Max: 1 << 40},
 		// Encoding thresholds: accepted for compatibility (clients and tests
 		// save and restore them); sessiond's layouts do not depend on them.
 		{Name: "hash-max-listpack-entries", Kind: Int, Default: "128", Min: 0, Max: 1 << 40},
@@ -257,3 +265,8 @@ func NormalizeKeyspaceEvents(v string) string {
 	}
 	return b.String()
 }
+
+// Int returns the parameter's current value as an integer (Int, Bool and
+// Enum kinds), without the name lookup of Config.Int: for hot paths that
+// keep the *Param.
+func (p *Param) Int() int64 { return p.num.Load() }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"sync"
+	"time"
 
 	"github.com/tidwall/buntdb"
 )
@@ -100,6 +101,8 @@ func (e *Engine) leadShared(first *sharedReq) {
 func (e *Engine) runShared(batch []*sharedReq) {
 	tx := &Tx{e: e, writable: true}
 	failed := -1 // index of a request whose fn panicked
+	timed := e.timingCommits()
+	var fnDone time.Time
 	err := e.db.Update(func(bt *buntdb.Tx) (err error) {
 		tx.bt.bind(bt, &e.points, batch[0].now)
 		defer func() {
@@ -126,6 +129,9 @@ func (e *Engine) runShared(batch []*sharedReq) {
 		}
 		tx.applySessCounts(1)
 		tx.applied = true
+		if timed {
+			fnDone = time.Now()
+		}
 		return nil
 	})
 	if err != nil {
@@ -134,6 +140,8 @@ func (e *Engine) runShared(batch []*sharedReq) {
 			// Every function succeeded: the commit could not be written.
 			e.store.CommitFailed(err)
 		}
+	} else if timed && tx.wrote {
+		e.observeCommit(fnDone)
 	}
 	if failed >= 0 {
 		// Everyone else's functions ran against a transaction that was

@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sessiond/sessiond/latency"
 	"github.com/sessiond/sessiond/persistence"
 	"github.com/tidwall/buntdb"
 )
@@ -57,6 +58,9 @@ type Options struct {
 	OnCommit func(Commit)
 	// Clock returns the current time; the active expirer uses it. Default time.Now.
 	Clock func() time.Time
+	// Latency receives the engine's latency events (expire-cycle); nil
+	// makes the engine its own monitor (see Engine.Latency).
+	Latency *latency.Monitor
 }
 
 // Engine is the data model. It is safe for concurrent use.
@@ -65,6 +69,13 @@ type Engine struct {
 	db       *buntdb.DB
 	onCommit func(Commit)
 	clock    func() time.Time
+	lat      *latency.Monitor
+
+	expiryPaused atomic.Bool // see PauseExpiry
+	timeCommits  atomic.Bool // see TimeCommits
+	commitHist   latency.Histogram
+	expireHz     atomic.Int64 // see SetExpireTuning; 0: expireTick
+	expireEffort atomic.Int64
 
 	notifyMask  atomic.Uint32 // keyspace event classes wanted (see NotifyClass)
 	trackWrites atomic.Bool   // whether Commit.Touched is needed (WATCH in use)
@@ -131,6 +142,10 @@ func Open(opts Options) (*Engine, error) {
 	}
 	if e.clock == nil {
 		e.clock = time.Now
+	}
+	e.lat = opts.Latency
+	if e.lat == nil {
+		e.lat = latency.New()
 	}
 	// Neither the hash index nor the expiry wheel is persisted: one pass
 	// over the data set fills the index and files every record with a
@@ -309,12 +324,42 @@ func freeTx(tx *Tx) {
 	txPool.Put(tx)
 }
 
+// TimeCommits turns on the timing of data file writes (CommitHistogram); it
+// costs two clock reads per write transaction. The latency monitor, when on,
+// times them too (event aof-write).
+func (e *Engine) TimeCommits(on bool) { e.timeCommits.Store(on) }
+
+func (e *Engine) timingCommits() bool { return e.timeCommits.Load() || e.lat.Enabled() }
+
+// observeCommit records a write transaction's commit, which buntdb does
+// after the transaction's function returned (at fnDone): appending its
+// records to the data file.
+func (e *Engine) observeCommit(fnDone time.Time) {
+	d := time.Since(fnDone)
+	if e.timeCommits.Load() {
+		e.commitHist.Add(d)
+	}
+	e.lat.Observe("aof-write", d)
+}
+
+// CommitHistogram returns the durations of data file writes (commits of
+// write transactions) since TimeCommits was turned on.
+func (e *Engine) CommitHistogram() (counts [latency.Buckets]int64, sumUS int64) {
+	return e.commitHist.Snapshot()
+}
+
+// Latency is the process's latency monitor, which the engine and the layers
+// above report to (LATENCY).
+func (e *Engine) Latency() *latency.Monitor { return e.lat }
+
 // Update runs fn in a write transaction at time now (Unix ms). If fn returns
 // an error nothing it did is kept. It returns a durability ticket for
 // WaitDurable (0 when nothing was written).
 func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
 	tx := newTx(e, now, true)
 	var panicked any
+	timed := e.timingCommits()
+	var fnDone time.Time
 	err := e.db.Update(func(bt *buntdb.Tx) (err error) {
 		tx.bt.bind(bt, &e.points, now)
 		// buntdb commits when fn panics; turn a panic into an error so the
@@ -330,6 +375,9 @@ func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
 		if err = fn(tx); err == nil {
 			tx.applySessCounts(1)
 			tx.applied = true
+			if timed {
+				fnDone = time.Now()
+			}
 		}
 		return err
 	})
@@ -339,6 +387,8 @@ func (e *Engine) Update(now int64, fn func(tx *Tx) error) (uint64, error) {
 			// The function succeeded: the commit could not be written.
 			e.store.CommitFailed(err)
 		}
+	} else if timed && tx.wrote {
+		e.observeCommit(fnDone)
 	}
 	if panicked != nil {
 		panic(panicked)

@@ -11,9 +11,10 @@ import (
 // never stalls anyone for long (buntdb's own sweeper would delete them all in
 // one locked pass).
 const (
-	expireTick      = 100 * time.Millisecond
-	expireBatch     = 128
-	expireCycleTime = 25 * time.Millisecond
+	// expireTick is the cycle period until SetExpireTuning (hz 10); a
+	// cycle may take 25% of its period at effort 1.
+	expireTick  = 100 * time.Millisecond
+	expireBatch = 128
 	// expireTxTime bounds one batch's transaction: a session takes its
 	// token entries, index entries and counters with it, so 128 of them
 	// would hold the lock far longer than 128 plain keys.
@@ -22,21 +23,47 @@ const (
 
 func (e *Engine) activeExpire() {
 	defer close(e.expireDone)
-	t := time.NewTicker(expireTick)
+	period := e.expirePeriod()
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-e.stopExpire:
 			return
 		case <-t.C:
-			e.ExpireCycle(expireCycleTime)
+			if p := e.expirePeriod(); p != period {
+				period = p
+				t.Reset(p)
+			}
+			// Redis gives a cycle 25% of its period, plus 2% per step of
+			// active-expire-effort above 1.
+			effort := max(e.expireEffort.Load(), 1)
+			e.ExpireCycle(period * time.Duration(25+2*(effort-1)) / 100)
 		}
 	}
+}
+
+// SetExpireTuning sets the active expirer's frequency (hz: cycles per
+// second, as Redis' hz) and effort (1-10, as active-expire-effort).
+func (e *Engine) SetExpireTuning(hz, effort int64) {
+	e.expireHz.Store(hz)
+	e.expireEffort.Store(effort)
+}
+
+func (e *Engine) expirePeriod() time.Duration {
+	hz := e.expireHz.Load()
+	if hz <= 0 {
+		return expireTick
+	}
+	return time.Second / time.Duration(min(hz, 500))
 }
 
 // ExpireCycle runs one active expire cycle of at most budget and returns how
 // many records it deleted.
 func (e *Engine) ExpireCycle(budget time.Duration) int {
+	if e.expiryPaused.Load() {
+		return 0 // CLIENT PAUSE WRITE: the data set must not change
+	}
 	start := e.clock()
 	total := 0
 	for {
@@ -47,9 +74,16 @@ func (e *Engine) ExpireCycle(budget time.Duration) int {
 		}
 	}
 	e.stats.ExpireCycles.Add(1)
-	e.stats.ExpireTimeUsec.Add(e.clock().Sub(start).Microseconds())
+	took := e.clock().Sub(start)
+	e.stats.ExpireTimeUsec.Add(took.Microseconds())
+	e.lat.Observe("expire-cycle", took)
 	return total
 }
+
+// PauseExpiry stops (or resumes) deleting expired records, actively and on
+// access, while CLIENT PAUSE holds writes: expired records read as missing
+// but stay in the data set, as Redis does during a pause.
+func (e *Engine) PauseExpiry(on bool) { e.expiryPaused.Store(on) }
 
 // expireBatchAt expires records whose deadline passed at now, examining up
 // to limit expiry hints in one transaction, and returns how many it expired.
@@ -103,6 +137,9 @@ func (e *Engine) expireBatch(now int64, limit int, txTime time.Duration) (n int,
 // expireKeys deletes the given records if they are still expired (the
 // follow-up to a read transaction that met them).
 func (e *Engine) expireKeys(items []string) {
+	if e.expiryPaused.Load() {
+		return // the records stay, logically expired, until the pause ends
+	}
 	_, _ = e.Update(e.clock().UnixMilli(), func(tx *Tx) error {
 		for _, ik := range items {
 			v, err := tx.bt.Get(ik, true)

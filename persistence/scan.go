@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
+	"log/slog"
 	"os"
 	"strconv"
 )
@@ -235,7 +235,7 @@ func dropHalfWritten(path string) error {
 	if err := os.Truncate(path, t.markerEnd); err != nil {
 		return fmt.Errorf("drop the half-written transaction at the end of %s: %w", path, err)
 	}
-	log.Printf("persistence: %s ended in a half-written transaction (%d records from offset %d, written before a crash); dropped it", path, t.afterCount, t.markerEnd)
+	slog.Warn("the data file ended in a half-written transaction (written before a crash); dropped it", "file", path, "records", t.afterCount, "offset", t.markerEnd)
 	return nil
 }
 

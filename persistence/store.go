@@ -12,7 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sessiond/sessiond/latency"
 	"github.com/tidwall/buntdb"
 )
 
@@ -73,6 +74,12 @@ type Options struct {
 	// and is at least that large; 0 percentage disables it.
 	AutoRewritePercentage int
 	AutoRewriteMinSize    int64
+	// Latency receives the store's latency events (aof-fsync, snapshot,
+	// aof-rewrite); nil records none.
+	Latency *latency.Monitor
+	// OnEvent, if set, is told of finished snapshots and rewrites (for the
+	// server's log): what happened, how long it took, and its error.
+	OnEvent func(what string, took time.Duration, err error)
 }
 
 // Store is an open data file. It is safe for concurrent use.
@@ -117,6 +124,11 @@ type Store struct {
 	lastSave   atomic.Int64 // unix seconds
 	lastSaveOK atomic.Bool
 	changes    atomic.Int64 // writes since the last save
+
+	lat      *latency.Monitor
+	onEvent  func(string, time.Duration, error)
+	fsyncs   latency.Histogram // fsync durations (the metrics endpoint)
+	loadTime time.Duration
 }
 
 // CommitMarkerKey is the key of the commit marker that follows the records
@@ -154,7 +166,9 @@ func Open(opts Options) (*Store, error) {
 	s.SetSyncFunc((*os.File).Sync)
 	s.cond = sync.NewCond(&s.mu)
 	s.policy.Store(int32(opts.Fsync))
-	s.lastSave.Store(time.Now().Unix())
+	s.lat, s.onEvent = opts.Latency, opts.OnEvent
+	opened := time.Now()
+	s.lastSave.Store(opened.Unix())
 	s.lastSaveOK.Store(true)
 	path := opts.Path
 	if path == "" {
@@ -211,6 +225,7 @@ func Open(opts Options) (*Store, error) {
 			s.CommitFailed(err)
 		}
 	}
+	s.loadTime = time.Since(opened)
 	s.rewritePct, s.rewriteMinSize = opts.AutoRewritePercentage, opts.AutoRewriteMinSize
 	if st, err := os.Stat(path); err == nil {
 		s.lastRewriteSz.Store(st.Size())
@@ -396,8 +411,12 @@ func (s *Store) fsyncFile() error {
 		s.syncErr.Store(&err)
 		return err
 	}
+	began := time.Now()
 	err = (*s.syncFile.Load())(f)
+	took := time.Since(began)
 	f.Close()
+	s.fsyncs.Add(took)
+	s.lat.Observe("aof-fsync", took)
 	if err != nil {
 		err = fmt.Errorf("fsync %s: %w", s.path, err)
 		s.syncErr.Store(&err)
@@ -422,7 +441,7 @@ func (s *Store) LastSyncError() error {
 // succeed again (the flusher tries once a second).
 func (s *Store) CommitFailed(err error) {
 	if s.writeErr.Swap(&err) == nil {
-		log.Printf("persistence: cannot write %s: %v; commands that write are refused (MISCONF) until it can be written again", s.path, err)
+		slog.Warn("cannot write the data file; commands that write are refused (MISCONF) until it can be written again", "file", s.path, "error", err)
 	}
 }
 
@@ -460,7 +479,7 @@ func (s *Store) retryWrite() {
 		return
 	}
 	s.writeErr.Store(nil)
-	log.Printf("persistence: %s can be written again; writes are accepted", s.path)
+	slog.Warn("the data file can be written again; writes are accepted", "file", s.path)
 }
 
 func (s *Store) flusher() {
@@ -547,10 +566,12 @@ func (s *Store) snapshotClaimed(path string) error {
 	if s.beginLong != nil {
 		s.beginLong()
 	}
+	began := time.Now()
 	err := s.snapshot(path)
 	if s.endLong != nil {
 		s.endLong()
 	}
+	s.finished("snapshot", began, err)
 	s.lastSaveOK.Store(err == nil)
 	if err == nil {
 		s.lastSave.Store(time.Now().Unix())
@@ -627,7 +648,9 @@ func (s *Store) RewriteInBackground(done func(error)) error {
 // rewriteClaimed runs a rewrite once the rewriting flag is ours.
 func (s *Store) rewriteClaimed() error {
 	defer s.rewriting.Store(false)
+	began := time.Now()
 	err := s.rewrite()
+	s.finished("aof-rewrite", began, err)
 	if err != nil {
 		s.rewriteErr.Store(&err)
 	} else {
@@ -635,6 +658,23 @@ func (s *Store) rewriteClaimed() error {
 	}
 	return err
 }
+
+// finished reports a snapshot or rewrite to the latency monitor and OnEvent.
+func (s *Store) finished(what string, began time.Time, err error) {
+	took := time.Since(began)
+	s.lat.Observe(what, took)
+	if s.onEvent != nil {
+		s.onEvent(what, took, err)
+	}
+}
+
+// FsyncHistogram returns the durations of the data file's fsyncs so far.
+func (s *Store) FsyncHistogram() (counts [latency.Buckets]int64, sumUS int64) {
+	return s.fsyncs.Snapshot()
+}
+
+// LoadTime is how long Open took to load the data file.
+func (s *Store) LoadTime() time.Duration { return s.loadTime }
 
 // LastRewriteError returns the error of the last rewrite if it failed, or
 // nil: INFO's aof_last_bgrewrite_status.

@@ -309,7 +309,11 @@ func (c *clientConn) drain() {
 // nil when the connection cannot be watched (not plain TCP). stop ends the
 // watch and restores the socket for the connection's reader.
 func (c *clientConn) WatchPeer() (gone <-chan struct{}, stop func()) {
-	tc, ok := c.nc.(*net.TCPConn)
+	nc := c.nc
+	if cc, ok := nc.(countingConn); ok {
+		nc = cc.Conn
+	}
+	tc, ok := nc.(*net.TCPConn)
 	if !ok {
 		return nil, func() {}
 	}

@@ -1,7 +1,8 @@
 package server
 
 import (
-	"log"
+	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -25,7 +26,7 @@ func fitOpenFilesLimit(cfg *config.Config) {
 	want := uint64(maxclients) + reservedFDs
 	var lim unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
-		log.Printf("warning: cannot read the open files limit: %v", err)
+		slog.Warn("cannot read the open files limit", "error", err)
 		return
 	}
 	if lim.Cur >= want {
@@ -57,9 +58,8 @@ func fitOpenFilesLimit(cfg *config.Config) {
 	if fit < 1 {
 		fit = 1
 	}
-	log.Printf("warning: open files limit is %d: maxclients lowered from %d to %d (raise it with `ulimit -n %d`)",
-		lim.Cur, maxclients, fit, want)
+	slog.Warn(fmt.Sprintf("open files limit is %d: maxclients lowered from %d to %d (raise it with `ulimit -n %d`)", lim.Cur, maxclients, fit, want))
 	if err := cfg.Set("maxclients", strconv.FormatInt(fit, 10)); err != nil {
-		log.Printf("warning: cannot lower maxclients: %v", err)
+		slog.Warn("cannot lower maxclients", "error", err)
 	}
 }

@@ -1,7 +1,7 @@
 package server
 
 import (
-	"log"
+	"log/slog"
 	"net"
 	"strconv"
 	"sync"
@@ -35,6 +35,7 @@ type loop struct {
 
 	stopping bool
 	ready    []*loopConn      // connections that read input this iteration
+	paused   []*loopConn      // connections CLIENT PAUSE holds, in the order they were held
 	groups   []commands.Group // their shared pass
 	readBuf  []byte
 	events   []unix.EpollEvent
@@ -105,7 +106,7 @@ func (l *loop) run() {
 	for {
 		n, err := unix.EpollWait(l.epfd, l.events, int(tickEvery/time.Millisecond))
 		if err != nil && err != unix.EINTR {
-			log.Printf("event loop: epoll_wait: %v", err)
+			slog.Warn("event loop: epoll_wait failed", "error", err)
 			time.Sleep(10 * time.Millisecond)
 		}
 		for i := 0; i < n; i++ {
@@ -162,7 +163,7 @@ func (l *loop) runReady() {
 	for _, c := range l.ready {
 		c.queued = false
 		c.batch, c.shared = nil, 0
-		if c.torn || c.state != stIdle || c.closeAfterOut || c.backedUp() || c.guard.complete == c.stalledAt {
+		if c.torn || c.state != stIdle || c.closeAfterOut || c.backedUp() || c.paused || c.guard.complete == c.stalledAt {
 			continue
 		}
 		cmds := c.parse()
@@ -173,7 +174,7 @@ func (l *loop) runReady() {
 		n, write := 0, false
 		for !cut && n < len(cmds) && n < maxShared {
 			ok, w := d.Batchable(c.cl, cmds[n])
-			if !ok || d.RunsLong(c.cl, cmds[n]) {
+			if !ok || d.RunsLong(c.cl, cmds[n]) || d.Paused(c.cl, cmds[n]) {
 				break
 			}
 			write = write || w
@@ -226,6 +227,28 @@ func (l *loop) runReady() {
 		groups[i] = commands.Group{}
 	}
 	l.groups = groups[:0]
+}
+
+// resumePaused runs, in the order they were held, the commands of the
+// connections CLIENT PAUSE held (the pause has ended).
+func (l *loop) resumePaused() {
+	held := l.paused
+	l.paused = nil
+	for _, c := range held {
+		if !c.paused {
+			continue // torn down meanwhile
+		}
+		c.paused = false
+		l.s.disp.PauseHeld(-1)
+		if c.torn {
+			continue
+		}
+		c.process()
+		if c.peerEOF && c.state == stIdle && !c.torn {
+			c.closeAfterOut = true
+			c.maybeFinish()
+		}
+	}
 }
 
 func (l *loop) runTasks() {
@@ -293,7 +316,7 @@ func (l *loop) adopt(fd int, remote, local string) {
 	c.cl = cl
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(fd)}
 	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		log.Printf("event loop: register connection: %v", err)
+		slog.Warn("event loop: cannot register a connection", "error", err)
 		l.s.disp.Release(cl)
 		unix.Close(fd)
 		return
@@ -343,7 +366,7 @@ func (a *acceptor) run() {
 	for {
 		fds[0].Revents, fds[1].Revents = 0, 0
 		if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
-			log.Printf("accept: poll: %v", err)
+			slog.Warn("accept: poll failed", "error", err)
 			time.Sleep(10 * time.Millisecond)
 		}
 		if fds[1].Revents != 0 || a.s.isClosing() {
@@ -424,7 +447,7 @@ func (a *acceptor) logFailure(err error) {
 	if time.Since(a.lastLog) < time.Second {
 		return
 	}
-	log.Printf("accept: %v (%d failures in the last second; connections wait in the backlog)", err, a.failed)
+	slog.Warn("accept failed; connections wait in the backlog", "error", err, "failures_last_second", a.failed)
 	a.lastLog = time.Now()
 	a.failed = 0
 }

@@ -2,13 +2,15 @@ package server
 
 import (
 	"bytes"
-	"log"
+	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/sessiond/sessiond/commands"
 	"github.com/sessiond/sessiond/config"
+	"github.com/sessiond/sessiond/internal/logging"
 	"github.com/tidwall/redcon"
 	"golang.org/x/sys/unix"
 )
@@ -59,6 +61,7 @@ type loopConn struct {
 	softSince     time.Time     // when out went over the soft output limit
 	torn          bool          // the socket is closed and the client released
 	peerEOF       bool          // the peer closed its end while a batch waited
+	paused        bool          // CLIENT PAUSE holds the commands at the front of in
 	gone          chan struct{} // closed at peerEOF (WatchPeer)
 
 	mu         sync.Mutex
@@ -188,6 +191,7 @@ func (c *loopConn) onReadable() {
 		c.peerGone()
 		return
 	}
+	c.l.s.disp.CountRead(n)
 	if c.protoErr != "" || c.closeAfterOut {
 		return // closing: what it sends now is never run
 	}
@@ -202,7 +206,7 @@ func (c *loopConn) onReadable() {
 	} else {
 		c.in = append(c.in, data...)
 		if limit := c.l.s.cfg.Int("client-query-buffer-limit"); int64(len(c.in)) > limit {
-			log.Printf("connection %d: closed, query buffer over client-query-buffer-limit (%d bytes)", c.cl.ID, limit)
+			slog.Warn("closing client: query buffer over client-query-buffer-limit", "client", c.cl.ID, "addr", c.remote, "limit", limit)
 			c.Close()
 			return
 		}
@@ -258,6 +262,10 @@ func (c *loopConn) teardown() {
 	if c.torn {
 		return
 	}
+	if c.paused {
+		c.paused = false
+		c.l.s.disp.PauseHeld(-1)
+	}
 	c.markClosed()
 	c.torn = true
 	c.l.forget(c)
@@ -268,7 +276,7 @@ func (c *loopConn) teardown() {
 // process runs the complete commands in c.in while the loop may run them.
 func (c *loopConn) process() {
 	for {
-		for c.state == stIdle && !c.torn && !c.closeAfterOut && !c.backedUp() && c.guard.complete != c.stalledAt {
+		for c.state == stIdle && !c.torn && !c.closeAfterOut && !c.backedUp() && !c.paused && c.guard.complete != c.stalledAt {
 			cmds := c.parse()
 			if len(cmds) == 0 {
 				// Only the start of a command: wait until the guard has seen
@@ -279,7 +287,7 @@ func (c *loopConn) process() {
 			}
 			c.runBatch(cmds, false)
 		}
-		if c.state != stIdle || c.torn || c.closeAfterOut || c.backedUp() || c.guard.authHeld == nil {
+		if c.state != stIdle || c.torn || c.closeAfterOut || c.backedUp() || c.paused || c.guard.authHeld == nil {
 			break
 		}
 		// Everything before an unauthenticated client's oversized header
@@ -291,7 +299,8 @@ func (c *loopConn) process() {
 		}
 		c.in = append(c.in, more...)
 	}
-	if c.state == stIdle && !c.torn && c.protoErr != "" && !c.closeAfterOut {
+	if c.state == stIdle && !c.torn && !c.paused && c.protoErr != "" && !c.closeAfterOut {
+		logging.Verbose("protocol error from client", "client", c.cl.ID, "addr", c.remote, "error", c.protoErr)
 		c.send(nil, []byte("-"+c.protoErr+"\r\n"))
 		c.closeAfterOut = true
 		c.in = nil
@@ -364,6 +373,13 @@ func (c *loopConn) parse() [][][]byte {
 // transaction), so their replies are pending in the client's writer.
 func (c *loopConn) runBatch(cmds [][][]byte, ran bool) {
 	d := c.l.s.disp
+	for i, args := range cmds {
+		if d.Paused(c.cl, args) {
+			c.holdPaused(cmds[i:])
+			cmds = cmds[:i]
+			break
+		}
+	}
 	split := len(cmds)
 	for i, args := range cmds {
 		if d.RunsLong(c.cl, args) {
@@ -436,6 +452,16 @@ func (c *loopConn) backedUp() bool {
 	return len(c.out) >= outPause && normalLimit(c.l.s.cfg).Hard == 0
 }
 
+// holdPaused puts commands that CLIENT PAUSE holds back in front of the
+// input: the connection runs nothing more until the pause ends
+// (loop.resumePaused), and its commands then run in order.
+func (c *loopConn) holdPaused(cmds [][][]byte) {
+	c.putBack(cmds)
+	c.paused = true
+	c.l.paused = append(c.l.paused, c)
+	c.l.s.disp.PauseHeld(1)
+}
+
 // batchStop is ExecBatch's check between commands: it writes out replies
 // that have piled up, and stops the batch when the client is going away or
 // its replies back up on the socket.
@@ -458,7 +484,7 @@ func (c *loopConn) batchStop() bool {
 // flushed again.
 func (c *loopConn) durableLater(err error) {
 	if err != nil {
-		log.Printf("connection %d: closed without its replies: fsync failed: %v", c.cl.ID, err)
+		slog.Warn("connection closed without its replies: fsync failed", "client", c.cl.ID, "error", err)
 		c.markClosed()
 	}
 	c.l.post(c.resume)
@@ -556,7 +582,7 @@ func (c *loopConn) offload(cmds [][][]byte) {
 		defer c.l.post(c.resume)
 		defer func() {
 			if r := recover(); r != nil {
-				log.Printf("connection %d: internal error: %v", c.cl.ID, r)
+				slog.Warn("internal error serving a client", "client", c.cl.ID, "panic", fmt.Sprint(r))
 				c.markClosed()
 			}
 			settle()
@@ -567,7 +593,7 @@ func (c *loopConn) offload(cmds [][][]byte) {
 			if err := s.eng.WaitDurable(t); err != nil {
 				// Not on disk for sure: no reply acknowledges it (see
 				// durableLater); resume tears the connection down.
-				log.Printf("connection %d: closed without its replies: fsync failed: %v", c.cl.ID, err)
+				slog.Warn("connection closed without its replies: fsync failed", "client", c.cl.ID, "error", err)
 				c.markClosed()
 			}
 		}
@@ -588,7 +614,7 @@ func (c *loopConn) offloadStop() bool {
 		return true
 	}
 	if lim := normalLimit(c.l.s.cfg); lim.Hard > 0 && int64(c.cl.W.Len()) > lim.Hard {
-		log.Printf("connection %d: closed, replies over client-output-buffer-limit", c.cl.ID)
+		slog.Warn("closing client: replies over client-output-buffer-limit", "client", c.cl.ID)
 		c.markClosed()
 		return true
 	}
@@ -637,6 +663,7 @@ func (c *loopConn) write(p []byte) int {
 		n, err := unix.Write(c.fd, p[done:])
 		if n > 0 {
 			done += n
+			c.l.s.disp.CountWrite(n)
 		}
 		switch {
 		case err == nil:

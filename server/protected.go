@@ -1,7 +1,7 @@
 package server
 
 import (
-	"log"
+	"log/slog"
 	"net"
 
 	"github.com/sessiond/sessiond/commands"
@@ -36,8 +36,8 @@ func warnExposure(cfg *config.Config) {
 		return
 	}
 	if cfg.Bool("protected-mode") {
-		log.Printf("warning: listening on %s with no password: protected mode serves clients on this machine only (set requirepass to serve others)", bind)
+		slog.Warn("listening with no password: protected mode serves clients on this machine only (set requirepass to serve others)", "bind", bind)
 		return
 	}
-	log.Printf("WARNING: listening on %s with no password and protected-mode no: anyone who can reach this port can run every command", bind)
+	slog.Warn("listening with no password and protected-mode no: anyone who can reach this port can run every command", "bind", bind)
 }

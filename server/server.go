@@ -11,7 +11,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"log"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -22,6 +22,9 @@ import (
 	"github.com/sessiond/sessiond/commands"
 	"github.com/sessiond/sessiond/config"
 	"github.com/sessiond/sessiond/engine"
+	"github.com/sessiond/sessiond/internal/logging"
+	"github.com/sessiond/sessiond/latency"
+	"github.com/sessiond/sessiond/metrics"
 	"github.com/sessiond/sessiond/persistence"
 	"github.com/tidwall/redcon"
 )
@@ -37,6 +40,8 @@ type Server struct {
 
 	loops []*loop   // the event loops serving plain TCP
 	acc   *acceptor // deals plain TCP connections out to the loops
+
+	metrics *metrics.Endpoint // /metrics and /health (metrics-port), or nil
 
 	mu       sync.Mutex
 	conns    map[*clientConn]struct{} // TLS connections (one goroutine each)
@@ -58,7 +63,10 @@ func Open(cfg *config.Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	lat := latency.New()
 	store, err := persistence.Open(persistence.Options{
+		Latency:               lat,
+		OnEvent:               logPersistence,
 		Path:                  path,
 		Fsync:                 policy,
 		AutoRewritePercentage: int(cfg.Int("auto-aof-rewrite-percentage")),
@@ -69,7 +77,7 @@ func Open(cfg *config.Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: store, conns: map[*clientConn]struct{}{}, stopped: make(chan struct{})}
 	var disp *commands.Dispatcher
-	eng, err := engine.Open(engine.Options{Store: store, OnCommit: func(c engine.Commit) {
+	eng, err := engine.Open(engine.Options{Store: store, Latency: lat, OnCommit: func(c engine.Commit) {
 		if disp != nil {
 			disp.OnCommit(c)
 		}
@@ -79,7 +87,18 @@ func Open(cfg *config.Config) (*Server, error) {
 		return nil, err
 	}
 	disp = commands.NewDispatcher(eng, cfg)
-	disp.Shutdown = func(bool) { go s.Stop() }
+	disp.Shutdown = func(bool) {
+		slog.Warn("shutdown requested by a client (SHUTDOWN)")
+		go s.Stop()
+	}
+	disp.OnUnpause(func() {
+		s.mu.Lock()
+		loops := s.loops
+		s.mu.Unlock()
+		for _, l := range loops {
+			l.post(l.resumePaused)
+		}
+	})
 	s.eng, s.disp = eng, disp
 	if p := cfg.Lookup("appendfsync"); p != nil {
 		p.OnChange = func(v string) {
@@ -91,9 +110,83 @@ func Open(cfg *config.Config) (*Server, error) {
 	return s, nil
 }
 
+// logPersistence logs a finished snapshot or data file rewrite.
+func logPersistence(what string, took time.Duration, err error) {
+	if err != nil {
+		slog.Warn(what+" failed", "took", took.String(), "error", err)
+		return
+	}
+	slog.Info(what+" done", "took", took.String())
+}
+
+// Start binds the configured addresses (as Listen), and only then opens the
+// data file (as Open): a port already in use stops the server before it
+// creates or locks anything on disk.
+func Start(cfg *config.Config) (*Server, error) {
+	bound := &Server{cfg: cfg}
+	if err := bound.Listen(); err != nil {
+		return nil, err
+	}
+	if port := cfg.Int("metrics-port"); port > 0 {
+		// Bound before loading too, so /health can say "loading".
+		if err := bound.ListenMetrics(net.JoinHostPort(cfg.Get("metrics-bind"), strconv.FormatInt(port, 10))); err != nil {
+			bound.closeListeners()
+			return nil, err
+		}
+	}
+	s, err := Open(cfg)
+	if err != nil {
+		bound.closeListeners()
+		return nil, err
+	}
+	s.ln, s.tlsLn, s.metrics = bound.ln, bound.tlsLn, bound.metrics
+	if s.metrics != nil {
+		s.metrics.Attach(s.disp)
+	}
+	return s, nil
+}
+
+// ListenMetrics serves the Prometheus endpoint (/metrics, /health) on addr
+// (port 0 picks a free one; see MetricsAddr). A server that is open already
+// is attached at once; /health answers 200 once Serve runs.
+func (s *Server) ListenMetrics(addr string) error {
+	ep, err := metrics.Listen(addr)
+	if err != nil {
+		return err
+	}
+	s.metrics = ep
+	if s.disp != nil {
+		ep.Attach(s.disp)
+	}
+	return nil
+}
+
+// MetricsAddr is the Prometheus endpoint's address, or nil.
+func (s *Server) MetricsAddr() net.Addr {
+	if s.metrics == nil {
+		return nil
+	}
+	return s.metrics.Addr()
+}
+
+func (s *Server) closeListeners() {
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	if s.tlsLn != nil {
+		s.tlsLn.Close()
+	}
+	if s.metrics != nil {
+		s.metrics.Close()
+	}
+}
+
 // Close releases a server that was opened but never served: the engine and
 // the data file (Serve does this itself when it returns).
 func (s *Server) Close() error {
+	if s.metrics != nil {
+		s.metrics.Close()
+	}
 	s.eng.Close()
 	return s.store.Close()
 }
@@ -263,6 +356,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	ic := &idleCollector{commands: s.disp.CommandsProcessed, stop: make(chan struct{})}
 	go ic.run()
+	go s.sampleMetrics(ic.stop)
+	if s.metrics != nil {
+		s.metrics.SetServing(true)
+		defer s.metrics.Close()
+	}
 	<-s.stopped
 	loops.Wait()
 	close(ic.stop)
@@ -297,7 +395,7 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 				return nil
 			}
 			s.disp.CountRejected()
-			log.Printf("accept tls: %v", err)
+			slog.Warn("accept tls failed", "error", err)
 			time.Sleep(backoff)
 			if backoff < time.Second {
 				backoff *= 2
@@ -316,6 +414,9 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 // Stop begins a graceful shutdown: no new connections; open ones are closed.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
+		if s.metrics != nil {
+			s.metrics.SetServing(false)
+		}
 		s.mu.Lock()
 		s.closing = true
 		conns := make([]*clientConn, 0, len(s.conns))
@@ -367,6 +468,7 @@ func (s *Server) serveConn(nc net.Conn) {
 			_ = tc.SetKeepAlivePeriod(time.Duration(ka) * time.Second)
 		}
 	}
+	nc = countingConn{Conn: nc, d: s.disp}
 	conn := newClientConn(nc, s.cfg)
 	if protectedModeDenies(s.cfg, conn) {
 		_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
@@ -388,7 +490,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	defer s.disp.Release(cl)
 	defer func() {
 		if r := recover(); r != nil {
-			log.Printf("connection %d: internal error: %v", cl.ID, r)
+			slog.Warn("internal error serving a client", "client", cl.ID, "panic", fmt.Sprint(r))
 		}
 	}()
 	g := newGuard(nc, s.cfg.Int("proto-max-bulk-len"))
@@ -406,8 +508,10 @@ func (s *Server) serveConn(nc net.Conn) {
 			var pe *ProtocolError
 			switch {
 			case errors.As(err, &pe):
+				logging.Verbose("protocol error from client", "client", cl.ID, "addr", conn.remote, "error", pe.Msg)
 				conn.writeFinal("-" + pe.Msg + "\r\n")
 			case isRedconProtocolError(err):
+				logging.Verbose("protocol error from client", "client", cl.ID, "addr", conn.remote, "error", redconMessage(err))
 				conn.writeFinal("-ERR Protocol error: " + redconMessage(err) + "\r\n")
 			}
 			return
@@ -418,7 +522,7 @@ func (s *Server) serveConn(nc net.Conn) {
 			args[i] = cmds[i].Args
 		}
 		alive := true
-		s.disp.ExecBatch(cl, args, func() bool {
+		stop := func() bool {
 			if cl.CloseAfterReply {
 				return true
 			}
@@ -427,7 +531,23 @@ func (s *Server) serveConn(nc net.Conn) {
 				return true
 			}
 			return false
-		})
+		}
+		// A command CLIENT PAUSE holds waits here (this goroutine is the
+		// connection's own) once the replies before it are out.
+		for start := 0; start < len(args) && alive && !cl.CloseAfterReply; {
+			if s.disp.Paused(cl, args[start]) {
+				if !s.flush(conn, cl) {
+					return
+				}
+				s.disp.WaitUnpaused(cl, args[start], conn.done)
+			}
+			end := start + 1
+			for end < len(args) && !s.disp.Paused(cl, args[end]) {
+				end++
+			}
+			s.disp.ExecBatch(cl, args[start:end], stop)
+			start = end
+		}
 		if !alive || !s.flush(conn, cl) {
 			return
 		}
@@ -450,7 +570,7 @@ func (s *Server) flush(conn *clientConn, cl *commands.Client) bool {
 		if err := s.eng.WaitDurable(t); err != nil {
 			// The writes may not be on disk: their replies are not sent and
 			// the connection closes (see loopConn.durableLater).
-			log.Printf("connection %d: closed without its replies: fsync failed: %v", cl.ID, err)
+			slog.Warn("connection closed without its replies: fsync failed", "client", cl.ID, "error", err)
 			cl.W.Reset()
 			return false
 		}
@@ -483,3 +603,44 @@ func redconMessage(err error) string {
 }
 
 func isNetClosed(err error) bool { return errors.Is(err, net.ErrClosed) }
+
+// countingConn counts a TLS connection's bytes for INFO's network fields
+// (the event loops count their own).
+type countingConn struct {
+	net.Conn
+	d *commands.Dispatcher
+}
+
+func (c countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.d.CountRead(n)
+	}
+	return n, err
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if n > 0 {
+		c.d.CountWrite(n)
+	}
+	return n, err
+}
+
+// sampleMetrics feeds INFO's instantaneous metrics, and applies the save
+// rules every second, until stop closes.
+func (s *Server) sampleMetrics(stop <-chan struct{}) {
+	t := time.NewTicker(commands.SampleEvery)
+	defer t.Stop()
+	for i := 1; ; i++ {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			s.disp.SampleMetrics()
+			if i%10 == 0 {
+				s.disp.AutoSave(now)
+			}
+		}
+	}
+}
