@@ -44,6 +44,15 @@ func metricValue(t *testing.T, body, series string) float64 {
 	return v
 }
 
+func metricValueOr0(body, series string) float64 {
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(body)
+	if m == nil {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(m[1], 64)
+	return v
+}
+
 func TestMetricsEndpoint(t *testing.T) {
 	cfg := config.Defaults()
 	for k, v := range map[string]string{"dir": t.TempDir(), "port": "0", "appendfsync": "always"} {
@@ -83,6 +92,9 @@ func TestMetricsEndpoint(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	// Command statistics are the process's (other tests' servers count
+	// too): compare with a scrape taken before.
+	_, before := httpGet(t, base+"/metrics")
 	for _, proto := range []int{2, 3} {
 		c := redis.NewClient(&redis.Options{Addr: srv.Addr().String(), Protocol: proto})
 		c.Set(ctx, "k", "v", 0)
@@ -93,20 +105,26 @@ func TestMetricsEndpoint(t *testing.T) {
 		c.Close()
 	}
 	_, body := httpGet(t, base+"/metrics")
-	checks := map[string]float64{
+	for series, want := range map[string]float64{
 		`sessiond_commands_total{cmd="set"}`:                            4,
 		`sessiond_commands_total{cmd="get"}`:                            2,
 		`sessiond_command_duration_seconds_count{cmd="set"}`:            4,
 		`sessiond_command_duration_seconds_bucket{cmd="set",le="+Inf"}`: 4,
-		`sessiond_db_keys{db="0"}`:                                      2,
-		`sessiond_db_expiring_keys{db="0"}`:                             1,
-		`sessiond_sessions`:                                             2,
-		`sessiond_tokens_live`:                                          0,
-		`sessiond_errorstat_total{code="ERR"}`:                          2,
-		`sessiond_loading`:                                              0,
-		`sessiond_rejected_connections_total`:                           0,
-		`sessiond_evicted_keys_total`:                                   0,
-		`sessiond_expired_keys_total`:                                   0,
+	} {
+		if got := metricValue(t, body, series) - metricValueOr0(before, series); got != want {
+			t.Errorf("%s grew by %v, want %v", series, got, want)
+		}
+	}
+	checks := map[string]float64{
+		`sessiond_db_keys{db="0"}`:             2,
+		`sessiond_db_expiring_keys{db="0"}`:    1,
+		`sessiond_sessions`:                    2,
+		`sessiond_tokens_live`:                 0,
+		`sessiond_errorstat_total{code="ERR"}`: 2,
+		`sessiond_loading`:                     0,
+		`sessiond_rejected_connections_total`:  0,
+		`sessiond_evicted_keys_total`:          0,
+		`sessiond_expired_keys_total`:          0,
 	}
 	for series, want := range checks {
 		if got := metricValue(t, body, series); got != want {
