@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sessiond/sessiond/config"
+	"github.com/sessiond/sessiond/internal/testserver"
 	"github.com/sessiond/sessiond/server"
 )
 
@@ -172,5 +174,49 @@ func TestStartBindsBeforeDataFile(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "sub")); !os.IsNotExist(err) {
 		t.Errorf("data directory created despite the clash: %v", err)
+	}
+}
+
+// CLIENT PAUSE WRITE holds a TLS client's write too (the goroutine path).
+func TestClientPauseOverTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	port := freePort(t)
+	s := testserver.Start(t, "tls-port", strconv.Itoa(port), "tls-cert-file", certFile, "tls-key-file", keyFile, "tls-auth-clients", "no")
+	ctx := context.Background()
+	tc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), Protocol: 3, MaxRetries: -1,
+		TLSConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}})
+	defer tc.Close()
+	admin := s.Client(2)
+	if err := admin.Do(ctx, "client", "pause", "60000", "write").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tc.Get(ctx, "k").Err(); err != redis.Nil {
+		t.Fatalf("read over TLS during a write pause: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- tc.Set(ctx, "k", "v", 0).Err() }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		info, _ := admin.Info(ctx, "clients").Result()
+		if strings.Contains(info, "blocked_clients:1\r\n") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the TLS write was not held:\n%s", info)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("SET over TLS returned during the pause: %v", err)
+	default:
+	}
+	admin.Do(ctx, "client", "unpause")
+	if err := <-done; err != nil {
+		t.Fatalf("held SET: %v", err)
+	}
+	if v, _ := admin.Get(ctx, "k").Result(); v != "v" {
+		t.Errorf("after unpause: %q", v)
 	}
 }
