@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sessiond/sessiond/config"
+	"github.com/sessiond/sessiond/internal/testserver"
 	"github.com/sessiond/sessiond/server"
 )
 
@@ -41,6 +43,15 @@ func metricValue(t *testing.T, body, series string) float64 {
 	if err != nil {
 		t.Fatalf("%s: %v", series, err)
 	}
+	return v
+}
+
+func metricValueOr0(body, series string) float64 {
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(body)
+	if m == nil {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(m[1], 64)
 	return v
 }
 
@@ -83,6 +94,9 @@ func TestMetricsEndpoint(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	// Command statistics are the process's (other tests' servers count
+	// too): compare with a scrape taken before.
+	_, before := httpGet(t, base+"/metrics")
 	for _, proto := range []int{2, 3} {
 		c := redis.NewClient(&redis.Options{Addr: srv.Addr().String(), Protocol: proto})
 		c.Set(ctx, "k", "v", 0)
@@ -93,20 +107,26 @@ func TestMetricsEndpoint(t *testing.T) {
 		c.Close()
 	}
 	_, body := httpGet(t, base+"/metrics")
-	checks := map[string]float64{
+	for series, want := range map[string]float64{
 		`sessiond_commands_total{cmd="set"}`:                            4,
 		`sessiond_commands_total{cmd="get"}`:                            2,
 		`sessiond_command_duration_seconds_count{cmd="set"}`:            4,
 		`sessiond_command_duration_seconds_bucket{cmd="set",le="+Inf"}`: 4,
-		`sessiond_db_keys{db="0"}`:                                      2,
-		`sessiond_db_expiring_keys{db="0"}`:                             1,
-		`sessiond_sessions`:                                             2,
-		`sessiond_tokens_live`:                                          0,
-		`sessiond_errorstat_total{code="ERR"}`:                          2,
-		`sessiond_loading`:                                              0,
-		`sessiond_rejected_connections_total`:                           0,
-		`sessiond_evicted_keys_total`:                                   0,
-		`sessiond_expired_keys_total`:                                   0,
+	} {
+		if got := metricValue(t, body, series) - metricValueOr0(before, series); got != want {
+			t.Errorf("%s grew by %v, want %v", series, got, want)
+		}
+	}
+	checks := map[string]float64{
+		`sessiond_db_keys{db="0"}`:             2,
+		`sessiond_db_expiring_keys{db="0"}`:    1,
+		`sessiond_sessions`:                    2,
+		`sessiond_tokens_live`:                 0,
+		`sessiond_errorstat_total{code="ERR"}`: 2,
+		`sessiond_loading`:                     0,
+		`sessiond_rejected_connections_total`:  0,
+		`sessiond_evicted_keys_total`:          0,
+		`sessiond_expired_keys_total`:          0,
 	}
 	for series, want := range checks {
 		if got := metricValue(t, body, series); got != want {
@@ -154,5 +174,49 @@ func TestStartBindsBeforeDataFile(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "sub")); !os.IsNotExist(err) {
 		t.Errorf("data directory created despite the clash: %v", err)
+	}
+}
+
+// CLIENT PAUSE WRITE holds a TLS client's write too (the goroutine path).
+func TestClientPauseOverTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	port := freePort(t)
+	s := testserver.Start(t, "tls-port", strconv.Itoa(port), "tls-cert-file", certFile, "tls-key-file", keyFile, "tls-auth-clients", "no")
+	ctx := context.Background()
+	tc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), Protocol: 3, MaxRetries: -1,
+		TLSConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}})
+	defer tc.Close()
+	admin := s.Client(2)
+	if err := admin.Do(ctx, "client", "pause", "60000", "write").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tc.Get(ctx, "k").Err(); err != redis.Nil {
+		t.Fatalf("read over TLS during a write pause: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- tc.Set(ctx, "k", "v", 0).Err() }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		info, _ := admin.Info(ctx, "clients").Result()
+		if strings.Contains(info, "blocked_clients:1\r\n") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the TLS write was not held:\n%s", info)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("SET over TLS returned during the pause: %v", err)
+	default:
+	}
+	admin.Do(ctx, "client", "unpause")
+	if err := <-done; err != nil {
+		t.Fatalf("held SET: %v", err)
+	}
+	if v, _ := admin.Get(ctx, "k").Result(); v != "v" {
+		t.Errorf("after unpause: %q", v)
 	}
 }
