@@ -289,7 +289,7 @@ func (c *Call) Write(fn func(tx *engine.Tx) error) error {
 // untouched makes fn's reads no accesses (LRU/LFU) for a client in CLIENT
 // NO-TOUCH mode, except TOUCH itself, as in Redis.
 func (c *Call) untouched(fn func(tx *engine.Tx) error) func(tx *engine.Tx) error {
-	if !c.Client.noTouch || c.Spec.Name == "touch" {
+	if c.Client == nil || !c.Client.noTouch || c.Spec.Name == "touch" {
 		return fn
 	}
 	return func(tx *engine.Tx) error { return tx.NoTouch(func() error { return fn(tx) }) }
