@@ -20,14 +20,14 @@ import (
 
 func init() {
 	s := func(sp *Spec) *Spec {
-		sp.Group, sp.Since = "session", "1.0.0"
+		sp.Group, sp.Since = "session", sinceNative
 		return sp
 	}
 	register(
 		s(&Spec{Name: "sess.new", Arity: -1, Flags: FlagWrite | FlagDenyOOM | FlagFast | FlagBatch,
 			Syntax:  "[OWNER id] [DATA blob] [IDLE seconds] [ABSOLUTE seconds] [PREFIX prefix] [DETACHABLE] [TOKEN token] [META field value [field value ...]]",
 			Summary: "Creates a session and returns its token (256 random bits, base64url, or the application's own TOKEN of at least 22 characters), its handle, nonce 1, its deadline and its timeouts in ms. Null when TOKEN is already in use. META takes every remaining argument.",
-			Example: "> SESS.NEW OWNER user:42 DATA {\"cart\":3} IDLE 1800\n1) \"token\"\n2) \"Hk1x0...43 chars\"\n3) \"handle\"\n4) \"q8fW2mJ0bYpT1sVxZ3cR9a\"\n5) \"nonce\"\n6) (integer) 1\n7) \"expires\"\n8) (integer) 1754000000000\n9) \"idle\"\n10) (integer) 1800000\n11) \"absolute\"\n12) (integer) 86400000",
+			Example: "> SESS.NEW OWNER user:42 DATA '{\"cart\":3}' IDLE 1800\n1) \"token\"\n2) \"Hk1x0...43 chars\"\n3) \"handle\"\n4) \"q8fW2mJ0bYpT1sVxZ3cR9a\"\n5) \"nonce\"\n6) (integer) 1\n7) \"expires\"\n8) (integer) 1754000000000\n9) \"idle\"\n10) (integer) 1800000\n11) \"absolute\"\n12) (integer) 86400000",
 			Run:     cmdSessNew}),
 		s(&Spec{Name: "sess.get", Arity: -2, Flags: FlagWrite | FlagFast | FlagBatch,
 			Syntax:  "token [NOTOUCH|TOUCH]",
@@ -42,7 +42,7 @@ func init() {
 		s(&Spec{Name: "sess.set", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagFast | FlagBatch,
 			Syntax:  "token blob [IDLE seconds] [ABSOLUTE seconds]",
 			Summary: "Replaces the session's data and touches it, optionally changing its idle and absolute timeouts. 1 updated, 0 not valid.",
-			Example: "> SESS.SET Hk1x0... {\"cart\":4} IDLE 600\n(integer) 1",
+			Example: "> SESS.SET Hk1x0... '{\"cart\":4}' IDLE 600\n(integer) 1",
 			Run:     cmdSessSet}),
 		s(&Spec{Name: "sess.touch", Arity: -2, Flags: FlagWrite | FlagFast | FlagBatch,
 			Syntax:  "token [IDLE seconds]",
