@@ -169,6 +169,20 @@ export interface RotatingSession {
 
 export function rotatingSession(options: RotatingSessionOptions): RequestHandler;
 
+export interface MigrateOptions {
+  client: Client;
+  /** connect-redis' key prefix, default 'sess:' */
+  prefix?: string;
+  owner?: SessiondStoreOptions['owner'];
+  absolute?: number;
+  /** delete each plain key once its native session exists */
+  deleteOld?: boolean;
+  batch?: number;
+}
+
+/** Copies connect-redis sessions into native sessions with the same sid (the cookies stay valid). */
+export function migrateFromConnectRedis(options: MigrateOptions): Promise<{ migrated: number; existing: number; skipped: string[] }>;
+
 declare global {
   namespace Express {
     interface Request {

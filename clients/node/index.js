@@ -5,5 +5,6 @@
 const { Sessiond, Reasons } = require('./lib/client');
 const { SessiondStore } = require('./lib/store');
 const { rotatingSession, DEFAULT_ON_FAILURE } = require('./lib/rotating');
+const { migrateFromConnectRedis } = require('./lib/migrate');
 
-module.exports = { Sessiond, Reasons, SessiondStore, rotatingSession, DEFAULT_ON_FAILURE };
+module.exports = { Sessiond, Reasons, SessiondStore, rotatingSession, DEFAULT_ON_FAILURE, migrateFromConnectRedis };

@@ -11,7 +11,7 @@ const express = require('express');
 const session = require('express-session');
 const { startServer, sleep } = require('../lib/harness');
 const { listen, Browser, sidFromCookie, showResponse } = require('../lib/http');
-const { Sessiond, SessiondStore, rotatingSession, Reasons } = require('sessiond');
+const { Sessiond, SessiondStore, rotatingSession, Reasons, migrateFromConnectRedis } = require('sessiond');
 
 const connections = [
   { name: 'node-redis 4 (RESP2)', pkg: 'redis4' },
@@ -330,6 +330,56 @@ describe('SessiondStore behind express-session', () => {
       await close();
     }
   });
+});
+
+describe('migrateFromConnectRedis', () => {
+  let server;
+  before(async () => { server = await startServer(); });
+  after(async () => { await server.stop(); });
+
+  for (const conn of connections.filter((x) => x.pkg === 'ioredis5' || (x.pkg === 'redis6' && x.RESP === 3))) {
+    it(`${conn.name}: browsers logged in under connect-redis stay logged in under SessiondStore`, async () => {
+      const { c, close } = await connect(conn, server);
+      const sd = new Sessiond(c);
+      const RedisStore = require('connect-redis7').default;
+      const legacyClient = await connect(connections.find((x) => x.pkg === 'ioredis5'), server);
+      let web = await listen(storeApp(new RedisStore({ client: legacyClient.c, prefix: 'sess:' })));
+      const alice = new Browser(web.base);
+      const visitor = new Browser(web.base);
+      try {
+        await alice.request('POST', '/login', { body: { user: `alice-${conn.pkg}` } });
+        await alice.request('GET', '/count');
+        await visitor.request('GET', '/count');
+        const aliceSid = sidFromCookie(alice.cookie('connect.sid'));
+        assert.equal(await sd.send(['EXISTS', `sess:${aliceSid}`]), 1, 'connect-redis keeps a plain key');
+        await web.close();
+
+        // a key connect-redis would never write: a sid too short to be a session token
+        await sd.send(['SET', 'sess:short', '{}', 'EX', '60']);
+        const result = await migrateFromConnectRedis({ client: c, owner: 'userId', deleteOld: true });
+        assert.deepEqual(result, { migrated: 2, existing: 0, skipped: ['sess:short'] });
+        assert.equal(await sd.send(['EXISTS', `sess:${aliceSid}`]), 0, 'deleteOld removed the plain key');
+        const info = await sd.info(aliceSid);
+        assert.equal(info.owner, `alice-${conn.pkg}`);
+        assert.ok(info.idle > 500_000 && info.idle <= 600_000, `idle from the key's TTL: ${info.idle}`);
+        const again = await migrateFromConnectRedis({ client: c, owner: 'userId' });
+        assert.deepEqual(again, { migrated: 0, existing: 0, skipped: ['sess:short'] });
+
+        web = await listen(storeApp(new SessiondStore({ client: c, owner: 'userId' })));
+        alice.base = web.base;
+        visitor.base = web.base;
+        let r = await alice.request('GET', '/me');
+        assert.deepEqual(r.json, { user: `alice-${conn.pkg}`, views: 1 }, showResponse(r));
+        r = await visitor.request('GET', '/count');
+        assert.equal(r.json.views, 2, 'the anonymous session carried over too');
+        assert.equal((await sd.list(`alice-${conn.pkg}`)).length, 1);
+      } finally {
+        await web.close();
+        await legacyClient.close();
+        await close();
+      }
+    });
+  }
 });
 
 function rotatingApp(client, options = {}) {
