@@ -1,7 +1,8 @@
 // Package client is the Go client of sessiond's native commands: typed
 // methods for every SESS.*, TOK.* and JWT command over a go-redis v9
-// UniversalClient (standalone, failover or ring; RESP2 or RESP3, the result
-// is the same), a gorilla/sessions Store on the native sessions, and net/http
+// UniversalClient (a standalone client, or a failover client finding the
+// server through Redis Sentinel; RESP2 or RESP3, the result is the same), a
+// gorilla/sessions Store on the native sessions, and net/http
 // middleware for rotating-token sessions.
 //
 // A token that is not valid is an ordinary answer, not a fault: methods

@@ -3,6 +3,11 @@ package client_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -13,27 +18,83 @@ import (
 	"github.com/sessiond/sessiond/internal/testserver"
 )
 
-// clients runs fn with a go-redis client of each kind the package supports:
-// *redis.Client in RESP2 and RESP3, and the UniversalClient a program gets
-// from redis.NewUniversalClient, in both protocols.
+// clients runs fn with a go-redis client of each kind the package supports,
+// in RESP2 and RESP3: *redis.Client, the UniversalClient a program gets from
+// redis.NewUniversalClient, and a failover client that finds the server
+// through a real Redis Sentinel (redis-server --sentinel) monitoring it.
 func clients(t *testing.T, srv *testserver.Server, fn func(t *testing.T, c *client.Client, rdb redis.UniversalClient)) {
+	sentinel := startSentinel(t, srv)
 	for _, proto := range []int{2, 3} {
-		for _, kind := range []string{"Client", "UniversalClient"} {
-			t.Run(kind+"/RESP"+string(rune('0'+proto)), func(t *testing.T) {
+		for _, kind := range []string{"Client", "UniversalClient", "FailoverClient"} {
+			t.Run(fmt.Sprintf("%s/RESP%d", kind, proto), func(t *testing.T) {
 				var rdb redis.UniversalClient
-				if kind == "Client" {
+				switch kind {
+				case "Client":
 					rdb = srv.Client(proto)
-				} else {
-					u := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{srv.Addr}, Protocol: proto})
-					t.Cleanup(func() { u.Close() })
-					rdb = u
+				case "UniversalClient":
+					rdb = redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{srv.Addr}, Protocol: proto})
+				case "FailoverClient":
+					if sentinel == "" {
+						t.Skip("redis-server (for redis-server --sentinel) is not installed")
+					}
+					rdb = redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "sessiond", SentinelAddrs: []string{sentinel}, Protocol: proto})
 				}
+				t.Cleanup(func() { rdb.Close() })
 				if err := rdb.FlushAll(context.Background()).Err(); err != nil {
 					t.Fatal(err)
 				}
 				fn(t, client.New(rdb), rdb)
 			})
 		}
+	}
+}
+
+// startSentinel runs a Redis Sentinel monitoring srv as master "sessiond"
+// and returns its address, or "" when redis-server is not installed (a
+// failure instead when SESSIOND_REQUIRE_SENTINEL is set, as in ./test.sh).
+func startSentinel(t *testing.T, srv *testserver.Server) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("SESSIOND_REQUIRE_SENTINEL") != "" {
+			t.Fatal("redis-server is not installed (apt-get install redis-server)")
+		}
+		return ""
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	host, srvPort, _ := net.SplitHostPort(srv.Addr)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor sessiond %s %s 1\n", port, dir, host, srvPort)
+	if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, conf, "--sentinel")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	s := redis.NewSentinelClient(&redis.Options{Addr: addr})
+	defer s.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := s.GetMasterAddrByName(context.Background(), "sessiond").Result()
+		if err == nil && len(got) == 2 && got[1] == srvPort {
+			return addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sentinel on %s does not name sessiond as master: %v %v", addr, got, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

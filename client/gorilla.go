@@ -183,4 +183,3 @@ func (s *Store) ListOwner(ctx context.Context, owner string) ([]SessionInfo, err
 }
 
 var _ sessions.Store = (*Store)(nil)
-
