@@ -39,8 +39,9 @@ var DefaultOnFailure = map[Reason]Action{
 type RotatingOptions struct {
 	// CookieName defaults to "sessiond".
 	CookieName string
-	// Cookie is the template of the cookie (Path "/", HttpOnly and
-	// SameSite Lax unless set); Name, Value and Expires are filled in.
+	// Cookie is the template of the cookie (Path "/" and SameSite Lax
+	// unless set, HttpOnly always: scripts never see the token); Name, Value
+	// and Expires are filled in.
 	Cookie http.Cookie
 	// NoRotate validates with NOROTATE: the token stays, the nonce moves.
 	NoRotate bool
