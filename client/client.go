@@ -80,12 +80,17 @@ func (c *Client) Redis() redis.UniversalClient { return c.rdb }
 
 // do sends args and returns the raw reply; a null reply is (nil, nil).
 func (c *Client) do(ctx context.Context, args ...any) (any, error) {
-	v, err := c.rdb.Do(ctx, args...).Result()
+	return result(c.rdb.Do(ctx, args...))
+}
+
+// result is a command's raw reply; a null reply is (nil, nil).
+func result(cmd *redis.Cmd) (any, error) {
+	v, err := cmd.Result()
 	if err == redis.Nil {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sessiond: %v: %w", args[0], err)
+		return nil, fmt.Errorf("sessiond: %v: %w", cmd.Args()[0], err)
 	}
 	return v, nil
 }
@@ -117,7 +122,10 @@ func (c *Client) doBool(ctx context.Context, args ...any) (bool, error) {
 
 // doFields runs a command answering a map, or null (ErrInvalid).
 func (c *Client) doFields(ctx context.Context, args ...any) (fields, error) {
-	v, err := c.do(ctx, args...)
+	return mapReply(c.do(ctx, args...))
+}
+
+func mapReply(v any, err error) (fields, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +137,10 @@ func (c *Client) doFields(ctx context.Context, args ...any) (fields, error) {
 
 // doChecked runs a command answering a map that is `ok 0 reason R` on failure.
 func (c *Client) doChecked(ctx context.Context, args ...any) (fields, error) {
-	f, err := c.doFields(ctx, args...)
+	return checkedReply(c.doFields(ctx, args...))
+}
+
+func checkedReply(f fields, err error) (fields, error) {
 	if err != nil {
 		return nil, err
 	}

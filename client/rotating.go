@@ -3,11 +3,12 @@ package client
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Action is what the rotating-session middleware does with a request whose
@@ -157,6 +158,35 @@ func parseRotating(v string) (string, int64, bool) {
 	return v[:dot], n, true
 }
 
+// validateWithInfo sends SESS.VALIDATE and SESS.INFO of the presented token
+// in one pipeline (one round trip): within the grace the presented token
+// still answers SESS.INFO with the session's current nonce, which tells a
+// late twin from the newest request. The info is nil when the server did
+// not answer it (the grace had passed, or validation failed).
+func (c *Client) validateWithInfo(ctx context.Context, token string, nonce int64, noRotate bool) (Issued, *SessionInfo, error) {
+	args := []any{"SESS.VALIDATE", token, nonce}
+	if noRotate {
+		args = append(args, "NOROTATE")
+	}
+	var vcmd, icmd *redis.Cmd
+	_, _ = c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		vcmd = p.Do(ctx, args...)
+		icmd = p.Do(ctx, "SESS.INFO", token)
+		return nil
+	})
+	f, err := checkedReply(mapReply(result(vcmd)))
+	if err != nil {
+		return Issued{}, nil, err
+	}
+	var current *SessionInfo
+	if fi, ierr := mapReply(result(icmd)); ierr == nil {
+		if info, ierr := sessionInfo(fi); ierr == nil {
+			current = &info
+		}
+	}
+	return issued(f), current, nil
+}
+
 // Rotating returns net/http middleware for sessions whose token rotates on
 // every request. The cookie holds "<token>.<nonce>"; each request is checked
 // with SESS.VALIDATE and the response carries the successor. Handlers find
@@ -167,7 +197,8 @@ func parseRotating(v string) (string, int64, bool) {
 // A response whose successor the browser has already moved past (the
 // session's nonce is ahead of it) sets no cookie, so a late response never
 // puts the browser back on a rotated-out token, which after the grace would
-// read as a replay and revoke the session.
+// read as a replay and revoke the session. Each request costs one round trip
+// (SESS.VALIDATE and SESS.INFO pipelined).
 func (c *Client) Rotating(opts RotatingOptions) func(http.Handler) http.Handler {
 	o := opts
 	if o.CookieName == "" {
@@ -201,28 +232,22 @@ func (c *Client) Rotating(opts RotatingOptions) func(http.Handler) http.Handler 
 				return
 			}
 			var v Issued
+			var current *SessionInfo
 			token, nonce, ok := parseRotating(ck.Value)
 			if ok {
-				if o.NoRotate {
-					v, err = c.ValidateNoRotate(ctx, token, nonce)
-				} else {
-					v, err = c.Validate(ctx, token, nonce)
-				}
+				v, current, err = c.validateWithInfo(ctx, token, nonce, o.NoRotate)
 			} else {
 				err = &Failure{Reason: ReasonUnknown}
 			}
 			if err == nil {
-				info, ierr := c.Info(ctx, v.Token)
-				if ierr != nil && !errors.Is(ierr, ErrInvalid) {
-					o.ErrorHandler(w, r, ierr)
-					return
-				}
 				s.Token, s.Nonce, s.Expires = v.Token, v.Nonce, v.Expires
-				if ierr == nil {
-					s.Handle, s.Owner = info.Handle, info.Owner
-					if info.Nonce == v.Nonce {
-						s.setCookie(v.Token, v.Nonce, v.Expires)
-					}
+				if current != nil {
+					s.Handle, s.Owner = current.Handle, current.Owner
+				}
+				// A late twin (the session has rotated past its successor) must
+				// not move the browser back; otherwise set the successor.
+				if current == nil || current.Nonce <= v.Nonce {
+					s.setCookie(v.Token, v.Nonce, v.Expires)
 				}
 				next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, sessionKey, s)))
 				return

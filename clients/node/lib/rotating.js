@@ -7,8 +7,8 @@
 // validate within session-rotate-grace and get the SAME successor, so neither forks the session.
 // A request that answers late with a successor the browser has already moved past must not set
 // its cookie (it would put the browser back on a rotated-out token, which after the grace reads as
-// a replay and revokes the session): the middleware sets the cookie only when the successor is
-// still the session's current token (SESS.INFO answers for it with the same nonce).
+// a replay and revokes the session): the middleware sets no cookie when the session's current
+// nonce (SESS.INFO, sent with SESS.VALIDATE in one round trip) is already past the successor's.
 
 const { Sessiond, Reasons } = require('./client');
 
@@ -132,12 +132,15 @@ function rotatingSession(options = {}) {
       const raw = parseCookies(req.headers.cookie)[name];
       if (raw === undefined || raw === '') return next();
       const presented = parseValue(raw);
-      const v = presented ? await sd.validate(presented.token, presented.nonce, { rotate }) : { ok: false, reason: Reasons.UNKNOWN };
+      // SESS.VALIDATE and SESS.INFO of the presented token go out together (one round trip):
+      // within the grace the presented token still answers SESS.INFO with the session's current
+      // nonce, which tells a late twin from the newest request.
+      const [v, info] = presented
+        ? await Promise.all([sd.validate(presented.token, presented.nonce, { rotate }), sd.info(presented.token)])
+        : [{ ok: false, reason: Reasons.UNKNOWN }, null];
       if (v.ok) {
-        // Set the cookie only if the successor is still current: a late twin of an already
-        // rotated request must not move the browser back.
-        const info = await sd.info(v.token);
-        if (info && info.nonce === v.nonce) setCookie(res, v.token, v.nonce, v.expires);
+        // A late twin of an already rotated request must not move the browser back.
+        if (!info || info.nonce <= v.nonce) setCookie(res, v.token, v.nonce, v.expires);
         req.sessiond = api(req, res, { token: v.token, nonce: v.nonce, expires: v.expires, handle: info ? info.handle : undefined, owner: info ? info.owner : undefined });
         return next();
       }
