@@ -67,7 +67,8 @@ class SessiondStore extends BaseStore {
    * Writes the session. A session this store has not seen is created with the sid as its token;
    * when the owner field names someone other than the session's owner (a login without
    * req.session.regenerate), the session is created anew under the same sid with that owner,
-   * since an owner is fixed at creation.
+   * since an owner is fixed at creation. A session revoked while the request ran stays revoked:
+   * the write is dropped.
    */
   set(sid, sess, cb = noop) {
     run(cb, async () => {
@@ -87,7 +88,9 @@ class SessiondStore extends BaseStore {
           if (this.index) await this.sessiond.send(['ZADD', this.indexKey, String(Date.now()), sid]);
           return;
         }
-        // Another request created it meanwhile: write over it.
+        // The sid is taken: either another request created it meanwhile (write over it), or it
+        // was revoked (a tombstone) while this request ran, and a revocation is never undone.
+        if (!(await this.sessiond.active(sid))) return;
       }
       throw new Error(`SessiondStore: could not write session ${sid.slice(0, 6)}... (created concurrently)`);
     });

@@ -287,6 +287,12 @@ describe('SessiondStore behind express-session', () => {
         assert.equal(r.json.user, null, 'browser a was logged out by b');
         r = await b.request('GET', '/me');
         assert.equal(r.json.user, null);
+        // a request that loaded alice's session before the revocation and saves it after must not
+        // bring it back
+        await call(store, 'set', sidA, { cookie: { originalMaxAge: 600_000 }, userId: 'alice', views: 9 });
+        assert.equal(await sd.active(sidA), false, 'a revoked session stays revoked');
+        await call(store, 'set', sidA, { cookie: { originalMaxAge: 600_000 }, views: 9 });
+        assert.equal(await sd.active(sidA), false, 'also without an owner');
 
         // destroy
         const d = new Browser(web.base);
