@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,16 +99,18 @@ func ExampleClient_RevokeOwner() {
 	phone, _ := c.NewSession(ctx, client.NewOptions{Owner: "user:revoke", Meta: map[string]string{"device": "phone"}})
 	laptop, _ := c.NewSession(ctx, client.NewOptions{Owner: "user:revoke", Meta: map[string]string{"device": "laptop"}})
 	list, _ := c.List(ctx, "user:revoke")
+	devices := []string{}
 	for _, s := range list {
-		fmt.Println("session on", s.Meta["device"])
+		devices = append(devices, s.Meta["device"])
 	}
+	slices.Sort(devices) // newest first, but these two were made in the same millisecond
+	fmt.Println("sessions on", devices)
 	n, _ := c.RevokeOwner(ctx, "user:revoke", laptop.Token)
 	fmt.Println("revoked:", n)
 	_, err := c.Validate(ctx, phone.Token, 1)
 	fmt.Println("phone:", client.ReasonOf(err))
 	// Output:
-	// session on laptop
-	// session on phone
+	// sessions on [laptop phone]
 	// revoked: 1
 	// phone: revoked
 }

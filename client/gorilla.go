@@ -83,7 +83,9 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 	return session, nil
 }
 
-// Save writes the session and sets its cookie; MaxAge < 0 destroys it.
+// Save writes the session and sets its cookie; MaxAge < 0 destroys it. A
+// session revoked, destroyed or expired while the request ran is not written
+// again: its cookie is cleared and Save returns nil.
 func (s *Store) Save(r *http.Request, w http.ResponseWriter, session *sessions.Session) error {
 	ctx := r.Context()
 	if session.Options.MaxAge < 0 {
@@ -108,6 +110,15 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, session *sessions.S
 		owner = s.Owner(session)
 	}
 	saved, err := s.write(ctx, session.ID, owner, buf.String(), idle)
+	if errors.Is(err, errEnded) {
+		// Revoked, destroyed or expired while the request ran: the end stands,
+		// the write is dropped and the browser forgets the cookie.
+		session.ID = ""
+		opts := *session.Options
+		opts.MaxAge = -1
+		http.SetCookie(w, sessions.NewCookie(session.Name(), "", &opts))
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -127,26 +138,41 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, session *sessions.S
 	return nil
 }
 
+// errEnded reports that the session a request loaded has ended since.
+var errEnded = errors.New("sessiond store: the session ended during the request")
+
 // write updates the session under token, or creates one (returning its new
-// token) when there is none or it belongs to another owner than owner.
+// token) when there is none yet or the owner changed (an owner is fixed at
+// creation). A session that ended since the request loaded it is errEnded:
+// a save never brings back a revoked session.
 func (s *Store) write(ctx context.Context, token, owner, data string, idle time.Duration) (string, error) {
 	if token != "" {
-		ok := true
+		update := true
 		if owner != "" {
-			active, err := s.Client.Active(ctx, token, owner)
+			owned, err := s.Client.Active(ctx, token, owner)
 			if err != nil {
 				return "", err
 			}
-			ok = active
-		}
-		if ok {
-			err := s.Client.Set(ctx, token, data, SetOptions{Idle: idle})
-			if err == nil {
-				return token, nil
+			if !owned {
+				alive, err := s.Client.Active(ctx, token, "")
+				if err != nil {
+					return "", err
+				}
+				if !alive {
+					return "", errEnded
+				}
+				update = false // alive, another owner: a new session for this one
 			}
-			if !errors.Is(err, ErrInvalid) {
+		}
+		if update {
+			err := s.Client.Set(ctx, token, data, SetOptions{Idle: idle})
+			if errors.Is(err, ErrInvalid) {
+				return "", errEnded
+			}
+			if err != nil {
 				return "", err
 			}
+			return token, nil
 		}
 	}
 	created, err := s.Client.NewSession(ctx, NewOptions{Owner: owner, Data: data, Idle: idle, Absolute: s.Absolute})

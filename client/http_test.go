@@ -112,6 +112,19 @@ func gorillaApp(t *testing.T, store *client.Store) *httptest.Server {
 		n, _ := s.Values["views"].(int)
 		writeJSON(w, map[string]any{"user": user, "views": n, "new": s.IsNew})
 	})
+	mux.HandleFunc("/revoke-then-save", func(w http.ResponseWriter, r *http.Request) {
+		// a save that races a "log out everywhere" from elsewhere
+		s := get(r)
+		user, _ := s.Values["user"].(string)
+		if _, err := store.RevokeOwner(r.Context(), user); err != nil {
+			t.Errorf("RevokeOwner: %v", err)
+		}
+		s.Values["views"] = 99
+		if err := s.Save(r, w); err != nil {
+			t.Errorf("Save: %v", err)
+		}
+		writeJSON(w, map[string]any{"ok": true})
+	})
 	mux.HandleFunc("/logout", func(w http.ResponseWriter, r *http.Request) {
 		s := get(r)
 		s.Options.MaxAge = -1
@@ -178,6 +191,12 @@ func TestGorillaStore(t *testing.T) {
 				}
 				if r := a.do("GET", "/me"); r.body["user"] != "" || r.body["new"] != true {
 					t.Errorf("after RevokeOwner: %v", r.body)
+				}
+				e := newBrowser(t, web.URL)
+				e.do("GET", "/login?user=erin")
+				e.do("GET", "/revoke-then-save")
+				if n := must(c.Count(ctx, "erin"))(t); n != 0 || e.cookie("app") != "" {
+					t.Errorf("a save after a revocation: erin has %d sessions, cookie %q", n, e.cookie("app"))
 				}
 				d := newBrowser(t, web.URL)
 				d.do("GET", "/count")
