@@ -59,6 +59,24 @@ gofmt_clean() {
 
 go_tests() { go test -race -count=1 -timeout 20m ./...; }
 
+# The documentation's examples (internal/doctest) run redis-cli and redis-py against a live server,
+# and the Go client's failover tests run redis-server --sentinel; the full run installs them first
+# and makes a missing one a failure rather than a skip.
+docs_prereqs() {
+  need_deb redis-cli redis-tools || return 1
+  need_deb redis-server redis-server || return 1
+  /usr/bin/python3 -c 'import redis' 2>/dev/null || python3 -c 'import redis' 2>/dev/null && return 0
+  [ "$(id -u)" = 0 ] || { echo "missing redis-py: apt-get install python3-redis" >&2; return 1; }
+  if [ $apt_updated = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-redis >/dev/null
+}
+if [ "$only" = all ]; then
+  step "test prerequisites (redis-cli, redis-py, redis-server for Sentinel)" docs_prereqs
+  export SESSIOND_DOCS_REQUIRE_ALL=1 SESSIOND_REQUIRE_SENTINEL=1
+fi
+
 step "go mod download" go mod download
 step "gofmt" gofmt_clean
 step "go vet" go vet ./...

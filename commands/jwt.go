@@ -62,14 +62,14 @@ const (
 
 func init() {
 	j := func(sp *Spec) *Spec {
-		sp.Group, sp.Since = "jwt", "1.0.0"
+		sp.Group, sp.Since = "jwt", sinceNative
 		return sp
 	}
 	register(
 		j(&Spec{Name: "sess.jwt", Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagFast,
 			Syntax:  "token [CLAIMS json] [TTL seconds] [AUDIENCE aud]",
 			Summary: "Issues a signed access token (claims iss sub sid jti iat exp, plus aud and your CLAIMS; sub = the session's owner, sid = its handle) and a refresh token for the session the token authenticates. Returns jwt, refresh and expires (the access token's exp, Unix ms); ok 0 and a reason when the session token is not valid. Starts the session's refresh family anew. Reserved claims in CLAIMS are an error. TTL defaults to jwt-access-ttl and also applies to the tokens SESS.REFRESH issues later.",
-			Example: "> SESS.JWT Hk1x0... CLAIMS {\"role\":\"admin\"} AUDIENCE app\n1) \"jwt\"\n2) \"eyJhbGciOiJFZERTQSIsImtpZCI6...\"\n3) \"refresh\"\n4) \"u3Vb0...43 chars\"\n5) \"expires\"\n6) (integer) 1754000900000\n> SESS.JWT nope\n1) \"ok\"\n2) (integer) 0\n3) \"reason\"\n4) \"unknown\"",
+			Example: "> SESS.JWT Hk1x0... CLAIMS '{\"role\":\"admin\"}' AUDIENCE app\n1) \"jwt\"\n2) \"eyJhbGciOiJFZERTQSIsImtpZCI6...\"\n3) \"refresh\"\n4) \"u3Vb0...43 chars\"\n5) \"expires\"\n6) (integer) 1754000900000\n> SESS.JWT nope\n1) \"ok\"\n2) (integer) 0\n3) \"reason\"\n4) \"unknown\"",
 			Run:     cmdSessJWT}),
 		j(&Spec{Name: "sess.refresh", Arity: 2, Flags: FlagWrite | FlagDenyOOM | FlagFast,
 			Syntax:  "refresh",

@@ -20,14 +20,14 @@ import (
 
 func init() {
 	s := func(sp *Spec) *Spec {
-		sp.Group, sp.Since = "session", "1.0.0"
+		sp.Group, sp.Since = "session", sinceNative
 		return sp
 	}
 	register(
 		s(&Spec{Name: "sess.new", Arity: -1, Flags: FlagWrite | FlagDenyOOM | FlagFast | FlagBatch,
 			Syntax:  "[OWNER id] [DATA blob] [IDLE seconds] [ABSOLUTE seconds] [PREFIX prefix] [DETACHABLE] [TOKEN token] [BIND fingerprint] [MAXSESSIONS n] [META field value [field value ...]]",
 			Summary: "Creates a session and returns its token (256 random bits, base64url, or the application's own TOKEN of at least 22 characters), its handle, nonce 1, its deadline and its timeouts in ms. Null when TOKEN is already in use. BIND stores a hash of a client fingerprint that GET, TOUCH and VALIDATE ... BIND then compare. MAXSESSIONS (default session-max-per-owner, 0 none) limits the owner's sessions: session-limit-policy evict-oldest revokes the owner's least recently used ones (their tokens answer `limit`), refuse answers -LIMIT and creates nothing. META takes every remaining argument.",
-			Example: "> SESS.NEW OWNER user:42 DATA {\"cart\":3} IDLE 1800\n1) \"token\"\n2) \"Hk1x0...43 chars\"\n3) \"handle\"\n4) \"q8fW2mJ0bYpT1sVxZ3cR9a\"\n5) \"nonce\"\n6) (integer) 1\n7) \"expires\"\n8) (integer) 1754000000000\n9) \"idle\"\n10) (integer) 1800000\n11) \"absolute\"\n12) (integer) 86400000",
+			Example: "> SESS.NEW OWNER user:42 DATA '{\"cart\":3}' IDLE 1800\n1) \"token\"\n2) \"Hk1x0...43 chars\"\n3) \"handle\"\n4) \"q8fW2mJ0bYpT1sVxZ3cR9a\"\n5) \"nonce\"\n6) (integer) 1\n7) \"expires\"\n8) (integer) 1754000000000\n9) \"idle\"\n10) (integer) 1800000\n11) \"absolute\"\n12) (integer) 86400000",
 			Run:     cmdSessNew}),
 		s(&Spec{Name: "sess.get", Arity: -2, Flags: FlagWrite | FlagFast | FlagBatch,
 			Syntax:  "token [NOTOUCH|TOUCH] [BIND fingerprint]",
@@ -42,7 +42,7 @@ func init() {
 		s(&Spec{Name: "sess.set", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagFast | FlagBatch,
 			Syntax:  "token blob [IDLE seconds] [ABSOLUTE seconds] [OWNER id]",
 			Summary: "Replaces the session's data and touches it, optionally changing its idle and absolute timeouts. OWNER gives the session to that owner (\"\" for none; a login after an anonymous session), re-indexed in the same transaction, under the new owner's session-max-per-owner like SESS.NEW. 1 updated, 0 not valid.",
-			Example: "> SESS.SET Hk1x0... {\"cart\":4} IDLE 600\n(integer) 1",
+			Example: "> SESS.SET Hk1x0... '{\"cart\":4}' IDLE 600\n(integer) 1",
 			Run:     cmdSessSet}),
 		s(&Spec{Name: "sess.touch", Arity: -2, Flags: FlagWrite | FlagFast | FlagBatch,
 			Syntax:  "token [IDLE seconds] [BIND fingerprint]",

@@ -22,7 +22,7 @@ import (
 
 func init() {
 	t := func(sp *Spec) *Spec {
-		sp.Group, sp.Since = "token", "1.0.0"
+		sp.Group, sp.Since = "token", sinceNative
 		return sp
 	}
 	register(
@@ -34,7 +34,7 @@ func init() {
 		t(&Spec{Name: "tok.add", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagFast | FlagBatch,
 			Syntax:  "token value [SESSION sesstoken] [OWNER id] [TRANSFERABLE] [TTL seconds]",
 			Summary: "Adds a token with a value. With SESSION it is held by that session and owned by its owner (OWNER, if given too, must be that owner); without, it is a free token, owned by OWNER if given. Not TRANSFERABLE with a session: session-bound, it dies with the session. TRANSFERABLE: it outlives its session, becoming unassigned; one added with neither session nor owner starts unassigned. TTL is its own timeout (default token-default-ttl; 0 none). 1 added; 0 when the token exists, the session token is not valid, or OWNER is not the session's owner. The token is stored in clear (TOK.LIST returns it).",
-			Example: "> TOK.ADD tt_Qm9x... {\"order\":7} SESSION Hk1x0... TRANSFERABLE TTL 86400\n(integer) 1\n> TOK.ADD tt_Qm9x... other\n(integer) 0",
+			Example: "> TOK.ADD tt_Qm9x... '{\"order\":7}' SESSION Hk1x0... TRANSFERABLE TTL 86400\n(integer) 1\n> TOK.ADD tt_Qm9x... other\n(integer) 0",
 			Run:     cmdTokAdd}),
 		t(&Spec{Name: "tok.get", Arity: 2, Flags: FlagReadonly | FlagFast | FlagBatch,
 			Syntax:  "token",

@@ -69,6 +69,8 @@ type Config struct {
 	params map[string]*Param
 	names  []string
 	limits atomic.Pointer[limitsCache]
+	// declared holds the declarations in the order of the table, for Render.
+	declared []*Param
 }
 
 // New returns a Config holding the given declarations at their defaults.
@@ -80,6 +82,7 @@ func New(decls []*Param) *Config {
 		}
 		c.params[p.Name] = p
 		c.names = append(c.names, p.Name)
+		c.declared = append(c.declared, p)
 		if p.Alias != "" {
 			c.params[p.Alias] = p
 			c.names = append(c.names, p.Alias)
@@ -105,6 +108,7 @@ func (c *Config) Add(decls ...*Param) {
 		}
 		c.params[p.Name] = p
 		c.names = append(c.names, p.Name)
+		c.declared = append(c.declared, p)
 		if err := c.set(p, p.Default); err != nil {
 			panic(fmt.Sprintf("config: default of %s: %v", p.Name, err))
 		}

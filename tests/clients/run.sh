@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the third-party client suites (issue 6) against a real sessiond process.
+# Runs the third-party client suites and the sessiond Node package's suite against a real sessiond
+# process.
 #
 #   tests/clients/run.sh                          every suite
 #   tests/clients/run.sh suites/ioredis.test.js   some suites
@@ -64,6 +65,13 @@ fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+# The sessiond Node package (clients/node) is tested as a user gets it: `npm pack` makes the
+# tarball, and `npm install --no-save` puts it in node_modules without touching package.json or
+# package-lock.json (it has no dependencies of its own; express-session is a peer installed here).
+log "npm pack clients/node"
+tarball=$(cd "$root/clients/node" && npm pack --silent --pack-destination "$tmp" </dev/null | tail -n 1)
+(cd "$here" && npm install --no-save --no-audit --no-fund --loglevel=error "$tmp/$tarball" </dev/null)
 if [ -z "${SESSIOND_BIN:-}" ]; then
   log "go build -o $tmp/sessiond ."
   (cd "$root" && go build -o "$tmp/sessiond" .)

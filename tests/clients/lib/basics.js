@@ -1,5 +1,5 @@
 'use strict';
-// The basics every client must get right against sessiond (issue 6): connect and handshake, AUTH
+// The basics every client must get right against sessiond: connect and handshake, AUTH
 // with requirepass, SET/GET with EX and PX, MGET with nulls, DEL of 1000 keys, SCAN to the end,
 // pipelines of 1000 commands, and error replies surfacing as the client's own error type.
 
