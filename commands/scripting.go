@@ -138,6 +138,9 @@ func (r *scriptRun) call(args [][]byte) ([]byte, string) {
 		return nil, "-" + msgOOM
 	}
 	if spec.Flags&FlagWrite != 0 {
+		if msg := r.d.diskError(); msg != "" {
+			return nil, "-" + msg // MISCONF, as Redis refuses a script's write
+		}
 		r.wrote.Store(true)
 	}
 	cl := r.client

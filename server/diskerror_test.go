@@ -67,6 +67,13 @@ func TestFailedFsyncRefusesWrites(t *testing.T) {
 						t.Fatalf("%v while the file cannot be flushed: %v, want %q", cmd, err, misconf)
 					}
 				}
+				// A script's write is refused the same way (its reads are not).
+				if err := c.Eval(ctx, "return redis.call('set', 'y', '1')", nil).Err(); err == nil || !strings.HasPrefix(err.Error(), misconf+" script: ") {
+					t.Fatalf("a script's write while the file cannot be flushed: %v, want %q", err, misconf)
+				}
+				if got, err := c.Eval(ctx, "return redis.call('get', 'before')", nil).Result(); err != nil || got != "1" {
+					t.Fatalf("a script's read: %v, %v", got, err)
+				}
 				// MULTI with a refused write is aborted as a whole, as in Redis.
 				_, err = c.TxPipelined(ctx, func(p redis.Pipeliner) error {
 					p.Incr(ctx, "n")
