@@ -354,8 +354,13 @@ func TestMaxmemoryEvictsSessions(t *testing.T) {
 		other := newSess(t, c, "OWNER", "bob", "IDLE", "6000")
 		do(t, c, "set", "plain", strings.Repeat("x", 100))
 		for _, want := range []string{"created " + near.handle, "created " + far.handle, "created " + other.handle} {
-			if m := <-ch; m.Payload != want {
-				t.Fatalf("event %q, want %q", m.Payload, want)
+			select {
+			case m := <-ch:
+				if m.Payload != want {
+					t.Fatalf("event %q, want %q", m.Payload, want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("no event %q", want)
 			}
 		}
 		limitTo(t, c, "volatile-ttl", -1)

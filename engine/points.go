@@ -111,7 +111,18 @@ func (t *pointTx) Set(key, val string, opts *buntdb.SetOptions) (string, bool, e
 		return prev, replaced, err
 	}
 	t.undo = append(t.undo, pointUndo{key, prev, replaced})
-	t.p.put(key, val, t.now)
+	if evictable(key) {
+		t.p.put(key, val, t.now)
+	} else {
+		// Not a candidate: no metadata to carry over, and buntdb has
+		// told what it replaced, so one map operation is enough.
+		t.p.m[key] = pval{v: val}
+		delta := itemCost(key, val, false)
+		if replaced {
+			delta -= itemCost(key, prev, false)
+		}
+		t.p.used.Add(delta)
+	}
 	return prev, replaced, nil
 }
 
@@ -122,7 +133,12 @@ func (t *pointTx) Delete(key string) (string, error) {
 		return v, err
 	}
 	t.undo = append(t.undo, pointUndo{key, v, true})
-	t.p.del(key)
+	if evictable(key) {
+		t.p.del(key)
+	} else {
+		delete(t.p.m, key)
+		t.p.used.Add(-itemCost(key, v, false))
+	}
 	return v, nil
 }
 
