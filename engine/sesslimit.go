@@ -286,7 +286,17 @@ func (tx *Tx) moveOwner(s *Session, owner string, lim OwnerLimit) error {
 	if s.Detached {
 		tx.sessDel(sessOwnerPrefix(dbSessionDet, s.Owner) + s.Handle)
 	}
+	oldOwner := s.Owner
 	s.Owner = owner
+	defer func() {
+		s.deps |= tx.sessDeps[s.Handle]
+		tx.e.sess.mu.RLock()
+		hooks := tx.e.sess.onOwner
+		tx.e.sess.mu.RUnlock()
+		for _, fn := range hooks {
+			fn(tx, *s, oldOwner)
+		}
+	}()
 	if owner != "" {
 		op := sessOwnerPrefix(dbSessionOwner, owner)
 		if !tx.sessHasPrefix(op) {
