@@ -481,6 +481,17 @@ func TestSessSetOwner(t *testing.T) {
 			{Cmd: []any{"sess.count", "OWNER", "w"}, Want: int64(0)},
 		})
 		config(t, c, "session-max-per-owner", "0", "session-limit-policy", "evict-oldest")
+		// Access tokens issued after the move name the new owner.
+		j := newSess(t, c, "OWNER", "a1")
+		g := jIssue(t, c, j.token)
+		if _, cl := jParts(t, g.jwt); cl["sub"] != "a1" {
+			t.Fatalf("sub before the move %v", cl["sub"])
+		}
+		do(t, c, "sess.set", j.token, "", "OWNER", "a2")
+		r, _ := fieldMap(t, do(t, c, "sess.refresh", g.refresh))
+		if _, cl := jParts(t, fmt.Sprint(r["jwt"])); cl["sub"] != "a2" {
+			t.Fatalf("sub after the move %v (%v)", cl["sub"], r)
+		}
 	})
 }
 
