@@ -429,13 +429,21 @@ func TestSessSetOwner(t *testing.T) {
 		config(t, c, "session-max-per-owner", "0", "session-limit-policy", "evict-oldest")
 		anon := newSess(t, c, "DATA", "cart")
 		testserver.Run(t, c, []C{
+			{Cmd: []any{"tok.add", "tt-bound-1", "v", "SESSION", anon.token}, Want: int64(1)},
+			{Cmd: []any{"tok.add", "tt-xfer-1", "v", "SESSION", anon.token, "TRANSFERABLE"}, Want: int64(1)},
 			{Cmd: []any{"sess.set", anon.token, "cart+login", "OWNER", "u"}, Want: int64(1)},
+			// The tokens the session holds follow its owner, owner index included.
+			{Cmd: []any{"tok.owner", "tt-bound-1"}, Want: "u"},
+			{Cmd: []any{"tok.list", "OWNER", "u"}, Want: []any{"tt-bound-1", "tt-xfer-1"}},
 			{Cmd: []any{"sess.count", "OWNER", "u"}, Want: int64(1)},
 			{Cmd: []any{"sess.active", anon.token, "OWNER", "u"}, Want: int64(1)},
 			{Cmd: []any{"sess.get", anon.token}, Want: "cart+login"},
 			{Cmd: []any{"sess.set", anon.token, "moved", "OWNER", "v", "IDLE", "60"}, Want: int64(1)},
 			{Cmd: []any{"sess.count", "OWNER", "u"}, Want: int64(0)},
 			{Cmd: []any{"sess.count", "OWNER", "v"}, Want: int64(1)},
+			{Cmd: []any{"tok.list", "OWNER", "u"}, Want: []any{}},
+			{Cmd: []any{"tok.owner", "tt-xfer-1"}, Want: "v"},
+			{Cmd: []any{"tok.session", "tt-bound-1"}, Want: anon.handle},
 			{Cmd: []any{"sess.ttl", anon.token}, Any: true},
 			{Cmd: []any{"sess.set", "nope-token", "x", "OWNER", "v"}, Want: int64(0)},
 			{Cmd: []any{"sess.set", anon.token, "x", "OWNER"}, WantErr: "ERR syntax error"},
@@ -473,6 +481,17 @@ func TestSessSetOwner(t *testing.T) {
 			{Cmd: []any{"sess.count", "OWNER", "w"}, Want: int64(0)},
 		})
 		config(t, c, "session-max-per-owner", "0", "session-limit-policy", "evict-oldest")
+		// Access tokens issued after the move name the new owner.
+		j := newSess(t, c, "OWNER", "a1")
+		g := jIssue(t, c, j.token)
+		if _, cl := jParts(t, g.jwt); cl["sub"] != "a1" {
+			t.Fatalf("sub before the move %v", cl["sub"])
+		}
+		do(t, c, "sess.set", j.token, "", "OWNER", "a2")
+		r, _ := fieldMap(t, do(t, c, "sess.refresh", g.refresh))
+		if _, cl := jParts(t, fmt.Sprint(r["jwt"])); cl["sub"] != "a2" {
+			t.Fatalf("sub after the move %v (%v)", cl["sub"], r)
+		}
 	})
 }
 

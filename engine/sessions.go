@@ -19,6 +19,9 @@ package engine
 //     delete or disown dependants there so they die in the same transaction.
 //     Register it from a declareOpen hook (engine/tokens.go, engine/jwt.go).
 //     FLUSHALL runs no hooks: it deletes every native record at once.
+//   - e.OnSessionOwnerChange(fn): fn runs inside the transaction that gives a
+//     session another owner (SESS.SET ... OWNER), the session's own indexes
+//     already moved; tokens.go moves the tokens the session holds.
 //   - e.SetSessionTokenCounter(fn): the `tokens` field of SESS.INFO (number of
 //     transition tokens bound to a session); 0 until someone registers.
 //   - Inside the engine, tx.getSession(handle) (with the `expired` reason),
@@ -44,6 +47,7 @@ package engine
 //	"c" 0xF3 ulen owner handle     detached index
 //	"c" 0xF4 "n"                   counters of older versions: deleted by Open (the
 //	                               counts are kept in memory, see sessCounters)
+//	"c" 0xF4 len("l"+owner) ...    the owners' last-use index (sesslimit.go)
 //
 // Databases 0xF5 and up are free for the other native families.
 //
@@ -284,6 +288,7 @@ type SessionStats struct {
 type sessionState struct {
 	mu      sync.RWMutex
 	onEnd   []func(tx *Tx, s Session, reason SessionEndReason)
+	onOwner []func(tx *Tx, s Session, oldOwner string)
 	counter func(tx *Tx, handle string) int
 	events  atomic.Bool
 	stats   SessionStats
@@ -324,6 +329,16 @@ func init() {
 func (e *Engine) OnSessionEnd(fn func(tx *Tx, s Session, reason SessionEndReason)) {
 	e.sess.mu.Lock()
 	e.sess.onEnd = append(e.sess.onEnd, fn)
+	e.sess.mu.Unlock()
+}
+
+// OnSessionOwnerChange registers fn to run inside the transaction that gives
+// a session another owner (SESS.SET ... OWNER), after the session's own
+// indexes are updated: s carries the new owner. Dependants that keep the
+// session's owner (bound transition tokens) follow it there.
+func (e *Engine) OnSessionOwnerChange(fn func(tx *Tx, s Session, oldOwner string)) {
+	e.sess.mu.Lock()
+	e.sess.onOwner = append(e.sess.onOwner, fn)
 	e.sess.mu.Unlock()
 }
 

@@ -228,16 +228,19 @@ func (tx *Tx) LeastRecentlyUsed(owner string) (Session, bool) {
 // sessions met on the way are reaped and make room too.
 //
 // The count is the number of the owner's index entries (keys only, no
-// record read). Below the limit that is all; at it, refuse reads the
-// owner's sessions (to reap expired ones) and evict-oldest reads from the
-// least recently used end.
+// record read). Below the limit that is all; at it, the owner's sessions are
+// read once (to reap expired ones), and evict-oldest then finds its victims
+// from the least recently used end.
 func (tx *Tx) makeRoom(owner, except string, lim OwnerLimit) error {
 	if owner == "" || lim.Max <= 0 {
 		return nil
 	}
 	refs := tx.ownerLRU(owner, except, 0)
 	n := int64(len(refs))
-	if n >= lim.Max && lim.Refuse {
+	if n >= lim.Max {
+		// At the limit: reap the owner's expired sessions first, wherever
+		// they are in the order, so that no live session is refused room or
+		// evicted while an expired one could make it.
 		for _, ref := range refs {
 			if _, live := tx.lruRead(owner, ref); !live {
 				n--
@@ -286,7 +289,17 @@ func (tx *Tx) moveOwner(s *Session, owner string, lim OwnerLimit) error {
 	if s.Detached {
 		tx.sessDel(sessOwnerPrefix(dbSessionDet, s.Owner) + s.Handle)
 	}
+	oldOwner := s.Owner
 	s.Owner = owner
+	defer func() {
+		s.deps |= tx.sessDeps[s.Handle]
+		tx.e.sess.mu.RLock()
+		hooks := tx.e.sess.onOwner
+		tx.e.sess.mu.RUnlock()
+		for _, fn := range hooks {
+			fn(tx, *s, oldOwner)
+		}
+	}()
 	if owner != "" {
 		op := sessOwnerPrefix(dbSessionOwner, owner)
 		if !tx.sessHasPrefix(op) {

@@ -427,3 +427,25 @@ func TestMigratesSessionRecords(t *testing.T) {
 		return nil
 	})
 }
+
+// An expired session later in the order than a live one makes the room:
+// evict-oldest does not evict the live one.
+func TestOwnerLimitExpiredMakesRoom(t *testing.T) {
+	e := openTest(t, ":memory:")
+	_, live := create(t, e, t0, NewSession{Owner: "q", Idle: 60_000})
+	create(t, e, t0+10, NewSession{Owner: "q", Idle: 1_000})
+	create(t, e, t0+5_000, NewSession{Owner: "q", Idle: 60_000, Limit: OwnerLimit{Max: 2}})
+	view(t, e, t0+5_000, func(tx *Tx) error {
+		if _, r := tx.AuthSession(live, pol); r != ReasonOK {
+			t.Fatalf("live session: %v", r)
+		}
+		if n := tx.CountOwnerSessions("q"); n != 2 {
+			t.Fatalf("q has %d sessions", n)
+		}
+		return nil
+	})
+	if n := e.SessionStats().LimitEvicted.Load(); n != 0 {
+		t.Fatalf("evicted %d", n)
+	}
+	lruCheck(t, e, t0+5_000)
+}

@@ -119,6 +119,11 @@ func init() {
 				tx.tokSessionEnded(s)
 			}
 		})
+		e.OnSessionOwnerChange(func(tx *Tx, s Session, _ string) {
+			if s.deps&sessDepTokens != 0 {
+				tx.tokSessionOwnerChanged(s)
+			}
+		})
 		e.SetSessionTokenCounter(func(tx *Tx, handle string) int {
 			return len(tx.tokWalkLive(tokSessionPrefix(handle, 0)))
 		})
@@ -540,6 +545,23 @@ func (tx *Tx) tokSessionEnded(s Session) {
 			continue
 		}
 		tx.tokDisown(&t, &acc)
+	}
+	tx.tokApply(acc)
+}
+
+// tokSessionOwnerChanged runs inside the transaction that gives session s
+// another owner: every token the session holds (bound or transferable) is
+// owned by the session's owner, so it follows, owner index included.
+func (tx *Tx) tokSessionOwnerChanged(s Session) {
+	var acc TokenCounts
+	for _, h := range tx.tokWalk(tokSessionPrefix(s.Handle, 0)) {
+		t, _, ok := tx.tokLookup(h)
+		if !ok || t.Owner == s.Owner {
+			continue
+		}
+		old := t
+		t.Owner = s.Owner
+		tx.tokWrite(&old, &t, &acc)
 	}
 	tx.tokApply(acc)
 }
