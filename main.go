@@ -55,10 +55,14 @@ func main() {
 		os.Exit(1)
 	}
 	if err := srv.Listen(); err != nil {
+		// Redis' words first: tools that start redis-server (its Tcl suite)
+		// look for them to retry on another port.
+		fmt.Fprintf(os.Stderr, "Failed listening on port %d (tcp), aborting.\n", cfg.Int("port"))
 		fmt.Fprintln(os.Stderr, "sessiond:", err)
 		os.Exit(1)
 	}
 	log.Printf("sessiond %s ready on %s (data: %s, appendfsync %s)", commands.Version, srv.Addr(), dataFile(cfg), cfg.Get("appendfsync"))
+	log.Printf("Ready to accept connections")
 	if err := srv.Serve(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "sessiond:", err)
 		os.Exit(1)
