@@ -1,8 +1,7 @@
 package commands
 
 import (
-	"crypto/subtle"
-	"fmt"
+		"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,7 +84,7 @@ func cmdReset(c *Call) {
 	cl.proto = 2
 	cl.W.SetProto(2)
 	cl.noEvict, cl.noTouch = false, false
-	cl.Authed = c.d.Config.Get("requirepass") == ""
+	c.d.resetAuth(cl)
 	c.W.Simple("RESET")
 }
 
@@ -105,18 +104,6 @@ func cmdSelect(c *Call) {
 	c.W.OK()
 }
 
-// checkPassword compares in constant time; user must be "default".
-func (d *Dispatcher) checkPassword(user, pass string) bool {
-	want := d.Config.Get("requirepass")
-	if user != "default" {
-		return false
-	}
-	if want == "" {
-		return true
-	}
-	return subtle.ConstantTimeCompare([]byte(want), []byte(pass)) == 1
-}
-
 func cmdAuth(c *Call) {
 	if len(c.Args) > 3 {
 		c.W.Error(msgSyntax)
@@ -125,15 +112,14 @@ func cmdAuth(c *Call) {
 	user, pass := "default", c.Arg(1)
 	if len(c.Args) == 3 {
 		user, pass = c.Arg(1), c.Arg(2)
-	} else if c.d.Config.Get("requirepass") == "" {
+	} else if u := c.d.acl.reg.Default().User(); u.NoPass {
 		c.W.Error(msgNoPassSet)
 		return
 	}
-	if !c.d.checkPassword(user, pass) {
+	if !c.d.authenticate(c, user, pass) {
 		c.W.Error(msgWrongPass)
 		return
 	}
-	c.Client.Authed = true
 	c.W.OK()
 }
 
@@ -159,7 +145,7 @@ func cmdHello(c *Call) {
 		more := len(c.Args) - i - 1
 		switch {
 		case keyword(c.Args[i], "AUTH") && more >= 2:
-			if !c.d.checkPassword(c.Arg(i+1), c.Arg(i+2)) {
+			if !c.d.authenticate(c, c.Arg(i+1), c.Arg(i+2)) {
 				c.W.Error(msgWrongPass)
 				return
 			}
@@ -318,9 +304,9 @@ func (d *Dispatcher) describe(cl *Client, now time.Time, self *Call) string {
 		lastCmd = "NULL"
 	}
 	multi := -1
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
 		cl.ID, cl.Conn.RemoteAddr(), cl.Conn.LocalAddr(), name, int(now.Sub(cl.Created).Seconds()), int(now.Sub(inter).Seconds()),
-		flags, db, sub, psub, multi, lastCmd, cl.proto, lib, ver)
+		flags, db, sub, psub, multi, lastCmd, cl.Username(), cl.proto, lib, ver)
 }
 
 func cmdClientList(c *Call) {

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"errors"
+	"github.com/sessiond/sessiond/acl"
 	"sync"
 	"time"
 
@@ -256,6 +257,14 @@ func cmdExec(c *Call) {
 		}
 		c.W.Array(len(st.queue))
 		for _, q := range st.queue {
+			// ACLs are checked again: the rules may have changed since
+			// the command was queued, as Redis' execCommand.
+			if !cl.account.User().Unrestricted() {
+				if why, _ := c.d.checkACL(cl, q.spec, q.args, ctxMulti, now); why != acl.Allowed {
+					c.W.Error(execDenied(why))
+					continue
+				}
+			}
 			c.d.run(cl, q.spec, q.args, tx, now)
 		}
 		return nil

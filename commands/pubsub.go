@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"github.com/sessiond/sessiond/acl"
 	"sort"
 	"strconv"
 	"strings"
@@ -189,18 +190,32 @@ func (h *Hub) unsubscribeAll(cl *Client) {
 	}
 }
 
+// channelArgs: every argument from first on is a channel (or a pattern).
+func channelArgs(first int, pattern bool) func(args [][]byte) []acl.ChannelRef {
+	return func(args [][]byte) []acl.ChannelRef {
+		var out []acl.ChannelRef
+		for i := first; i < len(args); i++ {
+			out = append(out, acl.ChannelRef{Pos: i, Pattern: pattern})
+		}
+		return out
+	}
+}
+
 func init() {
 	register(
 		&Spec{Name: "subscribe", Arity: -2, Flags: FlagPubSub | FlagNoScript | FlagLoading | FlagStale, Group: "pubsub", Since: "2.0.0",
-			Syntax: "channel [channel ...]", Summary: "Listens for messages published to channels.", Example: "> SUBSCRIBE __sessions__\n1) \"subscribe\"\n2) \"__sessions__\"\n3) (integer) 1", Run: cmdSubscribe},
+			Syntax: "channel [channel ...]", Summary: "Listens for messages published to channels.", Example: "> SUBSCRIBE __sessions__\n1) \"subscribe\"\n2) \"__sessions__\"\n3) (integer) 1", Run: cmdSubscribe,
+			Channels: channelArgs(1, false)},
 		&Spec{Name: "psubscribe", Arity: -2, Flags: FlagPubSub | FlagNoScript | FlagLoading | FlagStale, Group: "pubsub", Since: "2.0.0",
-			Syntax: "pattern [pattern ...]", Summary: "Listens for messages published to channels that match one or more patterns.", Example: "> PSUBSCRIBE __keyevent@0__:*\n1) \"psubscribe\"\n2) \"__keyevent@0__:*\"\n3) (integer) 1", Run: cmdPsubscribe},
+			Syntax: "pattern [pattern ...]", Summary: "Listens for messages published to channels that match one or more patterns.", Example: "> PSUBSCRIBE __keyevent@0__:*\n1) \"psubscribe\"\n2) \"__keyevent@0__:*\"\n3) (integer) 1", Run: cmdPsubscribe,
+			Channels: channelArgs(1, true)},
 		&Spec{Name: "unsubscribe", Arity: -1, Flags: FlagPubSub | FlagNoScript | FlagLoading | FlagStale, Group: "pubsub", Since: "2.0.0",
 			Syntax: "[channel [channel ...]]", Summary: "Stops listening to messages posted to channels.", Example: "> UNSUBSCRIBE\n1) \"unsubscribe\"\n2) (nil)\n3) (integer) 0", Run: cmdUnsubscribe},
 		&Spec{Name: "punsubscribe", Arity: -1, Flags: FlagPubSub | FlagNoScript | FlagLoading | FlagStale, Group: "pubsub", Since: "2.0.0",
 			Syntax: "[pattern [pattern ...]]", Summary: "Stops listening to messages published to channels that match one or more patterns.", Example: "> PUNSUBSCRIBE\n1) \"punsubscribe\"\n2) (nil)\n3) (integer) 0", Run: cmdPunsubscribe},
 		&Spec{Name: "publish", Arity: 3, Flags: FlagPubSub | FlagLoading | FlagStale | FlagFast, Group: "pubsub", Since: "2.0.0",
-			Syntax: "channel message", Summary: "Posts a message to a channel.", Example: "> PUBLISH news hello\n(integer) 1", Run: cmdPublish},
+			Syntax: "channel message", Summary: "Posts a message to a channel.", Example: "> PUBLISH news hello\n(integer) 1", Run: cmdPublish,
+			Channels: func(args [][]byte) []acl.ChannelRef { return []acl.ChannelRef{{Pos: 1}} }},
 		&Spec{Name: "pubsub", Arity: -2, Group: "pubsub", Since: "2.8.0", Summary: "A container for Pub/Sub commands.",
 			Subcommands: []*Spec{
 				{Name: "channels", Arity: -2, Flags: FlagPubSub | FlagLoading | FlagStale, Syntax: "[pattern]", Summary: "Returns the active channels.", Example: "> PUBSUB CHANNELS\n1) \"news\"", Run: cmdPubsubChannels},

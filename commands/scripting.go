@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"github.com/sessiond/sessiond/acl"
 	"math"
 	"runtime/metrics"
 	"strconv"
@@ -129,10 +130,13 @@ func (r *scriptRun) call(args [][]byte) ([]byte, string) {
 	if r.ro && spec.Flags&FlagWrite != 0 {
 		return nil, "Write commands are not allowed from read-only scripts."
 	}
+	cl := r.client
+	if why, _ := r.d.checkACL(cl, spec, args, ctxLua, r.now); why != acl.Allowed {
+		return nil, scriptDenied(why)
+	}
 	if spec.Flags&FlagWrite != 0 {
 		r.wrote.Store(true)
 	}
-	cl := r.client
 	cl.W.Reset()
 	r.d.run(cl, spec, args, r.tx, r.now)
 	return cl.W.Bytes(), ""
@@ -342,7 +346,7 @@ func (d *Dispatcher) runScript(c *Call, tx *engine.Tx, sha string, sc *script, k
 		fn.Env = vm.env
 		vm.fns[sha] = fn
 	}
-	cl := &Client{ID: c.Client.ID, Conn: c.Client.Conn, Created: c.Client.Created, W: resp.NewWriter(2), proto: 2, Authed: true, db: c.Client.DB(), scriptCaller: true}
+	cl := &Client{ID: c.Client.ID, Conn: c.Client.Conn, Created: c.Client.Created, W: resp.NewWriter(2), proto: 2, Authed: true, account: c.Client.account, db: c.Client.DB(), scriptCaller: true}
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &scriptRun{d: d, start: time.Now(), done: make(chan struct{}), cancel: cancel, ro: ro, tx: tx, now: c.Now, client: cl}
 	vm.run = run

@@ -246,6 +246,8 @@ func infoStats(c *Call, b *strings.Builder) {
 		d.stats.connections.Load(), d.stats.commands.Load(), d.stats.netInput.Load(), d.stats.netOutput.Load(), d.stats.rejectedConns.Load(),
 		es.ExpiredKeys.Load(), es.ExpireTimeUsec.Load()/1000, es.KeyspaceHits.Load(), es.KeyspaceMisses.Load(),
 		d.hub.channelCount(), d.hub.patternCount(), d.stats.errorReplies.Load(), es.WriteCommits.Load())
+	fmt.Fprintf(b, "acl_access_denied_auth:%d\r\nacl_access_denied_cmd:%d\r\nacl_access_denied_key:%d\r\nacl_access_denied_channel:%d\r\n",
+		d.acl.deniedAuth.Load(), d.acl.deniedCmd.Load(), d.acl.deniedKey.Load(), d.acl.deniedChannel.Load())
 }
 
 func infoReplication(c *Call, b *strings.Builder) {

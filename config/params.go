@@ -22,6 +22,12 @@ func Defaults() *Config {
 		{Name: "tls-ca-cert-file", Kind: String, Default: "", Immutable: true, Protected: true},
 		{Name: "tls-auth-clients", Kind: Enum, Enum: []string{"yes", "no", "optional"}, Default: "yes", Immutable: true},
 		{Name: "requirepass", Kind: String, Default: "", Sensitive: false},
+		// ACLs (Redis 7): the file ACL SAVE/LOAD use (a path, relative to
+		// dir, set only at startup), the length of ACL LOG, and whether new
+		// users start with allchannels or resetchannels.
+		{Name: "aclfile", Kind: String, Default: "", Immutable: true, Protected: true},
+		{Name: "acllog-max-len", Kind: Int, Default: "128", Min: 0, Max: 1 << 31},
+		{Name: "acl-pubsub-default", Kind: Enum, Default: "resetchannels", Enum: []string{"allchannels", "resetchannels"}},
 		{Name: "maxclients", Kind: Int, Default: "10000", Min: 1, Max: 1 << 20},
 		// protected-mode: with no password for the default user, only
 		// clients on this machine are served (Redis' protected mode).

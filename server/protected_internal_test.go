@@ -37,7 +37,7 @@ func TestProtectedModeDecision(t *testing.T) {
 		if err := cfg.Set("requirepass", tc.pass); err != nil {
 			t.Fatal(err)
 		}
-		if got := protectedModeDenies(cfg, addrConn{tc.remote, "10.0.0.1:6379"}); got != tc.denied {
+		if got := protectedModeDenies(cfg, nil, addrConn{tc.remote, "10.0.0.1:6379"}); got != tc.denied {
 			t.Errorf("protected-mode %s, requirepass %q, client %s: denied %v, want %v", tc.protected, tc.pass, tc.remote, got, tc.denied)
 		}
 	}

@@ -79,6 +79,11 @@ func Open(cfg *config.Config) (*Server, error) {
 		return nil, err
 	}
 	disp = commands.NewDispatcher(eng, cfg)
+	if err := disp.LoadUsers(); err != nil {
+		eng.Close()
+		store.Close()
+		return nil, err
+	}
 	disp.Shutdown = func(bool) { go s.Stop() }
 	s.eng, s.disp = eng, disp
 	if p := cfg.Lookup("appendfsync"); p != nil {
@@ -368,7 +373,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		}
 	}
 	conn := newClientConn(nc, s.cfg)
-	if protectedModeDenies(s.cfg, conn) {
+	if protectedModeDenies(s.cfg, s.disp, conn) {
 		_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
 		_, _ = nc.Write([]byte(msgProtectedMode))
 		nc.Close()
