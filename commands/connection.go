@@ -1,7 +1,7 @@
 package commands
 
 import (
-		"fmt"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"

@@ -119,7 +119,7 @@ type Client struct {
 	lastCmd   string
 	lastInter time.Time
 
-	Authed  bool
+	Authed bool
 	// account is the ACL user the client runs as (the default user until
 	// AUTH or HELLO AUTH): permission checks load its current rules.
 	account *acl.Account
