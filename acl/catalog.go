@@ -103,6 +103,9 @@ const (
 	KeyRead KeyAccess = 1 << iota
 	// KeyWrite: the command inserts, updates or deletes (INSERT, UPDATE, DELETE).
 	KeyWrite
+	// KeyNone: the command neither reads the value nor writes (EXISTS,
+	// TYPE, STRLEN): any pattern that matches the key grants it.
+	KeyNone KeyAccess = 1 << 7
 )
 
 // Command is one command or subcommand as ACLs see it.

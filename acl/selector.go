@@ -322,6 +322,7 @@ func (s *Selector) keyAllowed(key string, need KeyAccess) bool {
 	if s.allKeys {
 		return true
 	}
+	need &^= KeyNone
 	for _, p := range s.keys {
 		if p.Perm&need != need {
 			continue

@@ -17,7 +17,9 @@ type User struct {
 	Name      string
 	Enabled   bool
 	NoPass    bool
-	SkipSanit bool     // skip-sanitize-payload (accepted and shown; sessiond has no payloads to sanitize)
+	// Sanitize is "", "sanitize-payload" or "skip-sanitize-payload": accepted
+	// and shown as Redis does (sessiond has no RESTORE payloads to check).
+	Sanitize  string
 	passwords []string // hex SHA-256, in the order added
 	selectors []*Selector
 	// unrestricted: the root selector allows every command, key and
@@ -76,10 +78,8 @@ func (u *User) apply(cat *Catalog, op string, pubsubAll bool) error {
 		u.Enabled = true
 	case low == "off":
 		u.Enabled = false
-	case low == "skip-sanitize-payload":
-		u.SkipSanit = true
-	case low == "sanitize-payload":
-		u.SkipSanit = false
+	case low == "skip-sanitize-payload" || low == "sanitize-payload":
+		u.Sanitize = low
 	case low == "nopass":
 		u.NoPass, u.passwords = true, nil
 	case low == "resetpass":
@@ -135,7 +135,7 @@ func (u *User) apply(cat *Catalog, op string, pubsubAll bool) error {
 		r.allKeys, r.keys = false, nil
 		r.allChannels, r.channels = pubsubAll, nil
 		u.Enabled = false
-		u.SkipSanit = false
+		u.Sanitize = "sanitize-payload"
 		u.selectors = u.selectors[:1]
 		r.setAll(false)
 	default:
@@ -161,10 +161,8 @@ func (u *User) Describe(cat *Catalog) string {
 	if u.NoPass {
 		parts = append(parts, "nopass")
 	}
-	if u.SkipSanit {
-		parts = append(parts, "skip-sanitize-payload")
-	} else {
-		parts = append(parts, "sanitize-payload")
+	if u.Sanitize != "" {
+		parts = append(parts, u.Sanitize)
 	}
 	for _, p := range u.passwords {
 		parts = append(parts, "#"+p)
@@ -187,10 +185,8 @@ func (u *User) Flags() []string {
 	if u.NoPass {
 		f = append(f, "nopass")
 	}
-	if u.SkipSanit {
-		f = append(f, "skip-sanitize-payload")
-	} else {
-		f = append(f, "sanitize-payload")
+	if u.Sanitize != "" {
+		f = append(f, u.Sanitize)
 	}
 	return f
 }

@@ -317,7 +317,9 @@ func (d *Dispatcher) logDenial(cl *Client, why acl.Denial, ctx, object, user str
 // from the table's key positions and its channels.
 func aclRequest(spec *Spec, args [][]byte) acl.Request {
 	r := acl.Request{Cmd: spec.aclCmd, Args: args, NoAuth: spec.Flags&FlagNoAuth != 0}
-	if spec.FirstKey > 0 || spec.MovableKeys != nil {
+	if spec.KeyRefs != nil {
+		r.Keys = spec.KeyRefs(args)
+	} else if spec.FirstKey > 0 || spec.MovableKeys != nil {
 		access := spec.keyAccess()
 		for _, p := range spec.keyPositions(args) {
 			if p > 0 && p < len(args) {

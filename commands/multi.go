@@ -2,10 +2,10 @@ package commands
 
 import (
 	"errors"
-	"github.com/sessiond/sessiond/acl"
 	"sync"
 	"time"
 
+	"github.com/sessiond/sessiond/acl"
 	"github.com/sessiond/sessiond/engine"
 )
 

@@ -1,13 +1,13 @@
 package commands
 
 import (
-	"github.com/sessiond/sessiond/acl"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 
+	"github.com/sessiond/sessiond/acl"
 	"github.com/sessiond/sessiond/engine"
 	"github.com/sessiond/sessiond/glob"
 	"github.com/sessiond/sessiond/resp"

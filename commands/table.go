@@ -87,6 +87,11 @@ type Spec struct {
 	// patterns; zero derives it from the flags (readonly: read; write:
 	// read and write, as Redis' RW keys).
 	KeyAccess acl.KeyAccess
+	// KeyRefs finds the keys and what the command does with each when
+	// that differs between keys or depends on options (a read source and
+	// a written destination, SET ... GET); it replaces the key positions
+	// and KeyAccess for ACL checks.
+	KeyRefs func(args [][]byte) []acl.KeyRef
 	// Channels finds the channel arguments ACLs check (PUBLISH, SUBSCRIBE,
 	// PSUBSCRIBE).
 	Channels func(args [][]byte) []acl.ChannelRef
