@@ -111,6 +111,17 @@ func loadConfig(args []string) (*config.Config, error) {
 		if len(vals) == 0 {
 			return nil, fmt.Errorf("--%s needs a value", name)
 		}
+		if config.IsDirective(name) {
+			// --user "alice on >pw ~* +@all", or its words as separate arguments.
+			words := vals
+			if len(vals) == 1 {
+				if w, err := config.SplitArgs(vals[0]); err == nil {
+					words = w
+				}
+			}
+			cfg.AddDirective(name, words, "--"+name)
+			continue
+		}
 		if err := cfg.Set(name, strings.Join(vals, " ")); err != nil {
 			return nil, fmt.Errorf("--%s: %w", name, err)
 		}

@@ -455,14 +455,15 @@ func (r *Registry) Authenticate(name, password string) *Account {
 	return nil
 }
 
-// Replace swaps the whole set of users (ACL LOAD, startup): accounts of
-// users that remain keep their identity, those that go are marked deleted
-// and returned. users must hold "default".
+// Replace swaps the whole set of users (ACL LOAD, startup). As Redis'
+// ACLLoadFromFile, the default user keeps its identity (its connections
+// stay, with the new rules) and every other user is new: the old accounts
+// are marked deleted and returned. users must hold "default".
 func (r *Registry) Replace(users map[string]*User) (gone []*Account) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for name, a := range r.users {
-		if _, ok := users[name]; !ok {
+		if name != "default" {
 			a.deleted.Store(true)
 			delete(r.users, name)
 			gone = append(gone, a)

@@ -137,12 +137,12 @@ func (d *Dispatcher) LoadUsers() error {
 		if err != nil {
 			return fmt.Errorf("acl: %w", err)
 		}
-		d.installUsers(users)
+		d.installUsers(users, nil)
 		d.acl.fromConfigFile = true
 		return nil
 	}
 	if file != "" {
-		if err := d.loadACLFile(); err != nil {
+		if err := d.loadACLFile(nil); err != nil {
 			return fmt.Errorf("acl: %w", err)
 		}
 	}
@@ -170,7 +170,7 @@ func (d *Dispatcher) aclFilePath() string {
 	return filepath.Join(d.Config.Get("dir"), f)
 }
 
-func (d *Dispatcher) loadACLFile() error {
+func (d *Dispatcher) loadACLFile(self *Client) error {
 	path := d.aclFilePath()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -180,7 +180,7 @@ func (d *Dispatcher) loadACLFile() error {
 	if err != nil {
 		return err
 	}
-	d.installUsers(users)
+	d.installUsers(users, self)
 	return nil
 }
 
@@ -196,12 +196,13 @@ func strerrorOf(err error) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// installUsers swaps in a whole user set and disconnects the clients of the
-// users it removed; requirepass, if set, still governs the default user.
-func (d *Dispatcher) installUsers(users map[string]*acl.User) {
+// installUsers swaps in a whole user set (startup, ACL LOAD). As Redis,
+// every user but default is new afterwards: their clients (self included,
+// after its reply) are disconnected.
+func (d *Dispatcher) installUsers(users map[string]*acl.User, self *Client) {
 	gone := d.acl.reg.Replace(users)
 	for _, a := range gone {
-		d.killAccount(a, nil)
+		d.killAccount(a, self)
 	}
 	d.refreshPubSubClients()
 }
@@ -210,15 +211,22 @@ func (d *Dispatcher) installUsers(users map[string]*acl.User) {
 // after its reply).
 func (d *Dispatcher) killAccount(a *acl.Account, self *Client) {
 	for _, cl := range d.Clients() {
-		if cl.account != a {
-			continue
+		if cl.account == a {
+			d.drop(cl, self)
 		}
-		if cl == self {
-			cl.CloseAfterReply = true
-			continue
-		}
-		_ = cl.Conn.Close()
 	}
+}
+
+// drop disconnects cl for an ACL change. It leaves the client list at once,
+// as Redis frees the client at once (a CLIENT LIST right after the change
+// does not show it); the server releases it again when the socket closes.
+func (d *Dispatcher) drop(cl, self *Client) {
+	if cl == self {
+		cl.CloseAfterReply = true
+		return
+	}
+	_ = cl.Conn.Close()
+	d.Release(cl)
 }
 
 // refreshPubSubClients disconnects subscribers whose user may no longer
@@ -247,7 +255,7 @@ func (d *Dispatcher) refreshPubSubClients() {
 		}
 		cl.subs.mu.Unlock()
 		if !ok {
-			_ = cl.Conn.Close()
+			d.drop(cl, nil)
 		}
 	}
 }
@@ -510,11 +518,20 @@ func cmdACLWhoami(c *Call) { c.W.BulkString(c.Client.Username()) }
 
 func cmdACLCat(c *Call) {
 	if len(c.Args) > 3 {
-		c.W.Error(errUnknownSubcommand("CAT", "ACL"))
+		c.W.Error("ERR unknown subcommand or wrong number of arguments for 'CAT'. Try ACL HELP.")
 		return
 	}
 	if len(c.Args) == 2 {
-		names := acl.CategoryNames()
+		// The categories this server has commands in (sessiond has no
+		// HyperLogLog or geo commands: those categories are accepted in
+		// rules but not listed).
+		var names []string
+		for _, n := range acl.CategoryNames() {
+			cat, _ := acl.CategoryByName(n)
+			if len(c.d.acl.reg.Catalog.InCategory(cat)) > 0 {
+				names = append(names, n)
+			}
+		}
 		c.W.Array(len(names))
 		for _, n := range names {
 			c.W.BulkString(n)
@@ -665,9 +682,23 @@ func cmdACLLoad(c *Call) {
 		c.W.Error("ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.")
 		return
 	}
-	if err := c.d.loadACLFile(); err != nil {
+	if err := c.d.loadACLFile(c.Client); err != nil {
 		c.W.Error("ERR " + err.Error())
 		return
 	}
 	c.W.OK()
+}
+
+// aclConfigLines are the user lines CONFIG REWRITE writes when users are not
+// kept in an aclfile, as Redis does.
+func (d *Dispatcher) aclConfigLines() string {
+	if d.Config.Get("aclfile") != "" {
+		return ""
+	}
+	var b strings.Builder
+	for _, l := range d.acl.reg.Lines() {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	return b.String()
 }

@@ -57,7 +57,7 @@ func init() {
 				{Name: "list", Arity: -2, Flags: FlagNoScript, Syntax: "[LIBRARYNAME library-name-pattern] [WITHCODE]", Summary: "Returns information about all libraries (there are none).", Example: "> FUNCTION LIST\n(empty array)", Run: func(c *Call) { c.W.Array(0) }},
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("FUNCTION")},
 			}},
-		&Spec{Name: "command", Arity: -1, Flags: FlagLoading | FlagStale, Group: "server", Since: "2.8.13", Summary: "Returns detailed information about all commands.",
+		&Spec{Name: "command", Arity: -1, Flags: FlagLoading | FlagStale, Group: "server", ACL: "@connection", Since: "2.8.13", Summary: "Returns detailed information about all commands.",
 			Example: "> COMMAND COUNT\n(integer) 180", Run: cmdCommand,
 			Subcommands: []*Spec{
 				{Name: "count", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns a count of commands.", Example: "> COMMAND COUNT\n(integer) 180", Run: cmdCommandCount},
@@ -639,6 +639,7 @@ func cmdConfigRewrite(c *Call) {
 		}
 		fmt.Fprintf(&b, "%s %q\n", name, v)
 	}
+	b.WriteString(c.d.aclConfigLines())
 	tmp := ConfigFile + ".tmp"
 	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
 		c.W.Error("ERR Rewriting config file: " + err.Error())

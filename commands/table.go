@@ -196,9 +196,17 @@ func (s *Spec) ACLCategories() []string { return s.aclCategories().Names() }
 
 func (s *Spec) aclCategories() acl.Category {
 	c := acl.ParseCategories(s.ACL)
+	if len(s.Subcommands) > 0 {
+		// A container (CONFIG, CLIENT) is only a name: its subcommands
+		// carry the categories, as in Redis.
+		return c | acl.CatSlow
+	}
 	group := s.Group
-	if s.parent != nil && group == "" {
-		group = s.parent.Group
+	if s.parent != nil {
+		c |= acl.ParseCategories(s.parent.ACL)
+		if group == "" {
+			group = s.parent.Group
+		}
 	}
 	switch group {
 	case "string":

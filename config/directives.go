@@ -32,6 +32,11 @@ func (c *Config) DirectiveLines(name string) []Directive {
 	return out
 }
 
+// AddDirective keeps a directive given outside the file ("--user ..." flags).
+func (c *Config) AddDirective(name string, args []string, origin string) {
+	c.addDirective(Directive{Name: strings.ToLower(name), Args: args, Origin: origin})
+}
+
 func (c *Config) addDirective(d Directive) {
 	c.mu.Lock()
 	c.directives = append(c.directives, d)
