@@ -140,7 +140,9 @@ func (s *Selector) apply(cat *Catalog, op string) error {
 					break
 				}
 			}
-			if perm == 0 || !ok {
+			// "%RW" without "~" is accepted as a pattern of no key, as
+			// Redis 7.0 does (its test calls it a tolerated syntax error).
+			if perm == 0 || (!ok && i < len(rest)) {
 				return ErrSyntax
 			}
 			rest = rest[i:]

@@ -243,6 +243,26 @@ func (u *User) Check(r *Request) (Denial, int) {
 	return worst, pos
 }
 
+// ReadsEveryKey reports whether one selector allows r and grants read
+// access to every key (allkeys, ~* or %R~*), as Redis'
+// ACLUserCheckCmdWithUnrestrictedKeyAccess: SORT's BY and GET need it.
+func (u *User) ReadsEveryKey(r *Request) bool {
+	for _, s := range u.selectors {
+		if d, _ := s.checkCmd(r); d != Allowed {
+			continue
+		}
+		if s.allKeys {
+			return true
+		}
+		for _, p := range s.keys {
+			if p.Pattern == "*" && p.Perm&KeyRead != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // CheckKey reports whether one of the user's selectors grants access to key.
 func (u *User) CheckKey(key string, need KeyAccess) bool {
 	for _, s := range u.selectors {

@@ -62,7 +62,7 @@ func init() {
 			Example: "> HRANDFIELD sess:a -2 WITHVALUES\n1) \"user\"\n2) \"alice\"\n3) \"user\"\n4) \"alice\"", Run: cmdHrandfield},
 		&Spec{Name: "memory", Arity: -2, Group: "server", Since: "4.0.0", Summary: "A container for memory diagnostics commands.",
 			Subcommands: []*Spec{
-				{Name: "usage", Arity: -3, Flags: r, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key [SAMPLES count]", Summary: "Estimates the memory usage of a key.",
+				{Name: "usage", Arity: -3, Flags: r, KeyAccess: acl.KeyNone, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key [SAMPLES count]", Summary: "Estimates the memory usage of a key.",
 					Example: "> MEMORY USAGE sess:a\n(integer) 212", Run: cmdMemoryUsage},
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("MEMORY")},
 			}},
