@@ -69,7 +69,7 @@ func init() {
 		&Spec{Name: "dump", Arity: 2, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
 			Syntax: "key", Summary: "Returns a serialized representation of the value stored at a key (sessiond's own format, for RESTORE on sessiond).",
 			Example: "> DUMP sess:a\n\"SDD1h...\"", Run: cmdDump},
-		&Spec{Name: "restore", Arity: -4, Flags: w | d, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
+		&Spec{Name: "restore", ACL: "@dangerous", Arity: -4, Flags: w | d, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
 			Syntax: "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]", Summary: "Creates a key from the serialized representation of a value.",
 			Example: "> RESTORE sess:b 0 \"SDD1h...\"\nOK", Run: cmdRestore},
 		&Spec{Name: "hscan", Arity: -3, Flags: r, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.8.0",

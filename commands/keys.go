@@ -33,7 +33,7 @@ func init() {
 			Syntax: "key db", Summary: "Moves a key to another database.", Example: "> MOVE a 1\n(integer) 1", Run: cmdMove},
 		&Spec{Name: "randomkey", Arity: 1, Flags: FlagReadonly, Group: "generic", Since: "1.0.0",
 			Summary: "Returns a random key name from the database.", Example: "> RANDOMKEY\n\"sess:a\"", Run: cmdRandomKey},
-		&Spec{Name: "keys", Arity: 2, Flags: FlagReadonly | FlagLong, Group: "generic", Since: "1.0.0",
+		&Spec{Name: "keys", ACL: "@dangerous", Arity: 2, Flags: FlagReadonly | FlagLong, Group: "generic", Since: "1.0.0",
 			Syntax: "pattern", Summary: "Returns all key names that match a pattern.", Example: "> KEYS sess:*\n1) \"sess:a\"", Run: cmdKeys},
 		&Spec{Name: "scan", Arity: -2, Flags: FlagReadonly, Group: "generic", Since: "2.8.0",
 			Syntax: "cursor [MATCH pattern] [COUNT count] [TYPE type]", Summary: "Iterates over the key names in the database.", Example: "> SCAN 0 MATCH sess:* COUNT 100\n1) \"0\"\n2) 1) \"sess:a\"", Run: cmdScan},

@@ -17,7 +17,7 @@ import (
 
 func init() {
 	register(
-		&Spec{Name: "sort", KeyRefs: sortKeys, Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagLong, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
+		&Spec{Name: "sort", ACL: "@set @sortedset @list @dangerous", KeyRefs: sortKeys, Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagLong, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
 			Syntax:  "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC|DESC] [ALPHA] [STORE destination]",
 			Summary: "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
 			Example: "> RPUSH ids 3 1 2\n(integer) 3\n> SORT ids DESC LIMIT 0 2\n1) \"3\"\n2) \"2\"", Run: sortCmd(false), MovableKeys: sortStoreKey},
