@@ -248,6 +248,11 @@ func (d *Dispatcher) refreshPubSubClients() {
 				ok = false
 			}
 		}
+		for ch := range cl.subs.shards {
+			if !u.CheckChannel(ch, false) {
+				ok = false
+			}
+		}
 		for p := range cl.subs.patterns {
 			if !u.CheckChannel(p, true) {
 				ok = false

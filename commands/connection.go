@@ -294,19 +294,19 @@ func (d *Dispatcher) describe(cl *Client, now time.Time, self *Call) string {
 		lastCmd = self.Spec.FullName()
 	}
 	cl.subs.mu.Lock()
-	sub, psub := len(cl.subs.channels), len(cl.subs.patterns)
+	sub, psub, ssub := len(cl.subs.channels), len(cl.subs.patterns), len(cl.subs.shards)
 	cl.subs.mu.Unlock()
 	flags := "N"
-	if sub+psub > 0 {
+	if sub+psub+ssub > 0 {
 		flags = "P"
 	}
 	if lastCmd == "" {
 		lastCmd = "NULL"
 	}
 	multi := -1
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
 		cl.ID, cl.Conn.RemoteAddr(), cl.Conn.LocalAddr(), name, int(now.Sub(cl.Created).Seconds()), int(now.Sub(inter).Seconds()),
-		flags, db, sub, psub, multi, lastCmd, cl.Username(), cl.proto, lib, ver)
+		flags, db, sub, psub, ssub, multi, lastCmd, cl.Username(), cl.proto, lib, ver)
 }
 
 func cmdClientList(c *Call) {
