@@ -211,7 +211,7 @@ func (d *Dispatcher) installUsers(users map[string]*acl.User, self *Client) {
 // after its reply).
 func (d *Dispatcher) killAccount(a *acl.Account, self *Client) {
 	for _, cl := range d.Clients() {
-		if cl.account == a {
+		if cl.account.Load() == a {
 			d.drop(cl, self)
 		}
 	}
@@ -234,10 +234,11 @@ func (d *Dispatcher) drop(cl, self *Client) {
 // ACLKillPubsubClientsIfNeeded).
 func (d *Dispatcher) refreshPubSubClients() {
 	for _, cl := range d.Clients() {
-		if cl.account == nil || cl.subs.count() == 0 {
+		a := cl.account.Load()
+		if a == nil || cl.subs.count() == 0 {
 			continue
 		}
-		u := cl.account.User()
+		u := a.User()
 		if u.Unrestricted() {
 			continue
 		}
@@ -277,7 +278,7 @@ func (d *Dispatcher) DefaultUserProtected() bool {
 func (d *Dispatcher) resetAuth(cl *Client) {
 	a := d.acl.reg.Default()
 	u := a.User()
-	cl.account = a
+	cl.account.Store(a)
 	cl.Authed = u.Enabled && u.NoPass
 }
 
@@ -296,7 +297,7 @@ func (d *Dispatcher) authenticate(c *Call, user, pass string) bool {
 		d.warnFailedAuth(c.Client, user, c.Now)
 		return false
 	}
-	c.Client.account = a
+	c.Client.account.Store(a)
 	c.Client.Authed = true
 	return true
 }
@@ -350,7 +351,7 @@ func aclRequest(spec *Spec, args [][]byte) acl.Request {
 // denial it logs it, counts it and returns the denial and the argument it
 // concerns; the caller words the error.
 func (d *Dispatcher) checkACL(cl *Client, spec *Spec, args [][]byte, ctx string, now time.Time) (acl.Denial, int) {
-	u := cl.account.User()
+	u := cl.account.Load().User()
 	if u.Unrestricted() {
 		return acl.Allowed, 0
 	}
@@ -418,10 +419,11 @@ func scriptDenied(why acl.Denial) string {
 
 // Username is the user the client is authenticated as.
 func (cl *Client) Username() string {
-	if cl.account == nil {
+	a := cl.account.Load()
+	if a == nil {
 		return "default"
 	}
-	return cl.account.User().Name
+	return a.User().Name
 }
 
 // --- the ACL command ---

@@ -122,7 +122,7 @@ type Client struct {
 	Authed bool
 	// account is the ACL user the client runs as (the default user until
 	// AUTH or HELLO AUTH): permission checks load its current rules.
-	account *acl.Account
+	account atomic.Pointer[acl.Account]
 	proto   int
 	noEvict bool
 	noTouch bool
@@ -487,7 +487,7 @@ func (d *Dispatcher) admit(cl *Client, args [][]byte, now time.Time) (*Spec, boo
 		return nil, false
 	}
 	// ACLs: a user with +@all ~* &* costs one atomic load and a field read.
-	if !cl.account.User().Unrestricted() {
+	if !cl.account.Load().User().Unrestricted() {
 		ctx := ctxToplevel
 		if cl.multi.active {
 			ctx = ctxMulti

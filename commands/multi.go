@@ -259,7 +259,7 @@ func cmdExec(c *Call) {
 		for _, q := range st.queue {
 			// ACLs are checked again: the rules may have changed since
 			// the command was queued, as Redis' execCommand.
-			if !cl.account.User().Unrestricted() {
+			if !cl.account.Load().User().Unrestricted() {
 				if why, _ := c.d.checkACL(cl, q.spec, q.args, ctxMulti, now); why != acl.Allowed {
 					c.W.Error(execDenied(why))
 					continue

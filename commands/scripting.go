@@ -346,7 +346,8 @@ func (d *Dispatcher) runScript(c *Call, tx *engine.Tx, sha string, sc *script, k
 		fn.Env = vm.env
 		vm.fns[sha] = fn
 	}
-	cl := &Client{ID: c.Client.ID, Conn: c.Client.Conn, Created: c.Client.Created, W: resp.NewWriter(2), proto: 2, Authed: true, account: c.Client.account, db: c.Client.DB(), scriptCaller: true}
+	cl := &Client{ID: c.Client.ID, Conn: c.Client.Conn, Created: c.Client.Created, W: resp.NewWriter(2), proto: 2, Authed: true, db: c.Client.DB(), scriptCaller: true}
+	cl.account.Store(c.Client.account.Load())
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &scriptRun{d: d, start: time.Now(), done: make(chan struct{}), cancel: cancel, ro: ro, tx: tx, now: c.Now, client: cl}
 	vm.run = run

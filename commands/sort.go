@@ -344,7 +344,7 @@ func (c *Call) sortACL(a sortArgs) string {
 	if !a.hasBy && len(a.gets) == 0 {
 		return ""
 	}
-	u := c.Client.account.User()
+	u := c.Client.account.Load().User()
 	if u.Unrestricted() {
 		return ""
 	}
