@@ -465,3 +465,54 @@ func inList(list []string, s string) bool {
 	}
 	return false
 }
+
+// Subcommand rules fold into the container's when they cover it, as Redis'
+// "ACLs set can include subcommands, if already full command exists".
+func TestACLSubcommandRules(t *testing.T) {
+	s := testserver.Start(t)
+	s.Protocols(t, func(t *testing.T, c *redis.Client) {
+		ctx := context.Background()
+		commands := func() string {
+			v, err := c.Do(ctx, "ACL", "GETUSER", "bob").Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch m := v.(type) {
+			case map[any]any:
+				return m["commands"].(string)
+			case []any:
+				for i := 0; i+1 < len(m); i += 2 {
+					if m[i] == "commands" {
+						return m[i+1].(string)
+					}
+				}
+			}
+			t.Fatalf("GETUSER: %#v", v)
+			return ""
+		}
+		for _, tc := range []struct{ rules, want string }{
+			{"reset +memory|doctor", "-@all +memory|doctor"},
+			{"+memory", "-@all +memory"},
+			{"+@all +client|id", "+@all"},
+			{"-memory|stats", "+@all -memory|stats"},
+		} {
+			args := []any{"ACL", "SETUSER", "bob"}
+			for _, r := range strings.Fields(tc.rules) {
+				args = append(args, r)
+			}
+			if err := c.Do(ctx, args...).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if got := commands(); got != tc.want {
+				t.Errorf("after %s: %q, want %q", tc.rules, got, tc.want)
+			}
+		}
+		bob := s.Client(2)
+		testserver.Run(t, c, []testserver.Case{{Cmd: []any{"ACL", "SETUSER", "bob", "on", ">b", "~*"}, Want: "OK"}})
+		testserver.Run(t, bob, []testserver.Case{
+			{Cmd: []any{"AUTH", "bob", "b"}, Want: "OK"},
+			{Cmd: []any{"MEMORY", "DOCTOR"}, Any: true},
+			{Cmd: []any{"MEMORY", "STATS"}, WantErr: noPermCmd("memory|stats")},
+		})
+	})
+}

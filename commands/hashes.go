@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 
 	"github.com/sessiond/sessiond/acl"
@@ -64,6 +65,12 @@ func init() {
 			Subcommands: []*Spec{
 				{Name: "usage", Arity: -3, Flags: r, KeyAccess: acl.KeyNone, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key [SAMPLES count]", Summary: "Estimates the memory usage of a key.",
 					Example: "> MEMORY USAGE sess:a\n(integer) 212", Run: cmdMemoryUsage},
+				{Name: "stats", Arity: 2, Summary: "Returns details about memory usage (the Go heap, as INFO memory).",
+					Example: "> MEMORY STATS\n1) \"peak.allocated\"\n2) (integer) 8388608\n...", Run: cmdMemoryStats},
+				{Name: "doctor", Arity: 2, Summary: "Outputs a memory problems report.",
+					Example: "> MEMORY DOCTOR\n\"sessiond has no memory doctor: ...\"", Run: func(c *Call) {
+						c.W.BulkString("sessiond has no memory doctor: see MEMORY STATS and INFO memory (Go heap in use, reserved and RSS).")
+					}},
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("MEMORY")},
 			}},
 		&Spec{Name: "dump", Arity: 2, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
@@ -449,6 +456,26 @@ func cmdHscan(c *Call) {
 
 // cmdMemoryUsage is MEMORY USAGE key [SAMPLES count]; SAMPLES 0 counts every
 // element, the default samples 5 as Redis does.
+// cmdMemoryStats answers Redis' MEMORY STATS fields that sessiond can
+// measure: the Go heap in use (total.allocated), reserved (peak.allocated),
+// the process RSS and the connected clients.
+func cmdMemoryStats(c *Call) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	rss := readRSS()
+	c.W.Map(5)
+	c.W.BulkString("peak.allocated")
+	c.W.Int(int64(ms.HeapSys))
+	c.W.BulkString("total.allocated")
+	c.W.Int(int64(ms.HeapAlloc))
+	c.W.BulkString("clients.normal")
+	c.W.Int(int64(len(c.d.Clients())))
+	c.W.BulkString("rss-bytes")
+	c.W.Int(rss)
+	c.W.BulkString("fragmentation")
+	c.W.Double(float64(rss) / float64(max(ms.HeapAlloc, 1)))
+}
+
 func cmdMemoryUsage(c *Call) {
 	samples := int64(5)
 	for i := 3; i < len(c.Args); i++ {
