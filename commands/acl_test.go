@@ -328,6 +328,15 @@ func TestACLDefaultUser(t *testing.T) {
 	if err := anon.Ping(ctx).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOAUTH") {
 		t.Errorf("unauthenticated PING: %v", err)
 	}
+	// HELLO authenticates only when every option is good.
+	raw := anon.Conn()
+	if err := raw.Do(ctx, "HELLO", 2, "AUTH", "default", "pw", "SETNAME", "a b").Err(); err == nil {
+		t.Error("HELLO with a bad SETNAME accepted")
+	}
+	if err := raw.Do(ctx, "PING").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOAUTH") {
+		t.Errorf("PING after a refused HELLO AUTH: %v", err)
+	}
+	raw.Close()
 	admin := s.ClientAs(2, "default", "pw")
 	testserver.Run(t, admin, []testserver.Case{
 		{Cmd: []any{"CONFIG", "SET", "requirepass", ""}, Want: "OK"},

@@ -140,16 +140,14 @@ func cmdHello(c *Call) {
 		i = 2
 	}
 	var name *string
+	var authUser, authPass *string
 	authed := c.Client.Authed
 	for ; i < len(c.Args); i++ {
 		more := len(c.Args) - i - 1
 		switch {
 		case keyword(c.Args[i], "AUTH") && more >= 2:
-			if !c.d.authenticate(c, c.Arg(i+1), c.Arg(i+2)) {
-				c.W.Error(msgWrongPass)
-				return
-			}
-			authed = true
+			u, p := c.Arg(i+1), c.Arg(i+2)
+			authUser, authPass = &u, &p
 			i += 2
 		case keyword(c.Args[i], "SETNAME") && more >= 1:
 			n := c.Arg(i + 1)
@@ -163,6 +161,14 @@ func cmdHello(c *Call) {
 			c.W.Error(fmt.Sprintf("ERR Syntax error in HELLO option '%s'", c.Args[i]))
 			return
 		}
+	}
+	// AUTH is applied once every option is known good, as Redis does.
+	if authUser != nil {
+		if !c.d.authenticate(c, *authUser, *authPass) {
+			c.W.Error(msgWrongPass)
+			return
+		}
+		authed = true
 	}
 	if !authed {
 		c.W.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
