@@ -525,3 +525,26 @@ func TestACLSubcommandRules(t *testing.T) {
 		})
 	})
 }
+
+// DEBUG is refused unless enable-debug-command allows it; with it, a user
+// may be given one DEBUG subcommand as a first argument (+debug|object).
+func TestDebugCommandAndFirstArgRule(t *testing.T) {
+	off := testserver.Start(t)
+	testserver.Run(t, off.Client(2), []testserver.Case{
+		{Cmd: []any{"DEBUG", "HELP"}, WantErr: "ERR DEBUG command not allowed."},
+	})
+	s := testserver.Start(t, "enable-debug-command", "yes")
+	s.Protocols(t, func(t *testing.T, c *redis.Client) {
+		testserver.Run(t, c, []testserver.Case{
+			{Cmd: []any{"SET", "k", "12345"}, Want: "OK"},
+			{Cmd: []any{"DEBUG", "OBJECT", "k"}, Want: "Value at:0x0 refcount:1 encoding:int serializedlength:5 lru:0 lru_seconds_idle:0"},
+			{Cmd: []any{"DEBUG", "OBJECT", "nosuch"}, WantErr: "ERR no such key"},
+			{Cmd: []any{"DEBUG", "SEGFAULT"}, WantErr: "ERR unknown subcommand or wrong number of arguments for 'SEGFAULT'. Try DEBUG HELP."},
+			{Cmd: []any{"ACL", "SETUSER", "dbg", "reset", "on", "nopass", "~*", "+acl", "+debug|object"}, Want: "OK"},
+			{Cmd: []any{"AUTH", "dbg", "x"}, Want: "OK"},
+			{Cmd: []any{"DEBUG", "OBJECT", "k"}, Any: true},
+			{Cmd: []any{"DEBUG", "SLEEP", "0"}, WantErr: noPermCmd("debug")},
+			{Cmd: []any{"AUTH", "default", "x"}, Want: "OK"},
+		})
+	})
+}

@@ -49,6 +49,9 @@ func Defaults() *Config {
 		// Who may change the Protected parameters (the files and directories
 		// the server writes) at run time: no one, local clients (loopback or
 		// unix socket) or every client. Only the operator sets it, at startup.
+		// Who may run DEBUG: no one (default), local clients, or everyone,
+		// as Redis 7's enable-debug-command; startup only.
+		{Name: "enable-debug-command", Kind: Enum, Default: "no", Enum: []string{"no", "yes", "local"}, Immutable: true},
 		{Name: "enable-protected-configs", Kind: Enum, Default: "no", Enum: []string{"no", "yes", "local"}, Immutable: true},
 
 		// Persistence.
