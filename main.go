@@ -97,7 +97,7 @@ func run(cfg *config.Config) int {
 	var records int
 	_ = st.DB().View(func(tx *buntdb.Tx) error { records, _ = tx.Len(); return nil })
 	slog.Info("data file loaded", "path", dataFile(cfg), "records", records, "took", st.LoadTime().String(), "appendfsync", cfg.Get("appendfsync"))
-	slog.Info("ready to accept connections", "addr", srv.Addr().String(), "port", cfg.Int("port"), "tls_port", cfg.Int("tls-port"))
+	slog.Info("Ready to accept connections", "addr", srv.Addr().String(), "port", cfg.Int("port"), "tls_port", cfg.Int("tls-port"))
 	if err := srv.Serve(ctx); err != nil {
 		slog.Error("server stopped with an error", "error", err)
 		fmt.Fprintln(os.Stderr, "sessiond:", err)
@@ -147,6 +147,17 @@ func loadConfig(args []string) (*config.Config, error) {
 		}
 		if len(vals) == 0 {
 			return nil, fmt.Errorf("--%s needs a value", name)
+		}
+		if config.IsDirective(name) {
+			// --user "alice on >pw ~* +@all", or its words as separate arguments.
+			words := vals
+			if len(vals) == 1 {
+				if w, err := config.SplitArgs(vals[0]); err == nil {
+					words = w
+				}
+			}
+			cfg.AddDirective(name, words, "--"+name)
+			continue
 		}
 		if err := cfg.Set(name, strings.Join(vals, " ")); err != nil {
 			return nil, fmt.Errorf("--%s: %w", name, config.ExplainUnknown(name, err))

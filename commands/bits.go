@@ -16,7 +16,7 @@ func init() {
 			Syntax: "key [start end [BYTE|BIT]]", Summary: "Counts the number of set bits (population counting) in a string.", Example: "> BITCOUNT flags\n(integer) 1", Run: cmdBitcount},
 		&Spec{Name: "bitpos", Arity: -3, Flags: FlagReadonly, FirstKey: 1, LastKey: 1, Step: 1, Group: "bitmap", Since: "2.8.7",
 			Syntax: "key bit [start [end [BYTE|BIT]]]", Summary: "Finds the first set (1) or clear (0) bit in a string.", Example: "> BITPOS flags 1\n(integer) 7", Run: cmdBitpos},
-		&Spec{Name: "bitop", Arity: -4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 2, LastKey: -1, Step: 1, Group: "bitmap", Since: "2.6.0",
+		&Spec{Name: "bitop", KeyRefs: storeKeys(false, 3), Arity: -4, Flags: FlagWrite | FlagDenyOOM, FirstKey: 2, LastKey: -1, Step: 1, Group: "bitmap", Since: "2.6.0",
 			Syntax: "AND|OR|XOR|NOT destkey key [key ...]", Summary: "Performs bitwise operations on multiple strings, and stores the result.", Example: "> BITOP OR dest a b\n(integer) 4", Run: cmdBitop},
 	)
 }

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"sort"
 	"strconv"
@@ -86,7 +85,7 @@ func cmdReset(c *Call) {
 	cl.proto = 2
 	cl.W.SetProto(2)
 	cl.noEvict, cl.noTouch = false, false
-	cl.Authed = c.d.Config.Get("requirepass") == ""
+	c.d.resetAuth(cl)
 	c.W.Simple("RESET")
 }
 
@@ -106,18 +105,6 @@ func cmdSelect(c *Call) {
 	c.W.OK()
 }
 
-// checkPassword compares in constant time; user must be "default".
-func (d *Dispatcher) checkPassword(user, pass string) bool {
-	want := d.Config.Get("requirepass")
-	if user != "default" {
-		return false
-	}
-	if want == "" {
-		return true
-	}
-	return subtle.ConstantTimeCompare([]byte(want), []byte(pass)) == 1
-}
-
 func cmdAuth(c *Call) {
 	if len(c.Args) > 3 {
 		c.W.Error(msgSyntax)
@@ -126,15 +113,14 @@ func cmdAuth(c *Call) {
 	user, pass := "default", c.Arg(1)
 	if len(c.Args) == 3 {
 		user, pass = c.Arg(1), c.Arg(2)
-	} else if c.d.Config.Get("requirepass") == "" {
+	} else if u := c.d.acl.reg.Default().User(); u.NoPass {
 		c.W.Error(msgNoPassSet)
 		return
 	}
-	if !c.d.checkPassword(user, pass) {
+	if !c.d.authenticate(c, user, pass) {
 		c.W.Error(msgWrongPass)
 		return
 	}
-	c.Client.Authed = true
 	c.W.OK()
 }
 
@@ -155,16 +141,14 @@ func cmdHello(c *Call) {
 		i = 2
 	}
 	var name *string
+	var authUser, authPass *string
 	authed := c.Client.Authed
 	for ; i < len(c.Args); i++ {
 		more := len(c.Args) - i - 1
 		switch {
 		case keyword(c.Args[i], "AUTH") && more >= 2:
-			if !c.d.checkPassword(c.Arg(i+1), c.Arg(i+2)) {
-				c.W.Error(msgWrongPass)
-				return
-			}
-			authed = true
+			u, p := c.Arg(i+1), c.Arg(i+2)
+			authUser, authPass = &u, &p
 			i += 2
 		case keyword(c.Args[i], "SETNAME") && more >= 1:
 			n := c.Arg(i + 1)
@@ -178,6 +162,14 @@ func cmdHello(c *Call) {
 			c.W.Error(fmt.Sprintf("ERR Syntax error in HELLO option '%s'", c.Args[i]))
 			return
 		}
+	}
+	// AUTH is applied once every option is known good, as Redis does.
+	if authUser != nil {
+		if !c.d.authenticate(c, *authUser, *authPass) {
+			c.W.Error(msgWrongPass)
+			return
+		}
+		authed = true
 	}
 	if !authed {
 		c.W.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
@@ -309,19 +301,19 @@ func (d *Dispatcher) describe(cl *Client, now time.Time, self *Call) string {
 		lastCmd = self.Spec.FullName()
 	}
 	cl.subs.mu.Lock()
-	sub, psub := len(cl.subs.channels), len(cl.subs.patterns)
+	sub, psub, ssub := len(cl.subs.channels), len(cl.subs.patterns), len(cl.subs.shards)
 	cl.subs.mu.Unlock()
 	flags := "N"
-	if sub+psub > 0 {
+	if sub+psub+ssub > 0 {
 		flags = "P"
 	}
 	if lastCmd == "" {
 		lastCmd = "NULL"
 	}
 	multi := -1
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
 		cl.ID, cl.Conn.RemoteAddr(), cl.Conn.LocalAddr(), name, int(now.Sub(cl.Created).Seconds()), int(now.Sub(inter).Seconds()),
-		flags, db, sub, psub, multi, lastCmd, cl.proto, lib, ver)
+		flags, db, sub, psub, ssub, multi, lastCmd, cl.Username(), cl.proto, lib, ver)
 }
 
 func cmdClientList(c *Call) {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sessiond/sessiond/acl"
 	"github.com/sessiond/sessiond/config"
 	"github.com/sessiond/sessiond/engine"
 	"github.com/sessiond/sessiond/resp"
@@ -49,6 +50,7 @@ type Dispatcher struct {
 	// lastAutoSave is when AutoSave last started a snapshot (one goroutine
 	// calls it).
 	lastAutoSave time.Time
+	acl     aclState
 }
 
 type serverStats struct {
@@ -126,7 +128,10 @@ type Client struct {
 	lastCmd   string
 	lastInter time.Time
 
-	Authed  bool
+	Authed bool
+	// account is the ACL user the client runs as (the default user until
+	// AUTH or HELLO AUTH): permission checks load its current rules.
+	account atomic.Pointer[acl.Account]
 	proto   int
 	noEvict bool
 	noTouch bool
@@ -171,7 +176,7 @@ func (d *Dispatcher) NewClient(conn Conn) (*Client, error) {
 	}
 	now := time.Now()
 	cl := &Client{ID: d.nextID.Add(1), Conn: conn, Created: now, lastInter: now, W: resp.NewWriter(2), proto: 2}
-	cl.Authed = d.Config.Get("requirepass") == ""
+	d.resetAuth(cl)
 	d.clients[cl.ID] = cl
 	d.clientsMu.Unlock()
 	d.stats.connections.Add(1)
@@ -536,6 +541,17 @@ func (d *Dispatcher) admit(cl *Client, args [][]byte, now time.Time) (*Spec, boo
 	if !cl.Authed && spec.Flags&FlagNoAuth == 0 {
 		d.reject(cl, spec, msgNoAuth)
 		return nil, false
+	}
+	// ACLs: a user with +@all ~* &* costs one atomic load and a field read.
+	if !cl.account.Load().User().Unrestricted() {
+		ctx := ctxToplevel
+		if cl.multi.active {
+			ctx = ctxMulti
+		}
+		if why, _ := d.checkACL(cl, spec, args, ctx, now); why != acl.Allowed {
+			d.reject(cl, spec, noPermMessage(why, spec))
+			return nil, false
+		}
 	}
 	if cl.proto == 2 && cl.subs.count() > 0 && !allowedWhileSubscribed(spec) {
 		d.reject(cl, spec, fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", spec.FullName()))

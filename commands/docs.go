@@ -124,6 +124,9 @@ func renderSpec(b *strings.Builder, s *Spec, h string) {
 	if s.FirstKey > 0 {
 		facts = append(facts, fmt.Sprintf("keys %d..%d step %d", s.FirstKey, s.LastKey, s.Step))
 	}
+	if c := s.ACLCategories(); len(c) > 0 {
+		facts = append(facts, "ACL "+strings.Join(c, " "))
+	}
 	since := s.Since
 	if since == "" && s.parent != nil {
 		since = s.parent.Since

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 
+	"github.com/sessiond/sessiond/acl"
 	"github.com/sessiond/sessiond/engine"
 	"github.com/sessiond/sessiond/glob"
 )
@@ -14,13 +15,13 @@ import (
 func init() {
 	const w, r, f, d = FlagWrite, FlagReadonly, FlagFast, FlagDenyOOM
 	register(
-		&Spec{Name: "hset", Arity: -4, Flags: w | d | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+		&Spec{Name: "hset", KeyAccess: acl.KeyWrite, Arity: -4, Flags: w | d | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
 			Syntax: "key field value [field value ...]", Summary: "Creates or modifies the value of a field in a hash.",
 			Example: "> HSET sess:a user alice role admin\n(integer) 2", Run: cmdHset},
-		&Spec{Name: "hmset", Arity: -4, Flags: w | d | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+		&Spec{Name: "hmset", KeyAccess: acl.KeyWrite, Arity: -4, Flags: w | d | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
 			Syntax: "key field value [field value ...]", Summary: "Sets the values of multiple fields.",
 			Example: "> HMSET sess:a creationTime 1754000000000 maxInactiveInterval 1800\nOK", Run: cmdHset},
-		&Spec{Name: "hsetnx", Arity: 4, Flags: w | d | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+		&Spec{Name: "hsetnx", KeyAccess: acl.KeyWrite, Arity: 4, Flags: w | d | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
 			Syntax: "key field value", Summary: "Sets the value of a field in a hash only when the field doesn't exist.",
 			Example: "> HSETNX sess:a user bob\n(integer) 0", Run: cmdHsetnx},
 		&Spec{Name: "hget", Arity: 3, Flags: r | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
@@ -38,16 +39,16 @@ func init() {
 		&Spec{Name: "hvals", Arity: 2, Flags: r | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
 			Syntax: "key", Summary: "Returns all values in a hash.",
 			Example: "> HVALS sess:a\n1) \"admin\"\n2) \"alice\"", Run: cmdHvals},
-		&Spec{Name: "hdel", Arity: -3, Flags: w | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+		&Spec{Name: "hdel", KeyAccess: acl.KeyWrite, Arity: -3, Flags: w | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
 			Syntax: "key field [field ...]", Summary: "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.",
 			Example: "> HDEL sess:a role nope\n(integer) 1", Run: cmdHdel},
-		&Spec{Name: "hexists", Arity: 3, Flags: r | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+		&Spec{Name: "hexists", KeyAccess: acl.KeyNone, Arity: 3, Flags: r | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
 			Syntax: "key field", Summary: "Determines whether a field exists in a hash.",
 			Example: "> HEXISTS sess:a user\n(integer) 1", Run: cmdHexists},
-		&Spec{Name: "hlen", Arity: 2, Flags: r | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
+		&Spec{Name: "hlen", KeyAccess: acl.KeyNone, Arity: 2, Flags: r | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
 			Syntax: "key", Summary: "Returns the number of fields in a hash.",
 			Example: "> HLEN sess:a\n(integer) 2", Run: cmdHlen},
-		&Spec{Name: "hstrlen", Arity: 3, Flags: r | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "3.2.0",
+		&Spec{Name: "hstrlen", KeyAccess: acl.KeyNone, Arity: 3, Flags: r | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "3.2.0",
 			Syntax: "key field", Summary: "Returns the length of the value of a field.",
 			Example: "> HSTRLEN sess:a user\n(integer) 5", Run: cmdHstrlen},
 		&Spec{Name: "hincrby", Arity: 4, Flags: w | d | f | FlagBatch, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.0.0",
@@ -61,7 +62,7 @@ func init() {
 			Example: "> HRANDFIELD sess:a -2 WITHVALUES\n1) \"user\"\n2) \"alice\"\n3) \"user\"\n4) \"alice\"", Run: cmdHrandfield},
 		&Spec{Name: "memory", Arity: -2, Group: "server", Since: "4.0.0", Summary: "A container for memory diagnostics commands.",
 			Subcommands: []*Spec{
-				{Name: "usage", Arity: -3, Flags: r, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key [SAMPLES count]", Summary: "Estimates the memory usage of a key.",
+				{Name: "usage", Arity: -3, Flags: r, KeyAccess: acl.KeyNone, FirstKey: 2, LastKey: 2, Step: 1, Syntax: "key [SAMPLES count]", Summary: "Estimates the memory usage of a key.",
 					Example: "> MEMORY USAGE sess:a\n(integer) 212", Run: cmdMemoryUsage},
 				{Name: "stats", Arity: 2, Summary: "Returns details about memory usage: used_memory's parts (sessiond's estimate, README \"Memory\"), keys, eviction candidates, the Go heap.",
 					Example: "> MEMORY STATS\n 1) \"peak.allocated\"\n 2) (integer) 1349040\n...", Run: cmdMemoryStats},
@@ -72,7 +73,7 @@ func init() {
 		&Spec{Name: "dump", Arity: 2, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
 			Syntax: "key", Summary: "Returns a serialized representation of the value stored at a key (sessiond's own format, for RESTORE on sessiond).",
 			Example: "> DUMP sess:a\n\"SDD1h...\"", Run: cmdDump},
-		&Spec{Name: "restore", Arity: -4, Flags: w | d, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
+		&Spec{Name: "restore", ACL: "@dangerous", Arity: -4, Flags: w | d, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
 			Syntax: "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]", Summary: "Creates a key from the serialized representation of a value.",
 			Example: "> RESTORE sess:b 0 \"SDD1h...\"\nOK", Run: cmdRestore},
 		&Spec{Name: "hscan", Arity: -3, Flags: r, FirstKey: 1, LastKey: 1, Group: "hash", Since: "2.8.0",

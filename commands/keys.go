@@ -7,42 +7,43 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sessiond/sessiond/acl"
 	"github.com/sessiond/sessiond/engine"
 )
 
 func init() {
 	register(
-		&Spec{Name: "del", Arity: -2, Flags: FlagWrite | FlagBatch, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "1.0.0",
+		&Spec{Name: "del", KeyAccess: acl.KeyWrite, Arity: -2, Flags: FlagWrite | FlagBatch, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "1.0.0",
 			Syntax: "key [key ...]", Summary: "Deletes one or more keys.", Example: "> DEL sess:a sess:b\n(integer) 2", Run: cmdDel},
-		&Spec{Name: "unlink", Arity: -2, Flags: FlagWrite | FlagFast | FlagBatch, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "4.0.0",
+		&Spec{Name: "unlink", KeyAccess: acl.KeyWrite, Arity: -2, Flags: FlagWrite | FlagFast | FlagBatch, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "4.0.0",
 			Syntax: "key [key ...]", Summary: "Deletes one or more keys.", Example: "> UNLINK sess:a\n(integer) 1", Run: cmdDel},
-		&Spec{Name: "exists", Arity: -2, Flags: FlagReadonly | FlagFast | FlagBatch, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "1.0.0",
+		&Spec{Name: "exists", KeyAccess: acl.KeyNone, Arity: -2, Flags: FlagReadonly | FlagFast | FlagBatch, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "1.0.0",
 			Syntax: "key [key ...]", Summary: "Counts how many of the given keys exist.", Example: "> EXISTS sess:a sess:a nope\n(integer) 2", Run: cmdExists},
-		&Spec{Name: "touch", Arity: -2, Flags: FlagReadonly | FlagFast | FlagBatch, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "3.2.1",
+		&Spec{Name: "touch", KeyAccess: acl.KeyNone, Arity: -2, Flags: FlagReadonly | FlagFast | FlagBatch, FirstKey: 1, LastKey: -1, Step: 1, Group: "generic", Since: "3.2.1",
 			Syntax: "key [key ...]", Summary: "Counts how many of the given keys exist (and marks them accessed).", Example: "> TOUCH sess:a\n(integer) 1", Run: cmdExists},
-		&Spec{Name: "type", Arity: 2, Flags: FlagReadonly | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
+		&Spec{Name: "type", KeyAccess: acl.KeyNone, Arity: 2, Flags: FlagReadonly | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
 			Syntax: "key", Summary: "Determines the type of value stored at a key.", Example: "> TYPE sess:a\nstring", Run: cmdType},
 		&Spec{Name: "rename", Arity: 3, Flags: FlagWrite, FirstKey: 1, LastKey: 2, Step: 1, Group: "generic", Since: "1.0.0",
 			Syntax: "key newkey", Summary: "Renames a key and overwrites the destination.", Example: "> RENAME a b\nOK", Run: cmdRename},
 		&Spec{Name: "renamenx", Arity: 3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 2, Step: 1, Group: "generic", Since: "1.0.0",
 			Syntax: "key newkey", Summary: "Renames a key only when the target key name doesn't exist.", Example: "> RENAMENX a b\n(integer) 1", Run: cmdRename},
-		&Spec{Name: "copy", Arity: -3, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 2, Step: 1, Group: "generic", Since: "6.2.0",
+		&Spec{Name: "copy", KeyRefs: copyKeys, Arity: -3, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 2, Step: 1, Group: "generic", Since: "6.2.0",
 			Syntax: "source destination [DB destination-db] [REPLACE]", Summary: "Copies the value of a key to a new key.", Example: "> COPY a b\n(integer) 1", Run: cmdCopy},
 		&Spec{Name: "move", Arity: 3, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
 			Syntax: "key db", Summary: "Moves a key to another database.", Example: "> MOVE a 1\n(integer) 1", Run: cmdMove},
 		&Spec{Name: "randomkey", Arity: 1, Flags: FlagReadonly, Group: "generic", Since: "1.0.0",
 			Summary: "Returns a random key name from the database.", Example: "> RANDOMKEY\n\"sess:a\"", Run: cmdRandomKey},
-		&Spec{Name: "keys", Arity: 2, Flags: FlagReadonly | FlagLong, Group: "generic", Since: "1.0.0",
+		&Spec{Name: "keys", ACL: "@dangerous", Arity: 2, Flags: FlagReadonly | FlagLong, Group: "generic", Since: "1.0.0",
 			Syntax: "pattern", Summary: "Returns all key names that match a pattern.", Example: "> KEYS sess:*\n1) \"sess:a\"", Run: cmdKeys},
 		&Spec{Name: "scan", Arity: -2, Flags: FlagReadonly, Group: "generic", Since: "2.8.0",
 			Syntax: "cursor [MATCH pattern] [COUNT count] [TYPE type]", Summary: "Iterates over the key names in the database.", Example: "> SCAN 0 MATCH sess:* COUNT 100\n1) \"0\"\n2) 1) \"sess:a\"", Run: cmdScan},
-		&Spec{Name: "expire", Arity: -3, Flags: FlagWrite | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
+		&Spec{Name: "expire", KeyAccess: acl.KeyWrite, Arity: -3, Flags: FlagWrite | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
 			Syntax: "key seconds [NX|XX|GT|LT]", Summary: "Sets the expiration time of a key in seconds.", Example: "> EXPIRE sess:a 1800\n(integer) 1", Run: expireCmd(1000, false)},
-		&Spec{Name: "pexpire", Arity: -3, Flags: FlagWrite | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
+		&Spec{Name: "pexpire", KeyAccess: acl.KeyWrite, Arity: -3, Flags: FlagWrite | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
 			Syntax: "key milliseconds [NX|XX|GT|LT]", Summary: "Sets the expiration time of a key in milliseconds.", Example: "> PEXPIRE sess:a 1500\n(integer) 1", Run: expireCmd(1, false)},
-		&Spec{Name: "expireat", Arity: -3, Flags: FlagWrite | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.2.0",
+		&Spec{Name: "expireat", KeyAccess: acl.KeyWrite, Arity: -3, Flags: FlagWrite | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.2.0",
 			Syntax: "key unix-time-seconds [NX|XX|GT|LT]", Summary: "Sets the expiration time of a key to a Unix timestamp.", Example: "> EXPIREAT sess:a 1893456000\n(integer) 1", Run: expireCmd(1000, true)},
-		&Spec{Name: "pexpireat", Arity: -3, Flags: FlagWrite | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
+		&Spec{Name: "pexpireat", KeyAccess: acl.KeyWrite, Arity: -3, Flags: FlagWrite | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
 			Syntax: "key unix-time-milliseconds [NX|XX|GT|LT]", Summary: "Sets the expiration time of a key to a Unix milliseconds timestamp.", Example: "> PEXPIREAT sess:a 1893456000000\n(integer) 1", Run: expireCmd(1, true)},
 		&Spec{Name: "ttl", Arity: 2, Flags: FlagReadonly | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
 			Syntax: "key", Summary: "Returns the expiration time in seconds of a key.", Example: "> TTL sess:a\n(integer) 1799", Run: ttlCmd(false, false)},
@@ -52,7 +53,7 @@ func init() {
 			Syntax: "key", Summary: "Returns the expiration time of a key as a Unix timestamp.", Example: "> EXPIRETIME sess:a\n(integer) 1893456000", Run: ttlCmd(false, true)},
 		&Spec{Name: "pexpiretime", Arity: 2, Flags: FlagReadonly | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "7.0.0",
 			Syntax: "key", Summary: "Returns the expiration time of a key as a Unix milliseconds timestamp.", Example: "> PEXPIRETIME sess:a\n(integer) 1893456000000", Run: ttlCmd(true, true)},
-		&Spec{Name: "persist", Arity: 2, Flags: FlagWrite | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.2.0",
+		&Spec{Name: "persist", KeyAccess: acl.KeyWrite, Arity: 2, Flags: FlagWrite | FlagFast | FlagBatch, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.2.0",
 			Syntax: "key", Summary: "Removes the expiration time of a key.", Example: "> PERSIST sess:a\n(integer) 1", Run: cmdPersist},
 		&Spec{Name: "object", Arity: -2, Group: "generic", Since: "2.2.3", Summary: "A container for object introspection commands.",
 			Subcommands: []*Spec{

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sessiond/sessiond/acl"
 	"github.com/sessiond/sessiond/engine"
 )
 
@@ -254,6 +255,14 @@ func cmdExec(c *Call) {
 		c.W.Array(len(st.queue))
 		began := now
 		for _, q := range st.queue {
+			// ACLs are checked again: the rules may have changed since
+			// the command was queued, as Redis' execCommand.
+			if !cl.account.Load().User().Unrestricted() {
+				if why, _ := c.d.checkACL(cl, q.spec, q.args, ctxMulti, now); why != acl.Allowed {
+					c.W.Error(execDenied(why))
+					continue
+				}
+			}
 			began = c.d.run(cl, q.spec, q.args, tx, now, began)
 		}
 		return nil

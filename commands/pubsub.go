@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/sessiond/sessiond/acl"
 	"github.com/sessiond/sessiond/engine"
 	"github.com/sessiond/sessiond/glob"
 	"github.com/sessiond/sessiond/resp"
@@ -21,12 +22,14 @@ type Hub struct {
 	mu       sync.RWMutex
 	channels map[string]map[*Client]struct{}
 	patterns map[string]map[*Client]struct{}
+	shards   map[string]map[*Client]struct{}
 }
 
 type subscriptions struct {
 	mu       sync.Mutex
 	channels map[string]struct{}
 	patterns map[string]struct{}
+	shards   map[string]struct{}
 	// proto is the protocol publishers encode messages in, copied from the
 	// client's writer by its own goroutine at each (un)subscribe, so that a
 	// publisher never reads the writer another goroutine owns.
@@ -36,11 +39,11 @@ type subscriptions struct {
 func (s *subscriptions) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.channels) + len(s.patterns)
+	return len(s.channels) + len(s.patterns) + len(s.shards)
 }
 
 func newHub(d *Dispatcher) *Hub {
-	return &Hub{d: d, channels: map[string]map[*Client]struct{}{}, patterns: map[string]map[*Client]struct{}{}}
+	return &Hub{d: d, channels: map[string]map[*Client]struct{}{}, patterns: map[string]map[*Client]struct{}{}, shards: map[string]map[*Client]struct{}{}}
 }
 
 // Publish delivers msg on channel and returns the number of receivers.
@@ -109,13 +112,55 @@ func (h *Hub) publishEvent(ev engine.Event) {
 	}
 }
 
-func (h *Hub) subscribe(cl *Client, pattern bool, name string) int {
+// subKind says which of a client's subscriptions: channels, patterns, or
+// shard channels (SSUBSCRIBE, Redis 7's sharded pub/sub; one shard here).
+type subKind int
+
+const (
+	kindChannel subKind = iota
+	kindPattern
+	kindShard
+)
+
+// hubTable is the hub's map of subscribers for a kind; h.mu must be held.
+func (h *Hub) hubTable(kind subKind) map[string]map[*Client]struct{} {
+	switch kind {
+	case kindPattern:
+		return h.patterns
+	case kindShard:
+		return h.shards
+	}
+	return h.channels
+}
+
+// own is the client's set for a kind, made when make is set; s.mu must be held.
+func (s *subscriptions) own(kind subKind, make bool) map[string]struct{} {
+	p := &s.channels
+	switch kind {
+	case kindPattern:
+		p = &s.patterns
+	case kindShard:
+		p = &s.shards
+	}
+	if *p == nil && make {
+		*p = map[string]struct{}{}
+	}
+	return *p
+}
+
+// counted is what a (un)subscribe reply counts: channels and patterns
+// together, shard channels apart, as Redis.
+func (s *subscriptions) counted(kind subKind) int {
+	if kind == kindShard {
+		return len(s.shards)
+	}
+	return len(s.channels) + len(s.patterns)
+}
+
+func (h *Hub) subscribe(cl *Client, kind subKind, name string) int {
 	cl.subs.proto.Store(int32(cl.Proto()))
 	h.mu.Lock()
-	m := h.channels
-	if pattern {
-		m = h.patterns
-	}
+	m := h.hubTable(kind)
 	set := m[name]
 	if set == nil {
 		set = map[*Client]struct{}{}
@@ -125,28 +170,15 @@ func (h *Hub) subscribe(cl *Client, pattern bool, name string) int {
 	h.mu.Unlock()
 	cl.subs.mu.Lock()
 	defer cl.subs.mu.Unlock()
-	if pattern {
-		if cl.subs.patterns == nil {
-			cl.subs.patterns = map[string]struct{}{}
-		}
-		cl.subs.patterns[name] = struct{}{}
-	} else {
-		if cl.subs.channels == nil {
-			cl.subs.channels = map[string]struct{}{}
-		}
-		cl.subs.channels[name] = struct{}{}
-	}
-	return len(cl.subs.channels) + len(cl.subs.patterns)
+	cl.subs.own(kind, true)[name] = struct{}{}
+	return cl.subs.counted(kind)
 }
 
 // unsubscribe removes one subscription; it returns whether it existed and the
 // client's remaining count.
-func (h *Hub) unsubscribe(cl *Client, pattern bool, name string) (bool, int) {
+func (h *Hub) unsubscribe(cl *Client, kind subKind, name string) (bool, int) {
 	h.mu.Lock()
-	m := h.channels
-	if pattern {
-		m = h.patterns
-	}
+	m := h.hubTable(kind)
 	if set := m[name]; set != nil {
 		delete(set, cl)
 		if len(set) == 0 {
@@ -156,22 +188,16 @@ func (h *Hub) unsubscribe(cl *Client, pattern bool, name string) (bool, int) {
 	h.mu.Unlock()
 	cl.subs.mu.Lock()
 	defer cl.subs.mu.Unlock()
-	own := cl.subs.channels
-	if pattern {
-		own = cl.subs.patterns
-	}
+	own := cl.subs.own(kind, false)
 	_, had := own[name]
 	delete(own, name)
-	return had, len(cl.subs.channels) + len(cl.subs.patterns)
+	return had, cl.subs.counted(kind)
 }
 
-func (h *Hub) list(cl *Client, pattern bool) []string {
+func (h *Hub) list(cl *Client, kind subKind) []string {
 	cl.subs.mu.Lock()
 	defer cl.subs.mu.Unlock()
-	src := cl.subs.channels
-	if pattern {
-		src = cl.subs.patterns
-	}
+	src := cl.subs.own(kind, false)
 	out := make([]string, 0, len(src))
 	for k := range src {
 		out = append(out, k)
@@ -181,26 +207,67 @@ func (h *Hub) list(cl *Client, pattern bool) []string {
 }
 
 func (h *Hub) unsubscribeAll(cl *Client) {
-	for _, ch := range h.list(cl, false) {
-		h.unsubscribe(cl, false, ch)
+	for _, kind := range []subKind{kindChannel, kindPattern, kindShard} {
+		for _, ch := range h.list(cl, kind) {
+			h.unsubscribe(cl, kind, ch)
+		}
 	}
-	for _, p := range h.list(cl, true) {
-		h.unsubscribe(cl, true, p)
+}
+
+// SPublish delivers msg to the subscribers of shard channel (SPUBLISH) and
+// returns their number.
+func (h *Hub) SPublish(channel, msg string) int {
+	h.mu.RLock()
+	var targets []*Client
+	for cl := range h.shards[channel] {
+		targets = append(targets, cl)
+	}
+	h.mu.RUnlock()
+	for _, cl := range targets {
+		w := resp.NewWriter(int(cl.subs.proto.Load()))
+		w.Push(3)
+		w.BulkString("smessage")
+		w.BulkString(channel)
+		w.BulkString(msg)
+		cl.Conn.Push(w.Bytes())
+	}
+	return len(targets)
+}
+
+// channelArgs: every argument from first on is a channel (or a pattern).
+func channelArgs(first int, pattern bool) func(args [][]byte) []acl.ChannelRef {
+	return func(args [][]byte) []acl.ChannelRef {
+		var out []acl.ChannelRef
+		for i := first; i < len(args); i++ {
+			out = append(out, acl.ChannelRef{Pos: i, Pattern: pattern})
+		}
+		return out
 	}
 }
 
 func init() {
 	register(
 		&Spec{Name: "subscribe", Arity: -2, Flags: FlagPubSub | FlagNoScript | FlagLoading | FlagStale, Group: "pubsub", Since: "2.0.0",
-			Syntax: "channel [channel ...]", Summary: "Listens for messages published to channels.", Example: "> SUBSCRIBE __sessions__\n1) \"subscribe\"\n2) \"__sessions__\"\n3) (integer) 1", Run: cmdSubscribe},
+			Syntax: "channel [channel ...]", Summary: "Listens for messages published to channels.", Example: "> SUBSCRIBE __sessions__\n1) \"subscribe\"\n2) \"__sessions__\"\n3) (integer) 1", Run: cmdSubscribe,
+			Channels: channelArgs(1, false)},
 		&Spec{Name: "psubscribe", Arity: -2, Flags: FlagPubSub | FlagNoScript | FlagLoading | FlagStale, Group: "pubsub", Since: "2.0.0",
-			Syntax: "pattern [pattern ...]", Summary: "Listens for messages published to channels that match one or more patterns.", Example: "> PSUBSCRIBE __keyevent@0__:*\n1) \"psubscribe\"\n2) \"__keyevent@0__:*\"\n3) (integer) 1", Run: cmdPsubscribe},
+			Syntax: "pattern [pattern ...]", Summary: "Listens for messages published to channels that match one or more patterns.", Example: "> PSUBSCRIBE __keyevent@0__:*\n1) \"psubscribe\"\n2) \"__keyevent@0__:*\"\n3) (integer) 1", Run: cmdPsubscribe,
+			Channels: channelArgs(1, true)},
 		&Spec{Name: "unsubscribe", Arity: -1, Flags: FlagPubSub | FlagNoScript | FlagLoading | FlagStale, Group: "pubsub", Since: "2.0.0",
 			Syntax: "[channel [channel ...]]", Summary: "Stops listening to messages posted to channels.", Example: "> UNSUBSCRIBE\n1) \"unsubscribe\"\n2) (nil)\n3) (integer) 0", Run: cmdUnsubscribe},
 		&Spec{Name: "punsubscribe", Arity: -1, Flags: FlagPubSub | FlagNoScript | FlagLoading | FlagStale, Group: "pubsub", Since: "2.0.0",
 			Syntax: "[pattern [pattern ...]]", Summary: "Stops listening to messages published to channels that match one or more patterns.", Example: "> PUNSUBSCRIBE\n1) \"punsubscribe\"\n2) (nil)\n3) (integer) 0", Run: cmdPunsubscribe},
 		&Spec{Name: "publish", Arity: 3, Flags: FlagPubSub | FlagLoading | FlagStale | FlagFast | flagMayReplicate, Group: "pubsub", Since: "2.0.0",
-			Syntax: "channel message", Summary: "Posts a message to a channel.", Example: "> PUBLISH news hello\n(integer) 1", Run: cmdPublish},
+			Syntax: "channel message", Summary: "Posts a message to a channel.", Example: "> PUBLISH news hello\n(integer) 1", Run: cmdPublish,
+			Channels: func(args [][]byte) []acl.ChannelRef { return []acl.ChannelRef{{Pos: 1}} }},
+		&Spec{Name: "ssubscribe", Arity: -2, Flags: FlagPubSub | FlagNoScript | FlagLoading | FlagStale, Group: "pubsub", Since: "7.0.0",
+			Syntax: "shardchannel [shardchannel ...]", Summary: "Listens for messages published to shard channels (one shard: the server).", Example: "> SSUBSCRIBE orders\n1) \"ssubscribe\"\n2) \"orders\"\n3) (integer) 1", Run: cmdSsubscribe,
+			Channels: channelArgs(1, false)},
+		&Spec{Name: "sunsubscribe", Arity: -1, Flags: FlagPubSub | FlagNoScript | FlagLoading | FlagStale, Group: "pubsub", Since: "7.0.0",
+			Syntax: "[shardchannel [shardchannel ...]]", Summary: "Stops listening to messages posted to shard channels.", Example: "> SUNSUBSCRIBE\n1) \"sunsubscribe\"\n2) (nil)\n3) (integer) 0", Run: cmdSunsubscribe},
+		&Spec{Name: "spublish", Arity: 3, Flags: FlagPubSub | FlagLoading | FlagStale | FlagFast | flagMayReplicate, Group: "pubsub", Since: "7.0.0",
+			Syntax: "shardchannel message", Summary: "Posts a message to a shard channel.", Example: "> SPUBLISH orders hello\n(integer) 1", Run: cmdSpublish,
+			Channels: func(args [][]byte) []acl.ChannelRef { return []acl.ChannelRef{{Pos: 1}} }},
 		&Spec{Name: "pubsub", Arity: -2, Group: "pubsub", Since: "2.8.0", Summary: "A container for Pub/Sub commands.",
 			Subcommands: []*Spec{
 				{Name: "channels", Arity: -2, Flags: FlagPubSub | FlagLoading | FlagStale, Syntax: "[pattern]", Summary: "Returns the active channels.", Example: "> PUBSUB CHANNELS\n1) \"news\"", Run: cmdPubsubChannels},
@@ -255,31 +322,27 @@ func writeSubReply(w *resp.Writer, kind string, name *string, count int) {
 	w.Int(int64(count))
 }
 
-func cmdSubscribe(c *Call) {
-	if c.Client.multi.active {
-		c.W.Error(msgNotInMulti)
-		return
-	}
-	for _, a := range c.Args[1:] {
-		name := string(a)
-		n := c.d.hub.subscribe(c.Client, false, name)
-		subReply(c, "subscribe", &name, n)
-	}
-}
-
-func cmdPsubscribe(c *Call) {
-	if c.Client.multi.active {
-		c.W.Error(msgNotInMulti)
-		return
-	}
-	for _, a := range c.Args[1:] {
-		name := string(a)
-		n := c.d.hub.subscribe(c.Client, true, name)
-		subReply(c, "psubscribe", &name, n)
+func subscribeCmd(kind subKind, reply string) func(c *Call) {
+	return func(c *Call) {
+		if c.Client.multi.active {
+			c.W.Error(msgNotInMulti)
+			return
+		}
+		for _, a := range c.Args[1:] {
+			name := string(a)
+			n := c.d.hub.subscribe(c.Client, kind, name)
+			subReply(c, reply, &name, n)
+		}
 	}
 }
 
-func unsubscribeCmd(c *Call, pattern bool, kind string) {
+var (
+	cmdSubscribe  = subscribeCmd(kindChannel, "subscribe")
+	cmdPsubscribe = subscribeCmd(kindPattern, "psubscribe")
+	cmdSsubscribe = subscribeCmd(kindShard, "ssubscribe")
+)
+
+func unsubscribeCmd(c *Call, pattern subKind, kind string) {
 	names := make([]string, 0, len(c.Args)-1)
 	for _, a := range c.Args[1:] {
 		names = append(names, string(a))
@@ -287,7 +350,10 @@ func unsubscribeCmd(c *Call, pattern bool, kind string) {
 	if len(names) == 0 {
 		names = c.d.hub.list(c.Client, pattern)
 		if len(names) == 0 {
-			subReply(c, kind, nil, c.Client.subs.count())
+			c.Client.subs.mu.Lock()
+			n := c.Client.subs.counted(pattern)
+			c.Client.subs.mu.Unlock()
+			subReply(c, kind, nil, n)
 			return
 		}
 	}
@@ -298,11 +364,16 @@ func unsubscribeCmd(c *Call, pattern bool, kind string) {
 	}
 }
 
-func cmdUnsubscribe(c *Call)  { unsubscribeCmd(c, false, "unsubscribe") }
-func cmdPunsubscribe(c *Call) { unsubscribeCmd(c, true, "punsubscribe") }
+func cmdUnsubscribe(c *Call)  { unsubscribeCmd(c, kindChannel, "unsubscribe") }
+func cmdPunsubscribe(c *Call) { unsubscribeCmd(c, kindPattern, "punsubscribe") }
+func cmdSunsubscribe(c *Call) { unsubscribeCmd(c, kindShard, "sunsubscribe") }
 
 func cmdPublish(c *Call) {
 	c.W.Int(int64(c.d.hub.Publish(c.Arg(1), c.Arg(2))))
+}
+
+func cmdSpublish(c *Call) {
+	c.W.Int(int64(c.d.hub.SPublish(c.Arg(1), c.Arg(2))))
 }
 
 func cmdPubsubChannels(c *Call) {

@@ -15,6 +15,7 @@ import (
 	"github.com/yuin/gopher-lua/ast"
 	"github.com/yuin/gopher-lua/parse"
 
+	"github.com/sessiond/sessiond/acl"
 	"github.com/sessiond/sessiond/engine"
 	"github.com/sessiond/sessiond/internal/logging"
 	"github.com/sessiond/sessiond/resp"
@@ -48,16 +49,16 @@ func init() {
 		return &Spec{Name: name, Arity: arity, Flags: flags, Syntax: syntax, Summary: summary, Run: run}
 	}
 	register(
-		&Spec{Name: "eval", Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong | flagMayReplicate, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "2.6.0",
+		&Spec{Name: "eval", KeyRefs: numKeys(2, keyRW), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong | flagMayReplicate, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "2.6.0",
 			Syntax: "script numkeys [key [key ...]] [arg [arg ...]]", Summary: "Executes a server-side Lua script.",
 			Example: "> EVAL \"return redis.call('INCR', KEYS[1])\" 1 counter\n(integer) 1", Run: func(c *Call) { cmdEval(c, false, false) }},
-		&Spec{Name: "evalsha", Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong | flagMayReplicate, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "2.6.0",
+		&Spec{Name: "evalsha", KeyRefs: numKeys(2, keyRW), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong | flagMayReplicate, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "2.6.0",
 			Syntax: "sha1 numkeys [key [key ...]] [arg [arg ...]]", Summary: "Executes a server-side Lua script by SHA1 digest.",
 			Example: "> EVALSHA 3e6c8c4bd6c7ef5b5d7c2b4a2a0a4c1e9f7f6a11 0\n(error) NOSCRIPT No matching script. Please use EVAL.", Run: func(c *Call) { cmdEval(c, true, false) }},
-		&Spec{Name: "eval_ro", Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagReadonly | FlagLong, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "7.0.0",
+		&Spec{Name: "eval_ro", KeyRefs: numKeys(2, keyR), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagReadonly | FlagLong, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "7.0.0",
 			Syntax: "script numkeys [key [key ...]] [arg [arg ...]]", Summary: "Executes a read-only server-side Lua script.",
 			Example: "> EVAL_RO \"return redis.call('GET', KEYS[1])\" 1 k\n\"v\"", Run: func(c *Call) { cmdEval(c, false, true) }},
-		&Spec{Name: "evalsha_ro", Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagReadonly | FlagLong, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "7.0.0",
+		&Spec{Name: "evalsha_ro", KeyRefs: numKeys(2, keyR), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagReadonly | FlagLong, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "7.0.0",
 			Syntax: "sha1 numkeys [key [key ...]] [arg [arg ...]]", Summary: "Executes a read-only server-side Lua script by SHA1 digest.",
 			Example: "> EVALSHA_RO 3e6c8c4bd6c7ef5b5d7c2b4a2a0a4c1e9f7f6a11 0\n(error) NOSCRIPT No matching script. Please use EVAL.", Run: func(c *Call) { cmdEval(c, true, true) }},
 		&Spec{Name: "script", Arity: -2, Group: "scripting", Since: "2.6.0", Summary: "A container for Lua scripts management commands.",
@@ -134,6 +135,10 @@ func (r *scriptRun) call(args [][]byte) ([]byte, string) {
 	if r.ro && spec.Flags&(FlagWrite|flagMayReplicate) != 0 {
 		return nil, "Write commands are not allowed from read-only scripts."
 	}
+	cl := r.client
+	if why, _ := r.d.checkACL(cl, spec, args, ctxLua, r.now); why != acl.Allowed {
+		return nil, scriptDenied(why)
+	}
 	if r.overMax && spec.Flags&FlagDenyOOM != 0 && !r.wrote.Load() {
 		return nil, "-" + msgOOM
 	}
@@ -143,7 +148,6 @@ func (r *scriptRun) call(args [][]byte) ([]byte, string) {
 		}
 		r.wrote.Store(true)
 	}
-	cl := r.client
 	cl.W.Reset()
 	r.d.run(cl, spec, args, r.tx, r.now, time.Now())
 	return cl.W.Bytes(), ""
@@ -351,6 +355,7 @@ func (d *Dispatcher) runScript(c *Call, tx *engine.Tx, sha string, sc *script, k
 		vm.fns[sha] = fn
 	}
 	cl := &Client{ID: c.Client.ID, Conn: c.Client.Conn, Created: c.Client.Created, W: resp.NewWriter(2), proto: 2, Authed: true, db: c.Client.DB(), scriptCaller: true}
+	cl.account.Store(c.Client.account.Load())
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &scriptRun{d: d, start: time.Now(), done: make(chan struct{}), cancel: cancel, ro: ro, tx: tx, now: c.Now, client: cl, overMax: c.overMax}
 	vm.run = run

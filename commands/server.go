@@ -22,19 +22,19 @@ import (
 
 func init() {
 	register(
-		&Spec{Name: "info", Arity: -1, Flags: FlagLoading | FlagStale, Group: "server", Since: "1.0.0",
+		&Spec{Name: "info", ACL: "@dangerous", Arity: -1, Flags: FlagLoading | FlagStale, Group: "server", Since: "1.0.0",
 			Syntax: "[section [section ...]]", Summary: "Returns information and statistics about the server.", Example: "> INFO persistence\n# Persistence\nloading:0\n...", Run: cmdInfo},
 		&Spec{Name: "dbsize", Arity: 1, Flags: FlagReadonly | FlagFast, Group: "server", Since: "1.0.0",
 			Summary: "Returns the number of keys in the database.", Example: "> DBSIZE\n(integer) 42", Run: cmdDBSize},
-		&Spec{Name: "flushdb", Arity: -1, Flags: FlagWrite | FlagLong, Group: "server", Since: "1.0.0",
+		&Spec{Name: "flushdb", ACL: "@keyspace @dangerous", Arity: -1, Flags: FlagWrite | FlagLong, Group: "server", Since: "1.0.0",
 			Syntax: "[ASYNC|SYNC]", Summary: "Removes all keys from the current database (native sessions and tokens stay).", Example: "> FLUSHDB\nOK", Run: cmdFlushDB},
-		&Spec{Name: "flushall", Arity: -1, Flags: FlagWrite | FlagLong, Group: "server", Since: "1.0.0",
+		&Spec{Name: "flushall", ACL: "@keyspace @dangerous", Arity: -1, Flags: FlagWrite | FlagLong, Group: "server", Since: "1.0.0",
 			Syntax: "[ASYNC|SYNC]", Summary: "Removes all keys from all databases, and every session and token.", Example: "> FLUSHALL\nOK", Run: cmdFlushAll},
-		&Spec{Name: "swapdb", Arity: 3, Flags: FlagWrite | FlagFast, Group: "server", Since: "4.0.0",
+		&Spec{Name: "swapdb", ACL: "@keyspace @dangerous", Arity: 3, Flags: FlagWrite | FlagFast, Group: "server", Since: "4.0.0",
 			Syntax: "index1 index2", Summary: "Swaps two databases.", Example: "> SWAPDB 0 1\nOK", Run: cmdSwapDB},
 		&Spec{Name: "time", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast, Group: "server", Since: "2.6.0",
 			Summary: "Returns the server time.", Example: "> TIME\n1) \"1763900000\"\n2) \"123456\"", Run: cmdTime},
-		&Spec{Name: "lastsave", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast, Group: "server", Since: "1.0.0",
+		&Spec{Name: "lastsave", ACL: "@admin @dangerous", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast, Group: "server", Since: "1.0.0",
 			Summary: "Returns the Unix timestamp of the last successful save to disk.", Example: "> LASTSAVE\n(integer) 1763900000", Run: func(c *Call) { c.W.Int(c.d.Engine.Store().LastSave()) }},
 		&Spec{Name: "save", Arity: 1, Flags: FlagAdmin | FlagNoScript | FlagNoMulti | FlagLong, Group: "server", Since: "1.0.0",
 			Summary: "Writes a consistent snapshot of the data set to dbfilename in dir.", Example: "> SAVE\nOK", Run: cmdSave},
@@ -58,7 +58,7 @@ func init() {
 				{Name: "list", Arity: -2, Flags: FlagNoScript, Syntax: "[LIBRARYNAME library-name-pattern] [WITHCODE]", Summary: "Returns information about all libraries (there are none).", Example: "> FUNCTION LIST\n(empty array)", Run: func(c *Call) { c.W.Array(0) }},
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("FUNCTION")},
 			}},
-		&Spec{Name: "command", Arity: -1, Flags: FlagLoading | FlagStale, Group: "server", Since: "2.8.13", Summary: "Returns detailed information about all commands.",
+		&Spec{Name: "command", Arity: -1, Flags: FlagLoading | FlagStale, Group: "server", ACL: "@connection", Since: "2.8.13", Summary: "Returns detailed information about all commands.",
 			Example: "> COMMAND COUNT\n(integer) 180", Run: cmdCommand,
 			Subcommands: []*Spec{
 				{Name: "count", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns a count of commands.", Example: "> COMMAND COUNT\n(integer) 180", Run: cmdCommandCount},
@@ -261,6 +261,8 @@ func infoStats(c *Call, b *strings.Builder) {
 	fmt.Fprintf(b, "expired_keys:%d\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:%d\r\nevicted_keys:%d\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:%d\r\nkeyspace_misses:%d\r\npubsub_channels:%d\r\npubsub_patterns:%d\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\nunexpected_error_replies:0\r\ntotal_error_replies:%d\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:%d\r\ntotal_writes_processed:%d\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\ntotal_writes_committed:%d\r\n",
 		es.ExpiredKeys.Load(), es.ExpireTimeUsec.Load()/1000, es.EvictedKeys.Load(), es.KeyspaceHits.Load(), es.KeyspaceMisses.Load(),
 		d.hub.channelCount(), d.hub.patternCount(), d.stats.errorReplies.Load(), d.stats.reads.Load(), d.stats.writes.Load(), es.WriteCommits.Load())
+	fmt.Fprintf(b, "acl_access_denied_auth:%d\r\nacl_access_denied_cmd:%d\r\nacl_access_denied_key:%d\r\nacl_access_denied_channel:%d\r\n",
+		d.acl.deniedAuth.Load(), d.acl.deniedCmd.Load(), d.acl.deniedKey.Load(), d.acl.deniedChannel.Load())
 }
 
 func infoReplication(c *Call, b *strings.Builder) {
@@ -663,6 +665,7 @@ func cmdConfigRewrite(c *Call) {
 		}
 		fmt.Fprintf(&b, "%s %q\n", name, v)
 	}
+	b.WriteString(c.d.aclConfigLines())
 	tmp := ConfigFile + ".tmp"
 	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
 		c.W.Error("ERR Rewriting config file: " + err.Error())

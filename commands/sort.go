@@ -17,7 +17,7 @@ import (
 
 func init() {
 	register(
-		&Spec{Name: "sort", Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagLong, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
+		&Spec{Name: "sort", ACL: "@set @sortedset @list @dangerous", KeyRefs: sortKeys, Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagLong, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
 			Syntax:  "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC|DESC] [ALPHA] [STORE destination]",
 			Summary: "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
 			Example: "> RPUSH ids 3 1 2\n(integer) 3\n> SORT ids DESC LIMIT 0 2\n1) \"3\"\n2) \"2\"", Run: sortCmd(false), MovableKeys: sortStoreKey},
@@ -118,6 +118,9 @@ type sortOut struct {
 func sortCmd(readonly bool) func(c *Call) {
 	return func(c *Call) {
 		a, msg := parseSort(c.Args, readonly)
+		if msg == "" {
+			msg = c.sortACL(a)
+		}
 		if msg != "" {
 			c.W.Error(msg)
 			return
@@ -333,4 +336,28 @@ func strtod(s string) (float64, bool) {
 		return 0, false // ERANGE: a non-zero number underflowed
 	}
 	return f, true
+}
+
+// sortACL refuses BY (with a pattern) and GET to a user who may not read
+// every key, since they read keys the arguments do not name, as Redis.
+func (c *Call) sortACL(a sortArgs) string {
+	if !a.hasBy && len(a.gets) == 0 {
+		return ""
+	}
+	u := c.Client.account.Load().User()
+	if u.Unrestricted() {
+		return ""
+	}
+	aclCatalog()
+	r := aclRequest(c.Spec, c.Args)
+	if u.ReadsEveryKey(&r) {
+		return ""
+	}
+	if a.hasBy && strings.Contains(a.by, "*") {
+		return "ERR BY option of SORT denied due to insufficient ACL permissions."
+	}
+	if len(a.gets) > 0 {
+		return "ERR GET option of SORT denied due to insufficient ACL permissions."
+	}
+	return ""
 }

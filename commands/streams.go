@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sessiond/sessiond/acl"
 	"github.com/sessiond/sessiond/engine"
 )
 
@@ -32,18 +33,18 @@ func init() {
 		return s
 	}
 	register(
-		x(&Spec{Name: "xadd", Arity: -5, Flags: FlagWrite | FlagDenyOOM | FlagFast, Since: "5.0.0",
+		x(&Spec{Name: "xadd", KeyAccess: acl.KeyWrite, Arity: -5, Flags: FlagWrite | FlagDenyOOM | FlagFast, Since: "5.0.0",
 			Syntax:  "key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value [field value ...]",
 			Summary: "Appends a new message to a stream. Creates the key if it doesn't exist.", Example: "> XADD audit * user 7 action login\n\"1763900000000-0\"", Run: cmdXadd}),
-		x(&Spec{Name: "xlen", Arity: 2, Flags: FlagReadonly | FlagFast, Since: "5.0.0", Syntax: "key",
+		x(&Spec{Name: "xlen", KeyAccess: acl.KeyNone, Arity: 2, Flags: FlagReadonly | FlagFast, Since: "5.0.0", Syntax: "key",
 			Summary: "Return the number of messages in a stream.", Example: "> XLEN audit\n(integer) 1", Run: cmdXlen}),
 		x(&Spec{Name: "xrange", Arity: -4, Flags: FlagReadonly, Since: "5.0.0", Syntax: "key start end [COUNT count]",
 			Summary: "Returns the messages from a stream within a range of IDs.", Example: "> XRANGE audit - + COUNT 1\n1) 1) \"1763900000000-0\"\n   2) 1) \"user\"\n      2) \"7\" ...", Run: xrangeCmd(false)}),
 		x(&Spec{Name: "xrevrange", Arity: -4, Flags: FlagReadonly, Since: "5.0.0", Syntax: "key end start [COUNT count]",
 			Summary: "Returns the messages from a stream within a range of IDs in reverse order.", Example: "> XREVRANGE audit + - COUNT 1\n1) 1) \"1763900000000-0\" ...", Run: xrangeCmd(true)}),
-		x(&Spec{Name: "xdel", Arity: -3, Flags: FlagWrite | FlagFast, Since: "5.0.0", Syntax: "key id [id ...]",
+		x(&Spec{Name: "xdel", KeyAccess: acl.KeyWrite, Arity: -3, Flags: FlagWrite | FlagFast, Since: "5.0.0", Syntax: "key id [id ...]",
 			Summary: "Returns the number of messages after removing them from a stream.", Example: "> XDEL audit 1763900000000-0\n(integer) 1", Run: cmdXdel}),
-		x(&Spec{Name: "xtrim", Arity: -4, Flags: FlagWrite, Since: "5.0.0", Syntax: "key MAXLEN|MINID [=|~] threshold [LIMIT count]",
+		x(&Spec{Name: "xtrim", KeyAccess: acl.KeyWrite, Arity: -4, Flags: FlagWrite, Since: "5.0.0", Syntax: "key MAXLEN|MINID [=|~] threshold [LIMIT count]",
 			Summary: "Deletes messages from the beginning of a stream.", Example: "> XTRIM audit MAXLEN 1000\n(integer) 0", Run: cmdXtrim}),
 		x(&Spec{Name: "xread", Arity: -4, Flags: FlagReadonly | FlagBlocking, FirstKey: -1, Since: "5.0.0", Syntax: "[COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]",
 			Summary: "Returns messages from multiple streams with IDs greater than the ones requested.", Example: "> XREAD COUNT 1 STREAMS audit 0\n1) 1) \"audit\" ...", Run: xreadCmd(false)}),

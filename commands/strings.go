@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/sessiond/sessiond/acl"
 	"github.com/sessiond/sessiond/engine"
 )
 
@@ -11,19 +12,19 @@ func init() {
 	k1 := func(s *Spec) *Spec { s.FirstKey, s.LastKey, s.Step, s.Group = 1, 1, 1, "string"; return s }
 	register(
 		k1(&Spec{Name: "get", Arity: 2, Flags: FlagReadonly | FlagFast | FlagBatch, Since: "1.0.0", Syntax: "key", Summary: "Returns the string value of a key.", Example: "> GET sess:a\n\"{\\\"user\\\":7}\"", Run: cmdGet}),
-		k1(&Spec{Name: "set", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagBatch, Since: "1.0.0", Syntax: "key value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]",
+		k1(&Spec{Name: "set", KeyRefs: setKeys, Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagBatch, Since: "1.0.0", Syntax: "key value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]",
 			Summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", Example: "> SET sess:a data EX 1800\nOK", Run: cmdSet}),
-		k1(&Spec{Name: "setex", Arity: 4, Flags: FlagWrite | FlagDenyOOM | FlagBatch, Since: "2.0.0", Syntax: "key seconds value", Summary: "Sets the string value and expiration time of a key.", Example: "> SETEX sess:a 1800 data\nOK", Run: cmdSetex(1000)}),
-		k1(&Spec{Name: "psetex", Arity: 4, Flags: FlagWrite | FlagDenyOOM | FlagBatch, Since: "2.6.0", Syntax: "key milliseconds value", Summary: "Sets the string value and expiration time in milliseconds of a key.", Example: "> PSETEX sess:a 1500 data\nOK", Run: cmdSetex(1)}),
-		k1(&Spec{Name: "setnx", Arity: 3, Flags: FlagWrite | FlagDenyOOM | FlagFast | FlagBatch, Since: "1.0.0", Syntax: "key value", Summary: "Set the string value of a key only when the key doesn't exist.", Example: "> SETNX lock 1\n(integer) 1", Run: cmdSetnx}),
+		k1(&Spec{Name: "setex", KeyAccess: acl.KeyWrite, Arity: 4, Flags: FlagWrite | FlagDenyOOM | FlagBatch, Since: "2.0.0", Syntax: "key seconds value", Summary: "Sets the string value and expiration time of a key.", Example: "> SETEX sess:a 1800 data\nOK", Run: cmdSetex(1000)}),
+		k1(&Spec{Name: "psetex", KeyAccess: acl.KeyWrite, Arity: 4, Flags: FlagWrite | FlagDenyOOM | FlagBatch, Since: "2.6.0", Syntax: "key milliseconds value", Summary: "Sets the string value and expiration time in milliseconds of a key.", Example: "> PSETEX sess:a 1500 data\nOK", Run: cmdSetex(1)}),
+		k1(&Spec{Name: "setnx", KeyAccess: acl.KeyWrite, Arity: 3, Flags: FlagWrite | FlagDenyOOM | FlagFast | FlagBatch, Since: "1.0.0", Syntax: "key value", Summary: "Set the string value of a key only when the key doesn't exist.", Example: "> SETNX lock 1\n(integer) 1", Run: cmdSetnx}),
 		k1(&Spec{Name: "getset", Arity: 3, Flags: FlagWrite | FlagDenyOOM | FlagFast | FlagBatch, Since: "1.0.0", Syntax: "key value", Summary: "Returns the previous string value of a key after setting it to a new value.", Example: "> GETSET k new\n\"old\"", Run: cmdGetset}),
 		k1(&Spec{Name: "getdel", Arity: 2, Flags: FlagWrite | FlagFast | FlagBatch, Since: "6.2.0", Syntax: "key", Summary: "Returns the string value of a key after deleting the key.", Example: "> GETDEL k\n\"v\"", Run: cmdGetdel}),
 		k1(&Spec{Name: "getex", Arity: -2, Flags: FlagWrite | FlagFast | FlagBatch, Since: "6.2.0", Syntax: "key [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|PERSIST]", Summary: "Returns the string value of a key after setting its expiration time.", Example: "> GETEX sess:a EX 1800\n\"data\"", Run: cmdGetex}),
 		&Spec{Name: "mget", Arity: -2, Flags: FlagReadonly | FlagFast | FlagBatch, FirstKey: 1, LastKey: -1, Step: 1, Group: "string", Since: "1.0.0", Syntax: "key [key ...]", Summary: "Atomically returns the string values of one or more keys.", Example: "> MGET a nope\n1) \"1\"\n2) (nil)", Run: cmdMget},
-		&Spec{Name: "mset", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagBatch, FirstKey: 1, LastKey: -1, Step: 2, Group: "string", Since: "1.0.1", Syntax: "key value [key value ...]", Summary: "Atomically creates or modifies the string values of one or more keys.", Example: "> MSET a 1 b 2\nOK", Run: cmdMset},
-		&Spec{Name: "msetnx", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagBatch, FirstKey: 1, LastKey: -1, Step: 2, Group: "string", Since: "1.0.1", Syntax: "key value [key value ...]", Summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.", Example: "> MSETNX a 1 b 2\n(integer) 1", Run: cmdMset},
-		k1(&Spec{Name: "append", Arity: 3, Flags: FlagWrite | FlagDenyOOM | FlagFast | FlagBatch, Since: "2.0.0", Syntax: "key value", Summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.", Example: "> APPEND k more\n(integer) 8", Run: cmdAppend}),
-		k1(&Spec{Name: "strlen", Arity: 2, Flags: FlagReadonly | FlagFast | FlagBatch, Since: "2.2.0", Syntax: "key", Summary: "Returns the length of a string value.", Example: "> STRLEN k\n(integer) 8", Run: cmdStrlen}),
+		&Spec{Name: "mset", KeyAccess: acl.KeyWrite, Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagBatch, FirstKey: 1, LastKey: -1, Step: 2, Group: "string", Since: "1.0.1", Syntax: "key value [key value ...]", Summary: "Atomically creates or modifies the string values of one or more keys.", Example: "> MSET a 1 b 2\nOK", Run: cmdMset},
+		&Spec{Name: "msetnx", KeyAccess: acl.KeyWrite, Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagBatch, FirstKey: 1, LastKey: -1, Step: 2, Group: "string", Since: "1.0.1", Syntax: "key value [key value ...]", Summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.", Example: "> MSETNX a 1 b 2\n(integer) 1", Run: cmdMset},
+		k1(&Spec{Name: "append", KeyAccess: acl.KeyWrite, Arity: 3, Flags: FlagWrite | FlagDenyOOM | FlagFast | FlagBatch, Since: "2.0.0", Syntax: "key value", Summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.", Example: "> APPEND k more\n(integer) 8", Run: cmdAppend}),
+		k1(&Spec{Name: "strlen", KeyAccess: acl.KeyNone, Arity: 2, Flags: FlagReadonly | FlagFast | FlagBatch, Since: "2.2.0", Syntax: "key", Summary: "Returns the length of a string value.", Example: "> STRLEN k\n(integer) 8", Run: cmdStrlen}),
 		k1(&Spec{Name: "incr", Arity: 2, Flags: FlagWrite | FlagDenyOOM | FlagFast | FlagBatch, Since: "1.0.0", Syntax: "key", Summary: "Increments the integer value of a key by one.", Example: "> INCR hits\n(integer) 1", Run: incrCmd(1, false)}),
 		k1(&Spec{Name: "decr", Arity: 2, Flags: FlagWrite | FlagDenyOOM | FlagFast | FlagBatch, Since: "1.0.0", Syntax: "key", Summary: "Decrements the integer value of a key by one.", Example: "> DECR hits\n(integer) 0", Run: incrCmd(-1, false)}),
 		k1(&Spec{Name: "incrby", Arity: 3, Flags: FlagWrite | FlagDenyOOM | FlagFast | FlagBatch, Since: "1.0.0", Syntax: "key increment", Summary: "Increments the integer value of a key by a number.", Example: "> INCRBY hits 5\n(integer) 5", Run: incrCmd(1, true)}),
@@ -33,7 +34,7 @@ func init() {
 		k1(&Spec{Name: "substr", Arity: 4, Flags: FlagReadonly | FlagBatch, Since: "1.0.0", Syntax: "key start end", Summary: "Returns a substring from a string value.", Example: "> SUBSTR k 0 3\n\"data\"", Run: cmdGetrange}),
 		&Spec{Name: "lcs", Arity: -3, Flags: FlagReadonly, FirstKey: 1, LastKey: 2, Step: 1, Group: "string", Since: "7.0.0", Syntax: "key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]",
 			Summary: "Finds the longest common substring.", Example: "> MSET a ohmytext b mynewtext\nOK\n> LCS a b\n\"mytext\"", Run: cmdLcs},
-		k1(&Spec{Name: "setrange", Arity: 4, Flags: FlagWrite | FlagDenyOOM | FlagBatch, Since: "2.2.0", Syntax: "key offset value", Summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", Example: "> SETRANGE k 0 X\n(integer) 8", Run: cmdSetrange}),
+		k1(&Spec{Name: "setrange", KeyAccess: acl.KeyWrite, Arity: 4, Flags: FlagWrite | FlagDenyOOM | FlagBatch, Since: "2.2.0", Syntax: "key offset value", Summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", Example: "> SETRANGE k 0 X\n(integer) 8", Run: cmdSetrange}),
 	)
 }
 

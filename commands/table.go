@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/sessiond/sessiond/latency"
+	"github.com/sessiond/sessiond/acl"
 )
 
 // Flag is a command property, as in Redis' command table.
@@ -80,10 +81,26 @@ type Spec struct {
 	MovableKeys func(args [][]byte) []int
 	// Subcommands of a container command (CLIENT, CONFIG, ...), by name.
 	Subcommands []*Spec
+	// ACL names ACL categories beyond those the group and flags give
+	// ("@dangerous", "@keyspace"): see ACLCategories.
+	ACL string
+	// KeyAccess is what the command does with its keys, for %R~ / %W~
+	// patterns; zero derives it from the flags (readonly: read; write:
+	// read and write, as Redis' RW keys).
+	KeyAccess acl.KeyAccess
+	// KeyRefs finds the keys and what the command does with each when
+	// that differs between keys or depends on options (a read source and
+	// a written destination, SET ... GET); it replaces the key positions
+	// and KeyAccess for ACL checks.
+	KeyRefs func(args [][]byte) []acl.KeyRef
+	// Channels finds the channel arguments ACLs check (PUBLISH, SUBSCRIBE,
+	// PSUBSCRIBE).
+	Channels func(args [][]byte) []acl.ChannelRef
 
 	parent *Spec
 	subs   map[string]*Spec
 	stats  cmdStats
+	aclCmd *acl.Command // set when the ACL catalog is built (aclCatalog)
 }
 
 type cmdStats struct {
@@ -176,35 +193,95 @@ func (s *Spec) FlagNames() []string {
 	return out
 }
 
-// ACLCategories derives the ACL categories Redis would list for the command.
-func (s *Spec) ACLCategories() []string {
-	var out []string
+// ACLCategories lists the command's ACL categories ("@read", ...), in ACL
+// CAT order: those of its group and flags, as Redis assigns them, plus the
+// declaration's ACL field.
+func (s *Spec) ACLCategories() []string { return s.aclCategories().Names() }
+
+func (s *Spec) aclCategories() acl.Category {
+	c := acl.ParseCategories(s.ACL)
+	if len(s.Subcommands) > 0 {
+		// A container (CONFIG, CLIENT) is only a name: its subcommands
+		// carry the categories, as in Redis.
+		return c | acl.CatSlow
+	}
 	group := s.Group
-	if s.parent != nil && group == "" {
-		group = s.parent.Group
+	if s.parent != nil {
+		c |= acl.ParseCategories(s.parent.ACL)
+		if group == "" {
+			group = s.parent.Group
+		}
 	}
 	switch group {
-	case "string", "hash", "list", "set", "sortedset", "keyspace", "pubsub", "connection", "transactions", "scripting":
-		out = append(out, "@"+group)
+	case "string":
+		c |= acl.CatString
+	case "hash":
+		c |= acl.CatHash
+	case "list":
+		c |= acl.CatList
+	case "set":
+		c |= acl.CatSet
+	case "sortedset":
+		c |= acl.CatSortedSet
+	case "stream":
+		c |= acl.CatStream
+	case "bitmap":
+		c |= acl.CatBitmap
+	case "hyperloglog":
+		c |= acl.CatHyperLogLog
+	case "geo":
+		c |= acl.CatGeo
+	case "pubsub":
+		c |= acl.CatPubSub
+	case "connection":
+		c |= acl.CatConnection
+	case "transactions":
+		c |= acl.CatTransaction
+	case "scripting":
+		c |= acl.CatScripting
 	case "generic":
-		out = append(out, "@keyspace")
-	case "server":
-		out = append(out, "@admin", "@dangerous")
-	case "session", "token", "jwt":
-		out = append(out, "@"+group)
+		c |= acl.CatKeyspace
+	case "session":
+		c |= acl.CatSession
+	case "token":
+		c |= acl.CatToken
+	case "jwt":
+		c |= acl.CatJWT
 	}
 	if s.Flags&FlagWrite != 0 {
-		out = append(out, "@write")
+		c |= acl.CatWrite
 	}
 	if s.Flags&FlagReadonly != 0 {
-		out = append(out, "@read")
+		c |= acl.CatRead
+	}
+	if s.Flags&FlagAdmin != 0 {
+		c |= acl.CatAdmin | acl.CatDangerous
+	}
+	if s.Flags&FlagPubSub != 0 {
+		c |= acl.CatPubSub
+	}
+	if s.Flags&FlagBlocking != 0 {
+		c |= acl.CatBlocking
 	}
 	if s.Flags&FlagFast != 0 {
-		out = append(out, "@fast")
+		c |= acl.CatFast
 	} else {
-		out = append(out, "@slow")
+		c |= acl.CatSlow
 	}
-	return out
+	return c
+}
+
+// keyAccess is what the command does with its keys (see Spec.KeyAccess).
+func (s *Spec) keyAccess() acl.KeyAccess {
+	switch {
+	case s.KeyAccess != 0:
+		return s.KeyAccess
+	case s.Flags&FlagWrite != 0:
+		return acl.KeyRead | acl.KeyWrite
+	case s.Flags&FlagReadonly != 0:
+		return acl.KeyRead
+	}
+	return 0
 }
 
 // keyPositions returns the argument indexes holding keys for args.

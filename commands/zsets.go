@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sessiond/sessiond/acl"
 	"github.com/sessiond/sessiond/engine"
 )
 
@@ -14,13 +15,13 @@ func init() {
 	const w, r, f, d = FlagWrite, FlagReadonly, FlagFast, FlagDenyOOM
 	k1 := func(s *Spec) *Spec { s.FirstKey, s.LastKey, s.Step = 1, 1, 1; return s }
 	register(
-		k1(&Spec{Name: "zadd", Arity: -4, Flags: w | d | f | FlagBatch, Group: "sortedset", Since: "1.2.0",
+		k1(&Spec{Name: "zadd", KeyAccess: acl.KeyWrite, Arity: -4, Flags: w | d | f | FlagBatch, Group: "sortedset", Since: "1.2.0",
 			Syntax: "key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]", Summary: "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.",
 			Example: "> ZADD expirations 1.754E12 sess:a\n(integer) 1", Run: cmdZadd}),
 		k1(&Spec{Name: "zincrby", Arity: 4, Flags: w | d | f | FlagBatch, Group: "sortedset", Since: "1.2.0",
 			Syntax: "key increment member", Summary: "Increments the score of a member in a sorted set.",
 			Example: "> ZINCRBY scores 2.5 alice\n\"2.5\"", Run: cmdZadd}),
-		k1(&Spec{Name: "zrem", Arity: -3, Flags: w | f | FlagBatch, Group: "sortedset", Since: "1.2.0",
+		k1(&Spec{Name: "zrem", KeyAccess: acl.KeyWrite, Arity: -3, Flags: w | f | FlagBatch, Group: "sortedset", Since: "1.2.0",
 			Syntax: "key member [member ...]", Summary: "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.",
 			Example: "> ZREM expirations sess:a\n(integer) 1", Run: cmdZrem}),
 		k1(&Spec{Name: "zscore", Arity: 3, Flags: r | f | FlagBatch, Group: "sortedset", Since: "1.2.0",
@@ -29,7 +30,7 @@ func init() {
 		k1(&Spec{Name: "zmscore", Arity: -3, Flags: r | f | FlagBatch, Group: "sortedset", Since: "6.2.0",
 			Syntax: "key member [member ...]", Summary: "Returns the score of one or more members in a sorted set.",
 			Example: "> ZMSCORE expirations sess:a nope\n1) \"1754000000000\"\n2) (nil)", Run: cmdZmscore}),
-		k1(&Spec{Name: "zcard", Arity: 2, Flags: r | f | FlagBatch, Group: "sortedset", Since: "1.2.0",
+		k1(&Spec{Name: "zcard", KeyAccess: acl.KeyNone, Arity: 2, Flags: r | f | FlagBatch, Group: "sortedset", Since: "1.2.0",
 			Syntax: "key", Summary: "Returns the number of members in a sorted set.",
 			Example: "> ZCARD expirations\n(integer) 1", Run: cmdZcard}),
 		k1(&Spec{Name: "zcount", Arity: 4, Flags: r | f | FlagBatch, Group: "sortedset", Since: "2.0.0",
@@ -47,7 +48,7 @@ func init() {
 		k1(&Spec{Name: "zrange", Arity: -4, Flags: r | FlagBatch, Group: "sortedset", Since: "1.2.0",
 			Syntax: "key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]", Summary: "Returns members in a sorted set within a range of indexes, scores or names.",
 			Example: "> ZRANGE expirations 0 -1 WITHSCORES\n1) \"sess:a\"\n2) \"1754000000000\"", Run: zrangeCmd(engine.ByRank, false, false, true)}),
-		&Spec{Name: "zrangestore", Arity: -5, Flags: w | d, FirstKey: 1, LastKey: 2, Step: 1, Group: "sortedset", Since: "6.2.0",
+		&Spec{Name: "zrangestore", KeyRefs: storeKeys(false, 2), Arity: -5, Flags: w | d, FirstKey: 1, LastKey: 2, Step: 1, Group: "sortedset", Since: "6.2.0",
 			Syntax: "dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]", Summary: "Stores a range of members from sorted set in a key.",
 			Example: "> ZRANGESTORE top expirations 0 9\n(integer) 1", Run: zrangeCmd(engine.ByRank, false, true, true)},
 		k1(&Spec{Name: "zrevrange", Arity: -4, Flags: r | FlagBatch, Group: "sortedset", Since: "1.2.0",
@@ -65,13 +66,13 @@ func init() {
 		k1(&Spec{Name: "zrevrangebylex", Arity: -4, Flags: r | FlagBatch, Group: "sortedset", Since: "2.8.9",
 			Syntax: "key max min [LIMIT offset count]", Summary: "Returns members in a sorted set within a lexicographical range in reverse order.",
 			Example: "> ZREVRANGEBYLEX names (c [a\n1) \"bob\"\n2) \"alice\"", Run: zrangeCmd(engine.ByLex, true, false, false)}),
-		k1(&Spec{Name: "zremrangebyscore", Arity: 4, Flags: w | FlagBatch, Group: "sortedset", Since: "1.2.0",
+		k1(&Spec{Name: "zremrangebyscore", KeyAccess: acl.KeyWrite, Arity: 4, Flags: w | FlagBatch, Group: "sortedset", Since: "1.2.0",
 			Syntax: "key min max", Summary: "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.",
 			Example: "> ZREMRANGEBYSCORE expirations -inf 1754000000000\n(integer) 1", Run: zremrangeCmd(engine.ByScore)}),
-		k1(&Spec{Name: "zremrangebyrank", Arity: 4, Flags: w | FlagBatch, Group: "sortedset", Since: "2.0.0",
+		k1(&Spec{Name: "zremrangebyrank", KeyAccess: acl.KeyWrite, Arity: 4, Flags: w | FlagBatch, Group: "sortedset", Since: "2.0.0",
 			Syntax: "key start stop", Summary: "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.",
 			Example: "> ZREMRANGEBYRANK expirations 0 0\n(integer) 1", Run: zremrangeCmd(engine.ByRank)}),
-		k1(&Spec{Name: "zremrangebylex", Arity: 4, Flags: w | FlagBatch, Group: "sortedset", Since: "2.8.9",
+		k1(&Spec{Name: "zremrangebylex", KeyAccess: acl.KeyWrite, Arity: 4, Flags: w | FlagBatch, Group: "sortedset", Since: "2.8.9",
 			Syntax: "key min max", Summary: "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.",
 			Example: "> ZREMRANGEBYLEX names [a (c\n(integer) 2", Run: zremrangeCmd(engine.ByLex)}),
 		k1(&Spec{Name: "zpopmin", Arity: -2, Flags: w | f, Group: "sortedset", Since: "5.0.0",
@@ -80,7 +81,7 @@ func init() {
 		k1(&Spec{Name: "zpopmax", Arity: -2, Flags: w | f, Group: "sortedset", Since: "5.0.0",
 			Syntax: "key [count]", Summary: "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
 			Example: "> ZPOPMAX expirations\n1) \"sess:a\"\n2) \"1754000000000\"", Run: zpopCmd(true)}),
-		&Spec{Name: "zmpop", Arity: -4, Flags: w, FirstKey: 2, LastKey: -2, Step: 1, Group: "sortedset", Since: "7.0.0",
+		&Spec{Name: "zmpop", KeyRefs: numKeys(1, keyRW), Arity: -4, Flags: w, FirstKey: 2, LastKey: -2, Step: 1, Group: "sortedset", Since: "7.0.0",
 			Syntax: "numkeys key [key ...] MIN|MAX [COUNT count]", Summary: "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.",
 			Example: "> ZMPOP 1 expirations MIN\n1) \"expirations\"\n2) 1) 1) \"sess:a\"\n      2) \"1754000000000\"", Run: cmdZmpop},
 		k1(&Spec{Name: "zrandmember", Arity: -2, Flags: r, Group: "sortedset", Since: "6.2.0",
@@ -98,13 +99,13 @@ func init() {
 		&Spec{Name: "zdiff", Arity: -3, Flags: r, FirstKey: 2, LastKey: -1, Step: 1, Group: "sortedset", Since: "6.2.0",
 			Syntax: "numkeys key [key ...] [WITHSCORES]", Summary: "Returns the difference between multiple sorted sets.",
 			Example: "> ZDIFF 2 a b\n1) \"y\"", Run: zcombineCmd(engine.ZDiff, false)},
-		&Spec{Name: "zunionstore", Arity: -4, Flags: w | d, FirstKey: 1, LastKey: -1, Step: 1, Group: "sortedset", Since: "2.0.0",
+		&Spec{Name: "zunionstore", KeyRefs: storeKeys(true, 2), Arity: -4, Flags: w | d, FirstKey: 1, LastKey: -1, Step: 1, Group: "sortedset", Since: "2.0.0",
 			Syntax: "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM|MIN|MAX]", Summary: "Stores the union of multiple sorted sets in a key.",
 			Example: "> ZUNIONSTORE c 2 a b\n(integer) 2", Run: zcombineCmd(engine.ZUnion, true)},
-		&Spec{Name: "zinterstore", Arity: -4, Flags: w | d, FirstKey: 1, LastKey: -1, Step: 1, Group: "sortedset", Since: "2.0.0",
+		&Spec{Name: "zinterstore", KeyRefs: storeKeys(true, 2), Arity: -4, Flags: w | d, FirstKey: 1, LastKey: -1, Step: 1, Group: "sortedset", Since: "2.0.0",
 			Syntax: "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM|MIN|MAX]", Summary: "Stores the intersect of multiple sorted sets in a key.",
 			Example: "> ZINTERSTORE c 2 a b\n(integer) 1", Run: zcombineCmd(engine.ZInter, true)},
-		&Spec{Name: "zdiffstore", Arity: -4, Flags: w | d, FirstKey: 1, LastKey: -1, Step: 1, Group: "sortedset", Since: "6.2.0",
+		&Spec{Name: "zdiffstore", KeyRefs: storeKeys(true, 2), Arity: -4, Flags: w | d, FirstKey: 1, LastKey: -1, Step: 1, Group: "sortedset", Since: "6.2.0",
 			Syntax: "destination numkeys key [key ...]", Summary: "Stores the difference of multiple sorted sets in a key.",
 			Example: "> ZDIFFSTORE c 2 a b\n(integer) 1", Run: zcombineCmd(engine.ZDiff, true)},
 		&Spec{Name: "bzpopmin", Arity: -3, Flags: w | f | FlagBlocking | FlagNoScript, FirstKey: 1, LastKey: -2, Step: 1, Group: "sortedset", Since: "5.0.0",
@@ -116,7 +117,7 @@ func init() {
 		&Spec{Name: "bzmpop", Arity: -5, Flags: w | FlagBlocking, FirstKey: 3, LastKey: -2, Step: 1, Group: "sortedset", Since: "7.0.0",
 			Syntax: "timeout numkeys key [key ...] MIN|MAX [COUNT count]", Summary: "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
 			Example: "> BZMPOP 5 1 jobs MIN\n1) \"jobs\"\n2) 1) 1) \"j1\"\n      2) \"1\"", Run: cmdBzmpop},
-		&Spec{Name: "zintercard", Arity: -3, Flags: r, FirstKey: 2, LastKey: -1, Step: 1, Group: "sortedset", Since: "7.0.0",
+		&Spec{Name: "zintercard", KeyRefs: numKeys(1, keyR), Arity: -3, Flags: r, FirstKey: 2, LastKey: -1, Step: 1, Group: "sortedset", Since: "7.0.0",
 			Syntax: "numkeys key [key ...] [LIMIT limit]", Summary: "Returns the number of members of the intersect of multiple sorted sets.",
 			Example: "> ZINTERCARD 2 a b LIMIT 10\n(integer) 1", Run: cmdZintercard},
 	)

@@ -71,6 +71,8 @@ type Config struct {
 	limits atomic.Pointer[limitsCache]
 	// declared holds the declarations in the order of the table, for Render.
 	declared []*Param
+	// directives are the file's non-parameter lines (user), in order.
+	directives []Directive
 }
 
 // New returns a Config holding the given declarations at their defaults.
@@ -337,6 +339,10 @@ func (c *Config) Load(r io.Reader, origin string) error {
 		}
 		if len(fields) < 2 {
 			return fmt.Errorf("%s:%d: %q needs a value", origin, line, fields[0])
+		}
+		if IsDirective(fields[0]) {
+			c.addDirective(Directive{Name: strings.ToLower(fields[0]), Args: fields[1:], Origin: fmt.Sprintf("%s:%d", origin, line)})
+			continue
 		}
 		if err := c.Set(fields[0], strings.Join(fields[1:], " ")); err != nil {
 			return fmt.Errorf("%s:%d: %s: %w", origin, line, fields[0], ExplainUnknown(fields[0], err))

@@ -22,6 +22,12 @@ func Defaults() *Config {
 		{Name: "tls-ca-cert-file", Kind: String, Default: "", Immutable: true, Protected: true},
 		{Name: "tls-auth-clients", Kind: Enum, Enum: []string{"yes", "no", "optional"}, Default: "yes", Immutable: true},
 		{Name: "requirepass", Kind: String, Default: "", Sensitive: false},
+		// ACLs (Redis 7): the file ACL SAVE/LOAD use (a path, relative to
+		// dir, set only at startup), the length of ACL LOG, and whether new
+		// users start with allchannels or resetchannels.
+		{Name: "aclfile", Kind: String, Default: "", Immutable: true, Protected: true},
+		{Name: "acllog-max-len", Kind: Int, Default: "128", Min: 0, Max: 1 << 31},
+		{Name: "acl-pubsub-default", Kind: Enum, Default: "resetchannels", Enum: []string{"allchannels", "resetchannels"}},
 		{Name: "maxclients", Kind: Int, Default: "10000", Min: 1, Max: 1 << 20},
 		// protected-mode: with no password for the default user, only
 		// clients on this machine are served (Redis' protected mode).
@@ -47,6 +53,9 @@ func Defaults() *Config {
 		// Who may change the Protected parameters (the files and directories
 		// the server writes) at run time: no one, local clients (loopback or
 		// unix socket) or every client. Only the operator sets it, at startup.
+		// Who may run DEBUG: no one (default), local clients, or everyone,
+		// as Redis 7's enable-debug-command; startup only.
+		{Name: "enable-debug-command", Kind: Enum, Default: "no", Enum: []string{"no", "yes", "local"}, Immutable: true},
 		{Name: "enable-protected-configs", Kind: Enum, Default: "no", Enum: []string{"no", "yes", "local"}, Immutable: true},
 
 		// Persistence.

@@ -302,7 +302,7 @@ func (l *loop) adopt(fd int, remote, local string) {
 		return
 	}
 	c := newLoopConn(l, fd, remote, local)
-	if protectedModeDenies(l.s.cfg, c) {
+	if protectedModeDenies(l.s.cfg, l.s.disp, c) {
 		_, _ = unix.Write(fd, []byte(msgProtectedMode))
 		unix.Close(fd)
 		return

@@ -20,9 +20,17 @@ const msgProtectedMode = "-DENIED sessiond is running in protected mode because 
 	"NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n"
 
 // protectedModeDenies reports whether protected mode refuses conn: it is on,
-// the default user has no password, and the client is not on this machine.
-func protectedModeDenies(cfg *config.Config, conn commands.Conn) bool {
-	return cfg.Bool("protected-mode") && cfg.Get("requirepass") == "" && !commands.IsLocalClient(conn)
+// the default user is on with no password (neither requirepass nor ACL
+// rules protect it, as Redis), and the client is not on this machine.
+// d may be nil (then requirepass alone decides).
+func protectedModeDenies(cfg *config.Config, d *commands.Dispatcher, conn commands.Conn) bool {
+	if !cfg.Bool("protected-mode") || commands.IsLocalClient(conn) {
+		return false
+	}
+	if d != nil {
+		return !d.DefaultUserProtected()
+	}
+	return cfg.Get("requirepass") == ""
 }
 
 // warnExposure says at start when the listening address reaches beyond this

@@ -37,11 +37,58 @@ func TestProtectedModeDecision(t *testing.T) {
 		if err := cfg.Set("requirepass", tc.pass); err != nil {
 			t.Fatal(err)
 		}
-		if got := protectedModeDenies(cfg, addrConn{tc.remote, "10.0.0.1:6379"}); got != tc.denied {
+		if got := protectedModeDenies(cfg, nil, addrConn{tc.remote, "10.0.0.1:6379"}); got != tc.denied {
 			t.Errorf("protected-mode %s, requirepass %q, client %s: denied %v, want %v", tc.protected, tc.pass, tc.remote, got, tc.denied)
 		}
 	}
 	if cfg := config.Defaults(); !cfg.Bool("protected-mode") {
 		t.Error("protected-mode is not on by default")
+	}
+}
+
+// Protected mode asks the ACLs: a default user with a password, or off,
+// counts as protected; requirepass is the default user's password.
+func TestProtectedModeWithACL(t *testing.T) {
+	cfg := config.Defaults()
+	if err := cfg.Set("appendonly", "no"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Set("dir", t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	d := s.Dispatcher()
+	remote := addrConn{"10.1.2.3:5000", "10.0.0.1:6379"}
+	cl, err := d.NewClient(addrConn{"127.0.0.1:5000", "127.0.0.1:6379"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Release(cl)
+	for _, tc := range []struct {
+		rules  []string
+		denied bool
+	}{
+		{[]string{"ACL", "SETUSER", "default", "on", "nopass"}, true},
+		{[]string{"ACL", "SETUSER", "default", "resetpass", ">pw"}, false},
+		{[]string{"ACL", "SETUSER", "default", "nopass", "off"}, false},
+		{[]string{"ACL", "SETUSER", "default", "on"}, true},
+		{[]string{"CONFIG", "SET", "requirepass", "x"}, false},
+	} {
+		args := make([][]byte, len(tc.rules))
+		for i, r := range tc.rules {
+			args[i] = []byte(r)
+		}
+		cl.W.Reset()
+		d.Exec(cl, args)
+		if b := cl.W.Bytes(); string(b) != "+OK\r\n" {
+			t.Fatalf("%v: %q", tc.rules, b)
+		}
+		if got := protectedModeDenies(cfg, d, remote); got != tc.denied {
+			t.Errorf("after %v: denied %v, want %v", tc.rules, got, tc.denied)
+		}
 	}
 }

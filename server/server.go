@@ -87,6 +87,11 @@ func Open(cfg *config.Config) (*Server, error) {
 		return nil, err
 	}
 	disp = commands.NewDispatcher(eng, cfg)
+	if err := disp.LoadUsers(); err != nil {
+		eng.Close()
+		store.Close()
+		return nil, err
+	}
 	disp.Shutdown = func(bool) {
 		slog.Warn("shutdown requested by a client (SHUTDOWN)")
 		go s.Stop()
@@ -470,7 +475,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	}
 	nc = countingConn{Conn: nc, d: s.disp}
 	conn := newClientConn(nc, s.cfg)
-	if protectedModeDenies(s.cfg, conn) {
+	if protectedModeDenies(s.cfg, s.disp, conn) {
 		_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
 		_, _ = nc.Write([]byte(msgProtectedMode))
 		nc.Close()

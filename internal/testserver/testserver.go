@@ -23,6 +23,7 @@ type Server struct {
 	Dir    string
 	Addr   string
 	params map[string]string
+	file   string // a config file loaded before params (StartWithFile)
 	srv    *server.Server
 	cancel context.CancelFunc
 	done   chan error
@@ -32,7 +33,14 @@ type Server struct {
 // and stops it when the test ends.
 func Start(t testing.TB, params ...string) *Server {
 	t.Helper()
-	s := &Server{t: t, Dir: t.TempDir(), params: map[string]string{}}
+	return StartWithFile(t, "", params...)
+}
+
+// StartWithFile runs a server from a config file (user lines included; ""
+// for none), then the overrides, as sessiond's command line does.
+func StartWithFile(t testing.TB, file string, params ...string) *Server {
+	t.Helper()
+	s := &Server{t: t, Dir: t.TempDir(), params: map[string]string{}, file: file}
 	for i := 0; i+1 < len(params); i += 2 {
 		s.params[params[i]] = params[i+1]
 	}
@@ -48,6 +56,9 @@ func (s *Server) config() *config.Config {
 		if err != nil {
 			s.t.Fatal(err)
 		}
+	}
+	if s.file != "" {
+		must(cfg.LoadFile(s.file))
 	}
 	must(cfg.Set("dir", s.Dir))
 	must(cfg.Set("port", "0"))
@@ -117,6 +128,16 @@ func (s *Server) Set(name, value string) { s.params[name] = value }
 // when the test ends.
 func (s *Server) Client(proto int) *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: s.Addr, Protocol: proto, DisableIdentity: false,
+		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, MaxRetries: -1})
+	s.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// ClientAs returns a go-redis client that authenticates as user with
+// password (HELLO 3 AUTH for RESP3, AUTH user password for RESP2), closed
+// when the test ends.
+func (s *Server) ClientAs(proto int, user, password string) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, Protocol: proto, Username: user, Password: password,
 		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, MaxRetries: -1})
 	s.t.Cleanup(func() { c.Close() })
 	return c

@@ -3,6 +3,14 @@
 # package) against a freshly built sessiond, and prints pass/fail per unit.
 #
 #   tests/tcl/run.sh [unit ...]          default: the six units of issue 2
+#   tests/tcl/run.sh --own unit/acl ...  the suite's own mode: it starts a
+#                                        server per test block itself, from
+#                                        src/redis-server, which is the shim
+#                                        (tests/tcl/shim) that execs sessiond
+#                                        with the suite's config file
+#                                        translated; units tagged
+#                                        external:skip (acl, auth, ...) run.
+#                                        Unit names may omit the "unit/".
 #
 # Environment:
 #   REDIS_SRC   where the redis sources live (default /work/redis-src; fetched
@@ -22,7 +30,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 src_root=${REDIS_SRC:-/work/redis-src}
 
-units=("$@")
+own=0
+if [ "${1:-}" = --own ]; then
+	own=1
+	shift
+fi
+units=()
+for u in "$@"; do units+=("${u#unit/}"); done
 if [ ${#units[@]} -eq 0 ]; then
 	units=(keyspace expire type/string type/incr protocol info-command)
 fi
@@ -61,7 +75,22 @@ suite=${suite%/}
 
 # 3. Build and start sessiond on a free port with a temporary directory.
 work=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$pid" ] && wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+(cd "$repo" && go build -o "$work/sessiond" .) || exit 2
+mkdir -p "$work/suite"
+cp -a "$suite/runtest" "$suite/tests" "$work/suite/"
+if [ "$own" = 1 ]; then
+	# The suite's own mode: src/redis-server is the shim, and runtest starts
+	# and kills the servers itself.
+	mkdir -p "$work/suite/src"
+	cp "$work/sessiond" "$work/suite/src/sessiond"
+	(cd "$repo" && go build -o "$work/suite/src/redis-server" ./tests/tcl/shim) || exit 2
+	for tool in redis-cli redis-benchmark redis-check-aof redis-check-rdb; do
+		if command -v "$tool" >/dev/null; then ln -s "$(command -v "$tool")" "$work/suite/src/$tool"; fi
+	done
+	target=()
+else
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # enable-protected-configs yes, as the suite's own servers run
 # (tests/assets/default.conf): some units CONFIG SET dir or dbfilename.
@@ -76,12 +105,12 @@ for _ in $(seq 100); do
 	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
 	sleep 0.05
 done
+target=(--host 127.0.0.1 --port "$port" --tags -needs:config-resetstat)
+fi
 
 # 4. Run each unit and count, from a private copy of the suite (runtest
 # cleans tests/tmp, and other runs may share the source tree) and a random
 # port range for the suite's own test server.
-mkdir -p "$work/suite"
-cp -a "$suite/runtest" "$suite/tests" "$work/suite/"
 suite=$work/suite
 baseport=$((20000 + RANDOM % 20000))
 extra=()
@@ -93,9 +122,9 @@ printf '%-14s %6s %6s %6s %8s  %s\n' unit passed failed ignored rate status
 for u in "${units[@]}"; do
 	log="$work/$(echo "$u" | tr / _).out"
 	t0=$(date +%s)
-	(cd "$suite" && ./runtest --host 127.0.0.1 --port "$port" --single "unit/$u" \
+	(cd "$suite" && ./runtest "${target[@]}" --single "unit/$u" \
 		--ignore-encoding --clients 1 --timeout 600 --baseport "$baseport" \
-		--tags -needs:debug --tags -needs:repl --tags -needs:config-resetstat \
+		--tags -needs:debug --tags -needs:repl \
 		"${extra[@]}") >"$log" 2>&1
 	status=$?
 	t1=$(date +%s)
@@ -123,16 +152,20 @@ for u in "${units[@]}"; do
 	fi
 	if [ -n "${LOGDIR:-}" ]; then
 		mkdir -p "$LOGDIR" && cp "$log" "$LOGDIR/$(echo "$u" | tr / _).log"
+		if [ "$own" = 1 ]; then
+			# The servers' logs, with the shim's reports of what it dropped.
+			find "$suite/tests/tmp" -name stdout -exec cat {} + >"$LOGDIR/$(echo "$u" | tr / _).servers.log" 2>/dev/null
+		fi
 	fi
 	total_ok=$((total_ok + ok))
 	total_err=$((total_err + err))
-	if ! kill -0 "$pid" 2>/dev/null; then
+	if [ "$own" = 0 ] && ! kill -0 "$pid" 2>/dev/null; then
 		echo "sessiond died; log:" >&2
 		tail -50 "$work/server.log" >&2
 		exit 1
 	fi
 done
-[ -n "${LOGDIR:-}" ] && cp "$work/server.log" "$LOGDIR/server.log"
+[ -n "${LOGDIR:-}" ] && [ "$own" = 0 ] && cp "$work/server.log" "$LOGDIR/server.log"
 n=$((total_ok + total_err))
 rate=$(awk -v a="$total_ok" -v b="$n" 'BEGIN { if (b == 0) print "-"; else printf "%.1f%%", 100*a/b }')
 printf '%-14s %6d %6d %6s %8s  (%ds)\n' total "$total_ok" "$total_err" "" "$rate" $(($(date +%s) - start_all))

@@ -155,6 +155,39 @@ function clientBasics(makeAdapter) {
     });
   });
 
+  describe(`${a.name} ACL user (username and password)`, () => {
+    let server;
+    before(async () => { server = await startServer(); });
+    after(async () => { if (server) await server.stop(); });
+
+    it('connects as an ACL user and is held to its rules', async () => {
+      const admin = await a.connect(server);
+      try {
+        await p.eq('ACL SETUSER app on >app-secret ~app:* +@all -@dangerous',
+          () => a.call(admin, ['ACL', 'SETUSER', 'app', 'on', '>app-secret', '~app:*', '+@all', '-@dangerous']), 'OK');
+      } finally {
+        await a.close(admin);
+      }
+      const c = await p.call('connect with username app and its password',
+        () => a.connect(server, { username: 'app', password: 'app-secret' }));
+      try {
+        await p.eq('ACL WHOAMI', () => a.call(c, ['ACL', 'WHOAMI']), 'app');
+        await p.eq('SET app:k v', () => a.set(c, 'app:k', 'v'), 'OK');
+        await p.eq('GET app:k', () => a.get(c, 'app:k'), 'v');
+        await p.rejects('SET other v (a key outside ~app:*)', () => a.set(c, 'other', 'v'),
+          { type: a.errorType, match: /^NOPERM .*keys/ });
+        await p.rejects('FLUSHALL (@dangerous)', () => a.call(c, ['FLUSHALL']),
+          { type: a.errorType, match: /^NOPERM .*'flushall'/ });
+      } finally {
+        await a.close(c);
+      }
+      await p.rejects('connect with username app and a wrong password', async () => {
+        const bad = await a.connect(server, { username: 'app', password: 'wrong' });
+        try { await a.ping(bad); } finally { await a.close(bad); }
+      }, { match: /WRONGPASS/ });
+    });
+  });
+
   describe(`${a.name} AUTH with requirepass`, () => {
     let server;
     before(async () => { server = await startServer({ requirepass: PASSWORD }); });

@@ -10,10 +10,11 @@ const ioredisAdapter = (pkg, { protocol }) => {
     errorType: Redis.ReplyError,
     protocol, // what the client negotiates by default: ioredis 6 sends HELLO 3, ioredis 5 none
     /** Connects and resolves with the client; rejects with the server's error when it refuses. */
-    async connect(server, { password, db, name, readyCheck = true } = {}) {
+    async connect(server, { username, password, db, name, readyCheck = true } = {}) {
       const c = new Redis({
         host: server.host,
         port: server.port,
+        username,
         password: password === undefined ? server.password || undefined : password || undefined,
         db: db || 0,
         connectionName: name,
@@ -76,9 +77,10 @@ const nodeRedisAdapter = (pkg, { protocol }) => {
     name: pkg,
     errorType: redis.ErrorReply,
     protocol, // node-redis 6 speaks RESP3 by default (HELLO 3); 4 and 5 stay on RESP2
-    async connect(server, { password, db, name } = {}) {
+    async connect(server, { username, password, db, name } = {}) {
       const c = redis.createClient({
         socket: { host: server.host, port: server.port, reconnectStrategy: false },
+        username,
         password: password === undefined ? server.password || undefined : password || undefined,
         database: db || undefined,
         name,

@@ -224,9 +224,35 @@ class Auth(unittest.TestCase):
             r.close()
 
 
+class ACLUser(unittest.TestCase):
+    def test_username_and_password(self):
+        admin = connect()
+        try:
+            expect("ACL SETUSER app on >py-app ~app:* +@all -@dangerous",
+                   lambda: admin.acl_setuser("app", enabled=True, passwords=["+py-app"], keys=["app:*"],
+                                             commands=["+@all", "-@dangerous"]), True)
+        finally:
+            admin.close()
+        r = connect(username="app", password="py-app")
+        try:
+            expect("ACL WHOAMI (username=app)", r.acl_whoami, "app")
+            expect("SET app:k v", lambda: r.set("app:k", "v"), True)
+            expect_error("SET other v", lambda: r.set("other", "v"), redis.exceptions.NoPermissionError,
+                         r"^this user has no permissions to access one of the keys")
+            expect_error("FLUSHALL", r.flushall, redis.exceptions.NoPermissionError, r"'flushall'")
+        finally:
+            r.close()
+        bad = connect(username="app", password="wrong")
+        try:
+            expect_error("connect as app with a wrong password", bad.ping,
+                         (redis.exceptions.AuthenticationError, redis.exceptions.ResponseError), r"WRONGPASS|invalid username-password")
+        finally:
+            bad.close()
+
+
 def names():
     loader = unittest.TestLoader()
-    for case in (Basics, Auth):
+    for case in (Basics, Auth, ACLUser):
         for name in loader.getTestCaseNames(case):
             yield "%s.%s" % (case.__name__, name)
 
