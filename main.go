@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -90,6 +91,11 @@ func run(cfg *config.Config) int {
 	srv, err := server.Start(cfg)
 	if err != nil {
 		slog.Error("cannot start", "error", err)
+		if errors.Is(err, server.ErrListen) {
+			// Redis' words first: tools that start redis-server (its Tcl
+			// suite) look for them to retry on another port.
+			fmt.Fprintf(os.Stderr, "Failed listening on port %d (tcp), aborting.\n", cfg.Int("port"))
+		}
 		fmt.Fprintln(os.Stderr, "sessiond:", err)
 		return 1
 	}

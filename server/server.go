@@ -124,13 +124,17 @@ func logPersistence(what string, took time.Duration, err error) {
 	slog.Info(what+" done", "took", took.String())
 }
 
+// ErrListen wraps the error of Start when a configured address cannot be
+// bound (a port in use, an address not on this machine).
+var ErrListen = errors.New("cannot listen")
+
 // Start binds the configured addresses (as Listen), and only then opens the
 // data file (as Open): a port already in use stops the server before it
 // creates or locks anything on disk.
 func Start(cfg *config.Config) (*Server, error) {
 	bound := &Server{cfg: cfg}
 	if err := bound.Listen(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrListen, err)
 	}
 	if port := cfg.Int("metrics-port"); port > 0 {
 		// Bound before loading too, so /health can say "loading".
