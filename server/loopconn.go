@@ -222,7 +222,7 @@ func (c *loopConn) onReadable() {
 // them is waiting (on a goroutine, or for an fsync); a blocked command sees
 // WatchPeer fire and gives up.
 func (c *loopConn) peerGone() {
-	if c.state == stIdle && !c.backedUp() {
+	if c.state == stIdle && len(c.in) == 0 && len(c.out) == 0 {
 		c.teardown()
 		return
 	}
@@ -232,6 +232,22 @@ func (c *loopConn) peerGone() {
 		// Level-triggered epoll would report the closed stream again and
 		// again until the batch is done: watch for writability only.
 		c.l.watchOutput(c, c.wantOut)
+	}
+	if c.state != stIdle {
+		return // resume finishes it
+	}
+	// Idle with input or replies left: its commands waited for their
+	// replies to drain (see backedUp). They run, then it closes once the
+	// replies are out.
+	switch {
+	case len(c.in) > 0 && !c.backedUp():
+		if !c.queued {
+			c.queued = true
+			c.l.ready = append(c.l.ready, c)
+		}
+	case len(c.in) == 0:
+		c.closeAfterOut = true
+		c.maybeFinish()
 	}
 }
 
