@@ -435,3 +435,24 @@ func TestSaveRules(t *testing.T) {
 		return err == nil && infoField(t, c, "persistence", "rdb_changes_since_last_save") == "0"
 	})
 }
+
+// A write pipelined after CLIENT PAUSE in the same packet is held too.
+func TestClientPauseInPipeline(t *testing.T) {
+	s := testserver.Start(t)
+	ctx := context.Background()
+	admin := s.Client(2)
+	nc := s.Dial()
+	fmt.Fprint(nc, "*4\r\n$6\r\nCLIENT\r\n$5\r\nPAUSE\r\n$5\r\n60000\r\n$5\r\nWRITE\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n")
+	r := bufio.NewReader(nc)
+	if got := monitorLines(t, r, 1); got[0] != "+OK" {
+		t.Fatalf("CLIENT PAUSE: %q", got)
+	}
+	waitFor(t, func() bool { return infoField(t, admin, "clients", "blocked_clients") == "1" })
+	if err := admin.Get(ctx, "k").Err(); err != redis.Nil {
+		t.Fatalf("the pipelined SET ran during the pause: %v", err)
+	}
+	admin.Do(ctx, "client", "unpause")
+	if got := monitorLines(t, r, 3); got[0] != "+OK" || got[1] != "$1" || got[2] != "v" {
+		t.Errorf("after unpause: %q", got)
+	}
+}

@@ -86,6 +86,13 @@ func (d *Dispatcher) Paused(cl *Client, args [][]byte) bool {
 	return d.mayReplicate(spec, args)
 }
 
+// StartsPause reports whether args is CLIENT PAUSE: a server that decided
+// which of a batch's commands to hold before running it must decide again
+// for the commands after this one.
+func (d *Dispatcher) StartsPause(args [][]byte) bool {
+	return len(args) >= 3 && strings.EqualFold(string(args[0]), "client") && strings.EqualFold(string(args[1]), "pause")
+}
+
 // mayReplicate reports whether a command changes, or may change, what Redis
 // would replicate: writes, PUBLISH, scripts not declared no-writes.
 func (d *Dispatcher) mayReplicate(spec *Spec, args [][]byte) bool {

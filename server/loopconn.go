@@ -395,6 +395,14 @@ func (c *loopConn) runBatch(cmds [][][]byte, ran bool) {
 			cmds = cmds[:i]
 			break
 		}
+		if d.StartsPause(args) && i+1 < len(cmds) {
+			// What follows a CLIENT PAUSE is decided after it ran: put it
+			// back in front of the input for the next pass.
+			c.in = append(rebuild(cmds[i+1:]), c.in...)
+			c.stalledAt = -1
+			cmds = cmds[:i+1]
+			break
+		}
 	}
 	split := len(cmds)
 	for i, args := range cmds {

@@ -551,7 +551,7 @@ func (s *Server) serveConn(nc net.Conn) {
 				s.disp.WaitUnpaused(cl, args[start], conn.done)
 			}
 			end := start + 1
-			for end < len(args) && !s.disp.Paused(cl, args[end]) {
+			for end < len(args) && !s.disp.Paused(cl, args[end]) && !s.disp.StartsPause(args[end-1]) {
 				end++
 			}
 			s.disp.ExecBatch(cl, args[start:end], stop)
