@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log"
+	mrand "math/rand/v2"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -43,6 +44,7 @@ type Dispatcher struct {
 	watch   watchRegistry
 	hub     *Hub
 	scripts scripting
+	repl    *replState // nil: a standalone server (replicated.go)
 }
 
 type serverStats struct {
@@ -125,6 +127,9 @@ type Client struct {
 	// CloseAfterReply asks the server to close the connection once the
 	// pending replies are flushed (QUIT, CLIENT KILL of itself).
 	CloseAfterReply bool
+	// rnd is the seeded random stream of the log entry being applied
+	// (replicated.go); nil: crypto/rand.
+	rnd *mrand.ChaCha8
 	// ticket is the durability ticket of the latest write of this batch.
 	ticket uint64
 
@@ -250,6 +255,9 @@ func (c *Call) Write(fn func(tx *engine.Tx) error) error {
 	if c.tx != nil {
 		return fn(c.tx)
 	}
+	if c.d.writeOutsideLog() {
+		return errOutsideLog
+	}
 	var t uint64
 	var err error
 	if c.Spec.Flags&FlagBatch != 0 {
@@ -276,11 +284,15 @@ func (d *Dispatcher) Exec(cl *Client, args [][]byte) {
 	if len(args) == 0 {
 		return
 	}
+	d.execAt(cl, args, time.Now())
+}
+
+// execAt is Exec at a given time (a replicated log entry's).
+func (d *Dispatcher) execAt(cl *Client, args [][]byte, now time.Time) {
 	if cl.replyMode != replyOn {
 		mark := cl.W.Len()
 		defer suppressReply(cl, mark, args)
 	}
-	now := time.Now()
 	spec, ok := d.admit(cl, args, now)
 	if !ok {
 		return
@@ -303,6 +315,10 @@ func (d *Dispatcher) Exec(cl *Client, args [][]byte) {
 // batchable commands (FlagBatch) share one engine transaction, so a pipeline
 // of N writes costs one lock and one write to the data file instead of N.
 func (d *Dispatcher) ExecBatch(cl *Client, cmds [][][]byte, stop func() bool) {
+	if d.repl != nil {
+		d.execReplicated(cl, cmds, stop)
+		return
+	}
 	for i := 0; i < len(cmds); {
 		j := i
 		write := false
@@ -340,6 +356,9 @@ func (d *Dispatcher) RunsLong(cl *Client, args [][]byte) bool {
 	if len(args) == 0 {
 		return false
 	}
+	if d.repl != nil && d.replOffload(args) {
+		return true
+	}
 	spec := lookup(args[0])
 	return spec != nil && spec.Flags&(FlagLong|FlagBlocking) != 0
 }
@@ -361,6 +380,9 @@ func (d *Dispatcher) batchable(cl *Client, args [][]byte) *Spec {
 	}
 	spec := lookup(args[0])
 	if spec == nil || spec.Flags&FlagBatch == 0 || spec.subs != nil || !arityOK(spec.Arity, len(args)) {
+		return nil
+	}
+	if d.repl != nil && d.replOffload(args) {
 		return nil
 	}
 	return spec

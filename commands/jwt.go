@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -143,8 +142,8 @@ func thumbprint(pub []byte) string {
 }
 
 // newSigningKey draws a fresh Ed25519 key (outside any transaction).
-func newSigningKey() (engine.SigningKey, error) {
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+func newSigningKey(c *Call) (engine.SigningKey, error) {
+	pub, priv, err := ed25519.GenerateKey(c.randReader())
 	if err != nil {
 		return engine.SigningKey{}, err
 	}
@@ -153,7 +152,7 @@ func newSigningKey() (engine.SigningKey, error) {
 
 // ensureSigningKey installs a first Ed25519 key unless one exists.
 func ensureSigningKey(c *Call) error {
-	k, err := newSigningKey()
+	k, err := newSigningKey(c)
 	if err != nil {
 		return err
 	}
@@ -241,13 +240,13 @@ func jwtOutsideTx(c *Call) bool {
 	return true
 }
 
-func randomRefresh() (r [engine.RefreshBytes]byte) {
-	_, _ = rand.Read(r[:])
+func randomRefresh(c *Call) (r [engine.RefreshBytes]byte) {
+	c.randRead(r[:])
 	return
 }
 
-func randomJti() (r [engine.JTIBytes]byte) {
-	_, _ = rand.Read(r[:])
+func randomJti(c *Call) (r [engine.JTIBytes]byte) {
+	c.randRead(r[:])
 	return
 }
 
@@ -381,8 +380,8 @@ func cmdSessJWT(c *Call) {
 	}
 	req.Kid = alg.hsKid
 	pol := sessPolicy(c)
-	req.Refresh, req.Jti = randomRefresh(), randomJti()
-	g, ok := runGrant(c, func() { req.Refresh = randomRefresh() }, func(tx *engine.Tx) (engine.JWTGrant, error) {
+	req.Refresh, req.Jti = randomRefresh(c), randomJti(c)
+	g, ok := runGrant(c, func() { req.Refresh = randomRefresh(c) }, func(tx *engine.Tx) (engine.JWTGrant, error) {
 		return tx.IssueJWT(req, pol)
 	})
 	if !ok {
@@ -411,9 +410,9 @@ func cmdSessRefresh(c *Call) {
 	}
 	cfg := c.d.Config
 	pol := sessPolicy(c)
-	req := engine.JWTRefresh{Refresh: c.Arg(1), Next: randomRefresh(), Jti: randomJti(),
+	req := engine.JWTRefresh{Refresh: c.Arg(1), Next: randomRefresh(c), Jti: randomJti(c),
 		DefaultTTL: cfg.Int("jwt-access-ttl"), Kid: alg.hsKid, Touch: cfg.Bool("session-auto-touch")}
-	g, ok := runGrant(c, func() { req.Next = randomRefresh() }, func(tx *engine.Tx) (engine.JWTGrant, error) {
+	g, ok := runGrant(c, func() { req.Next = randomRefresh(c) }, func(tx *engine.Tx) (engine.JWTGrant, error) {
 		return tx.RefreshJWT(req, pol)
 	})
 	if !ok {
@@ -595,7 +594,7 @@ func cmdSessRotateKey(c *Call) {
 		c.W.Error(msgJWTRotateHS)
 		return
 	}
-	k, err := newSigningKey()
+	k, err := newSigningKey(c)
 	if err != nil {
 		writeErr(c, err)
 		return

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"crypto/rand"
 	"fmt"
 	"strings"
 
@@ -162,13 +161,13 @@ func timeoutArg(c *Call, i int) (int64, bool) {
 	return n * 1000, true
 }
 
-func randomToken() (r [engine.TokenBytes]byte) {
-	_, _ = rand.Read(r[:])
+func randomToken(c *Call) (r [engine.TokenBytes]byte) {
+	c.randRead(r[:])
 	return
 }
 
-func randomHandle() (r [engine.HandleBytes]byte) {
-	_, _ = rand.Read(r[:])
+func randomHandle(c *Call) (r [engine.HandleBytes]byte) {
+	c.randRead(r[:])
 	return
 }
 
@@ -229,9 +228,9 @@ func cmdSessNew(c *Call) {
 		i++
 	}
 	if !appToken {
-		n.Token = engine.FormatToken(n.Prefix, randomToken())
+		n.Token = engine.FormatToken(n.Prefix, randomToken(c))
 	}
-	n.Handle = engine.FormatHandle(randomHandle())
+	n.Handle = engine.FormatHandle(randomHandle(c))
 	var s engine.Session
 	err := c.Write(func(tx *engine.Tx) error {
 		var err error
@@ -487,7 +486,7 @@ func cmdSessValidate(c *Call) {
 		n = 0 // nonces start at 1: a negative one is simply wrong
 	}
 	pol := sessPolicy(c)
-	raw := randomToken()
+	raw := randomToken(c)
 	var res engine.ValidateResult
 	err := c.Write(func(tx *engine.Tx) error {
 		var err error
@@ -524,7 +523,7 @@ func writeTokenNonceExpires(c *Call, token string, s engine.Session) {
 
 func cmdSessRegenerate(c *Call) {
 	pol := sessPolicy(c)
-	raw := randomToken()
+	raw := randomToken(c)
 	var s engine.Session
 	var next string
 	var r engine.Reason
@@ -634,7 +633,7 @@ func cmdSessAttach(c *Call) {
 			return
 		}
 	}
-	raw := randomToken()
+	raw := randomToken(c)
 	var s engine.Session
 	var next string
 	var ok bool

@@ -118,7 +118,7 @@ func cmdTokNew(c *Call) {
 		c.W.Error(msgSyntax)
 		return
 	}
-	c.W.BulkString(engine.FormatToken(prefix, randomToken()))
+	c.W.BulkString(engine.FormatToken(prefix, randomToken(c)))
 }
 
 func cmdTokAdd(c *Call) {

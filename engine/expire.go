@@ -39,8 +39,18 @@ func (e *Engine) activeExpire() {
 func (e *Engine) ExpireCycle(budget time.Duration) int {
 	start := e.clock()
 	total := 0
+	mode := e.expiryMode()
+	if mode == ExpiryOff {
+		return 0
+	}
 	for {
-		n, more := e.expireBatch(e.clock().UnixMilli(), expireBatch, expireTxTime)
+		var n int
+		var more bool
+		if mode == ExpiryDelegated {
+			n, more = e.delegateExpiry(e.clock().UnixMilli(), expireBatch)
+		} else {
+			n, more = e.expireBatch(e.clock().UnixMilli(), expireBatch, expireTxTime)
+		}
 		total += n
 		if !more || e.clock().Sub(start) >= budget {
 			break
