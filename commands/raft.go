@@ -392,4 +392,3 @@ func writeRaftInfo(c *Call, r Replicator, b *strings.Builder) {
 		fmt.Fprintf(b, "peer%d:id=%s,raft=%s,addr=%s,voter=%d,role=%s,self=%d\r\n", i, p.ID, p.RaftAddr, p.RESPAddr, b2i(p.Voter), role, b2i(p.Self))
 	}
 }
-

@@ -67,10 +67,10 @@ type Replicator interface {
 type replState struct {
 	r Replicator
 	// applier is the client the log's commands run as on this node.
-	applier *Client
-	mu      sync.Mutex // serialises Apply (raft calls it from one goroutine)
+	applier  *Client
+	mu       sync.Mutex  // serialises Apply (raft calls it from one goroutine)
 	applying atomic.Bool // a log entry is being applied
-	leader  string     // the leader's RESP address last published
+	leader   string      // the leader's RESP address last published
 }
 
 // Log entry kinds (first byte; replication reserves 0xA0 and up).
@@ -140,9 +140,9 @@ func (d *Dispatcher) proposeExpiry(now int64, items []string) error {
 // nopConn is the connection of the client log entries run as.
 type nopConn struct{}
 
-func (nopConn) RemoteAddr() string    { return "raft" }
-func (nopConn) LocalAddr() string     { return "raft" }
-func (nopConn) Close() error          { return nil }
+func (nopConn) RemoteAddr() string     { return "raft" }
+func (nopConn) LocalAddr() string      { return "raft" }
+func (nopConn) Close() error           { return nil }
 func (nopConn) Push(frame []byte) bool { return false }
 
 // replicates reports whether args, sent by cl now, must go through the log.

@@ -2,9 +2,9 @@ package replication
 
 import (
 	"bufio"
-	"io"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"time"
