@@ -20,13 +20,22 @@ type fwdConn struct {
 	w    *bufio.Writer
 }
 
-const forwardTimeout = 15 * time.Second
+const (
+	forwardTimeout = 15 * time.Second
+	leaderWait     = 3 * time.Second
+)
 
 // Forward sends args as one command to the leader and returns its reply as
 // raw RESP. The reply is one of a bulk string (returned as its payload), an
 // integer (":n"), a simple string ("+..."), or an error (returned as error).
 func (n *Node) Forward(args [][]byte) ([]byte, error) {
 	addr, ok := n.LeaderRESP()
+	// Just started, or an election is under way: wait a little for a
+	// leader (an election takes about a second) rather than fail at once.
+	for deadline := time.Now().Add(leaderWait); !ok && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		addr, ok = n.LeaderRESP()
+	}
 	if !ok {
 		return nil, ErrNoLeader
 	}
