@@ -140,7 +140,7 @@ func cmdRaftForward(c *Call) {
 		cmds = append(cmds, CloneArgs(rest[1:1+argc]))
 		rest = rest[1+argc:]
 	}
-	reply, err := r.Propose(encodeCommands(time.Now().UnixMilli(), db, proto, lastOnly, cmds))
+	reply, err := c.d.propose(db, proto, lastOnly, cmds)
 	if err != nil {
 		c.W.Error(groupError(err))
 		return

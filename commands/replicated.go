@@ -71,6 +71,7 @@ type replState struct {
 	mu       sync.Mutex  // serialises Apply (raft calls it from one goroutine)
 	applying atomic.Bool // a log entry is being applied
 	leader   string      // the leader's RESP address last published
+	batch    batcher
 }
 
 // Log entry kinds (first byte; replication reserves 0xA0 and up).
@@ -304,7 +305,7 @@ func (d *Dispatcher) submit(db, proto int, lastOnly bool, cmds [][][]byte) ([]by
 	r := d.repl.r
 	for attempt := 0; ; attempt++ {
 		if r.IsLeader() {
-			reply, err := r.Propose(encodeCommands(time.Now().UnixMilli(), db, proto, lastOnly, cmds))
+			reply, err := d.propose(db, proto, lastOnly, cmds)
 			if err == nil || !errors.Is(err, replication.ErrNotLeader) || attempt >= 3 {
 				return reply, err
 			}
@@ -403,8 +404,134 @@ func (r *entryReader) bytes(n uint64) []byte {
 	return v
 }
 
+// A proposal is one client's run of commands waiting for the log. The
+// proposals of concurrent clients are grouped into one log entry (group
+// commit on top of raft's own batching): one entry, one encoding and one
+// store write for many clients.
+type proposal struct {
+	db, proto int
+	lastOnly  bool
+	cmds      [][][]byte
+	reply     []byte
+	err       error
+	done      chan struct{}
+}
+
+// batcher groups proposals: up to maxInflight entries are in the log at
+// once; proposals that arrive meanwhile wait and go together in the next.
+type batcher struct {
+	mu       sync.Mutex
+	pending  []*proposal
+	inflight int
+}
+
+const (
+	maxInflight     = 4
+	maxEntryProps   = 1024
+	maxEntryPayload = 4 << 20
+)
+
+// propose sends cmds through the log (on the leader) and returns their replies.
+func (d *Dispatcher) propose(db, proto int, lastOnly bool, cmds [][][]byte) ([]byte, error) {
+	p := &proposal{db: db, proto: proto, lastOnly: lastOnly, cmds: cmds, done: make(chan struct{})}
+	b := &d.repl.batch
+	b.mu.Lock()
+	b.pending = append(b.pending, p)
+	flush := b.inflight < maxInflight
+	if flush {
+		b.inflight++
+	}
+	b.mu.Unlock()
+	if flush {
+		d.flushProposals()
+	}
+	<-p.done
+	return p.reply, p.err
+}
+
+// flushProposals proposes what is pending, entry after entry, until
+// nothing is left.
+func (d *Dispatcher) flushProposals() {
+	b := &d.repl.batch
+	for {
+		b.mu.Lock()
+		n, size := 0, 0
+		for n < len(b.pending) && n < maxEntryProps && size < maxEntryPayload {
+			for _, args := range b.pending[n].cmds {
+				for _, a := range args {
+					size += len(a)
+				}
+			}
+			n++
+		}
+		if n == 0 {
+			b.inflight--
+			b.mu.Unlock()
+			return
+		}
+		batch := append([]*proposal(nil), b.pending[:n]...)
+		rest := copy(b.pending, b.pending[n:])
+		clear(b.pending[rest:])
+		b.pending = b.pending[:rest]
+		b.mu.Unlock()
+		reply, err := d.repl.r.Propose(encodeBatch(time.Now().UnixMilli(), batch))
+		r := entryReader{b: reply}
+		for _, p := range batch {
+			if err == nil {
+				p.reply = r.bytes(r.uvarint())
+				if r.bad {
+					p.err = errors.New("raft: short reply")
+				}
+			}
+			if p.err == nil {
+				p.err = err
+			}
+			close(p.done)
+		}
+	}
+}
+
+// encodeBatch is a log entry of proposals: the leader's time and a random
+// seed for all, then each proposal's database, protocol and commands.
+func encodeBatch(now int64, batch []*proposal) []byte {
+	n := 48
+	for _, p := range batch {
+		n += 8
+		for _, args := range p.cmds {
+			n += 4
+			for _, a := range args {
+				n += len(a) + 3
+			}
+		}
+	}
+	b := make([]byte, 0, n)
+	b = append(b, entryCommands)
+	b = binary.AppendVarint(b, now)
+	var seed [32]byte
+	_, _ = rand.Read(seed[:])
+	b = append(b, seed[:]...)
+	b = binary.AppendUvarint(b, uint64(len(batch)))
+	for _, p := range batch {
+		b = binary.AppendUvarint(b, uint64(p.db))
+		flags := byte(p.proto)
+		if p.lastOnly {
+			flags |= 0x80
+		}
+		b = append(b, flags)
+		b = binary.AppendUvarint(b, uint64(len(p.cmds)))
+		for _, args := range p.cmds {
+			b = binary.AppendUvarint(b, uint64(len(args)))
+			for _, a := range args {
+				b = binary.AppendUvarint(b, uint64(len(a)))
+				b = append(b, a...)
+			}
+		}
+	}
+	return b
+}
+
 // Apply applies one committed log entry on this node and returns the
-// replies of its commands (replication.Applier).
+// replies of its proposals, each length-prefixed (replication.Applier).
 func (d *Dispatcher) Apply(index uint64, data []byte) []byte {
 	rs := d.repl
 	rs.mu.Lock()
@@ -441,35 +568,47 @@ func (d *Dispatcher) Apply(index uint64, data []byte) []byte {
 		return nil
 	}
 	r.b = r.b[k:]
-	seed := r.bytes(32)
-	db := int(r.uvarint())
-	flags := r.bytes(1)
-	n := r.uvarint()
-	if r.bad {
-		log.Printf("raft: bad entry at index %d", index)
-		return nil
-	}
-	cmds := make([][][]byte, 0, min(n, 1024))
-	for i := uint64(0); i < n && !r.bad; i++ {
-		argc := r.uvarint()
-		args := make([][]byte, 0, min(argc, 1024))
-		for j := uint64(0); j < argc && !r.bad; j++ {
-			args = append(args, r.bytes(r.uvarint()))
+	var seed [32]byte
+	copy(seed[:], r.bytes(32))
+	count := r.uvarint()
+	now := time.UnixMilli(nowMS)
+	cl := rs.applier
+	// One stream for the whole entry: every node draws the same bytes in
+	// the same order.
+	cl.rnd = mrand.NewChaCha8(seed)
+	defer func() { cl.rnd = nil }()
+	var out []byte
+	for i := uint64(0); i < count && !r.bad; i++ {
+		db := int(r.uvarint())
+		flags := r.bytes(1)
+		n := r.uvarint()
+		if r.bad {
+			break
 		}
-		cmds = append(cmds, args)
+		cmds := make([][][]byte, 0, min(n, 1024))
+		for j := uint64(0); j < n && !r.bad; j++ {
+			argc := r.uvarint()
+			args := make([][]byte, 0, min(argc, 1024))
+			for a := uint64(0); a < argc && !r.bad; a++ {
+				args = append(args, r.bytes(r.uvarint()))
+			}
+			cmds = append(cmds, args)
+		}
+		if r.bad {
+			break
+		}
+		reply := d.applyCommands(now, db, int(flags[0]&0x7f), flags[0]&0x80 != 0, cmds)
+		out = binary.AppendUvarint(out, uint64(len(reply)))
+		out = append(out, reply...)
 	}
 	if r.bad {
 		log.Printf("raft: bad entry at index %d", index)
-		return nil
 	}
-	return d.applyCommands(time.UnixMilli(nowMS), seed, db, int(flags[0]&0x7f), flags[0]&0x80 != 0, cmds)
+	return out
 }
 
-func (d *Dispatcher) applyCommands(now time.Time, seed []byte, db, proto int, lastOnly bool, cmds [][][]byte) []byte {
+func (d *Dispatcher) applyCommands(now time.Time, db, proto int, lastOnly bool, cmds [][][]byte) []byte {
 	cl := d.repl.applier
-	var s [32]byte
-	copy(s[:], seed)
-	cl.rnd = mrand.NewChaCha8(s)
 	cl.db, cl.proto = db, proto
 	cl.W.SetProto(proto)
 	cl.W.Reset()
@@ -481,10 +620,7 @@ func (d *Dispatcher) applyCommands(now time.Time, seed []byte, db, proto int, la
 		}
 		d.execAt(cl, args, now)
 	}
-	out := append([]byte(nil), cl.W.Bytes()[mark:]...)
-	cl.W.Reset()
-	cl.rnd = nil
-	return out
+	return cl.W.Bytes()[mark:]
 }
 
 // Save writes the data set for a snapshot (replication.Applier).

@@ -164,7 +164,15 @@ func Open(cfg Config, app Applier) (*Node, error) {
 			return nil, fmt.Errorf("raft: bootstrap: %w", err)
 		}
 	}
-	r, err := raft.NewRaft(rc, n.fsm, store, store, snaps, trans)
+	// Recent entries stay in memory: replicating them to followers does
+	// not read them back from the log store.
+	logs, err := raft.NewLogCache(8192, store)
+	if err != nil {
+		trans.Close()
+		store.Close()
+		return nil, fmt.Errorf("raft: log cache: %w", err)
+	}
+	r, err := raft.NewRaft(rc, n.fsm, logs, store, snaps, trans)
 	if err != nil {
 		trans.Close()
 		store.Close()
