@@ -199,7 +199,7 @@ func (d *Dispatcher) replOffload(args [][]byte) bool {
 			spec = sub
 		}
 	}
-	if replicatedSpec(spec) || spec.Name == "exec" || spec.Name == "raft" {
+	if replicatedSpec(spec) || spec.Name == "exec" || spec.Name == "raft" || spec.parent != nil && spec.parent.Name == "raft" {
 		return true
 	}
 	return !d.repl.r.IsLeader() && d.Config.Get("raft-follower-reads") != "local" && readsKeys(spec)
@@ -426,7 +426,7 @@ type batcher struct {
 }
 
 const (
-	maxInflight     = 4
+	maxInflight     = 8
 	maxEntryProps   = 1024
 	maxEntryPayload = 4 << 20
 )
@@ -617,6 +617,18 @@ func (d *Dispatcher) applyCommands(now time.Time, db, proto int, lastOnly bool, 
 	for i, args := range cmds {
 		if lastOnly && i == len(cmds)-1 {
 			mark = cl.W.Len()
+		}
+		if spec := lookup(args[0]); spec != nil && spec.Flags&FlagBlocking != 0 && !cl.multi.active {
+			// The log never waits: a blocking command is applied as it
+			// runs inside MULTI (it takes what is there, or times out at
+			// once), the same on every node.
+			if spec, ok := d.admit(cl, args, now); ok {
+				_, _ = d.Engine.Update(now.UnixMilli(), func(tx *engine.Tx) error {
+					d.run(cl, spec, args, tx, now)
+					return nil
+				})
+			}
+			continue
 		}
 		d.execAt(cl, args, now)
 	}

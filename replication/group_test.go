@@ -373,6 +373,22 @@ func TestFollowerWrites(t *testing.T) {
 		if err != nil || res[49].(*redis.IntCmd).Val() != 50 {
 			t.Fatalf("pipeline via follower: %v", err)
 		}
+		// Scripts run through the log on every node; blocking pops never
+		// wait in the log (they answer at once, as inside MULTI).
+		if v := get[any](t)(fc.Eval(ctx, "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('INCR', KEYS[2])", []string{"sk" + p, "sc" + p}, "sv").Result()); v != int64(1) {
+			t.Fatalf("EVAL via follower = %v", v)
+		}
+		for i := range g.nodes {
+			if v := get[string](t)(g.client(i).Get(ctx, "sk"+p).Result()); v != "sv" {
+				t.Fatalf("node %d: key set by a script = %q", i, v)
+			}
+		}
+		if err := fc.BLPop(ctx, 0, "empty"+p).Err(); !errors.Is(err, redis.Nil) {
+			t.Fatalf("BLPOP 0 on an empty list in a group: %v", err)
+		}
+		if v := get[[]string](t)(fc.BLPop(ctx, 0, "list"+p).Result()); len(v) != 2 || v[1] != "0" {
+			t.Fatalf("BLPOP list = %v", v)
+		}
 		// Sessions: the token created through a follower works everywhere.
 		sess := get[any](t)(fc.Do(ctx, "SESS.NEW", "OWNER", "alice", "DATA", "x").Result())
 		var tok string
