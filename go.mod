@@ -13,6 +13,7 @@ require (
 	github.com/tidwall/buntdb v1.3.0
 	github.com/tidwall/redcon v1.6.4
 	github.com/yuin/gopher-lua v1.1.2
+	go.etcd.io/bbolt v1.3.5
 	golang.org/x/sys v0.48.0
 )
 
@@ -34,6 +35,5 @@ require (
 	github.com/tidwall/pretty v1.2.0 // indirect
 	github.com/tidwall/rtred v0.1.2 // indirect
 	github.com/tidwall/tinyqueue v0.1.1 // indirect
-	go.etcd.io/bbolt v1.3.5 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
 )

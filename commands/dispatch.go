@@ -127,6 +127,9 @@ type Client struct {
 	// CloseAfterReply asks the server to close the connection once the
 	// pending replies are flushed (QUIT, CLIENT KILL of itself).
 	CloseAfterReply bool
+	// replyMark is where the reply kept of a log proposal starts (its
+	// EXEC's, after MULTI's and QUEUED's).
+	replyMark int
 	// rnd is the seeded random stream of the log entry being applied
 	// (replicated.go); nil: crypto/rand.
 	rnd *mrand.ChaCha8
@@ -427,8 +430,10 @@ func (d *Dispatcher) Batchable(cl *Client, args [][]byte) (ok, write bool) {
 // one write to the data file, however many clients): each client's commands
 // run in order, and their replies go to that client's writer. A client whose
 // commands wrote gets the transaction's durability ticket.
-func (d *Dispatcher) RunShared(groups []Group) {
-	now := time.Now()
+func (d *Dispatcher) RunShared(groups []Group) { d.runSharedAt(groups, time.Now()) }
+
+// runSharedAt is RunShared at a given time (a replicated log entry's).
+func (d *Dispatcher) runSharedAt(groups []Group, now time.Time) {
 	write := false
 	for i := range groups {
 		write = write || groups[i].Write

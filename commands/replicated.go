@@ -66,8 +66,8 @@ type Replicator interface {
 // replState is the dispatcher's side of a group.
 type replState struct {
 	r Replicator
-	// applier is the client the log's commands run as on this node.
-	applier  *Client
+	// appliers are the clients the log's proposals run as on this node.
+	appliers []*Client
 	mu       sync.Mutex  // serialises Apply (raft calls it from one goroutine)
 	applying atomic.Bool // a log entry is being applied
 	leader   string      // the leader's RESP address last published
@@ -84,7 +84,7 @@ const (
 // go through r. Call it before serving, then call LeaderChanged whenever
 // leadership moves.
 func (d *Dispatcher) SetReplicator(r Replicator) {
-	d.repl = &replState{r: r, applier: &Client{ID: -1, Conn: nopConn{}, W: resp.NewWriter(2), proto: 2, Authed: true, Created: time.Now()}}
+	d.repl = &replState{r: r}
 	d.Engine.SetExpiryMode(engine.ExpiryOff, nil)
 }
 
@@ -426,7 +426,7 @@ type batcher struct {
 }
 
 const (
-	maxInflight     = 8
+	maxInflight     = 1
 	maxEntryProps   = 1024
 	maxEntryPayload = 4 << 20
 )
@@ -572,12 +572,10 @@ func (d *Dispatcher) Apply(index uint64, data []byte) []byte {
 	copy(seed[:], r.bytes(32))
 	count := r.uvarint()
 	now := time.UnixMilli(nowMS)
-	cl := rs.applier
 	// One stream for the whole entry: every node draws the same bytes in
 	// the same order.
-	cl.rnd = mrand.NewChaCha8(seed)
-	defer func() { cl.rnd = nil }()
-	var out []byte
+	rnd := mrand.NewChaCha8(seed)
+	props := make([]appliedProp, 0, min(count, 1024))
 	for i := uint64(0); i < count && !r.bad; i++ {
 		db := int(r.uvarint())
 		flags := r.bytes(1)
@@ -597,26 +595,108 @@ func (d *Dispatcher) Apply(index uint64, data []byte) []byte {
 		if r.bad {
 			break
 		}
-		reply := d.applyCommands(now, db, int(flags[0]&0x7f), flags[0]&0x80 != 0, cmds)
-		out = binary.AppendUvarint(out, uint64(len(reply)))
-		out = append(out, reply...)
+		props = append(props, appliedProp{db: db, proto: int(flags[0] & 0x7f), lastOnly: flags[0]&0x80 != 0, cmds: cmds})
 	}
 	if r.bad {
 		log.Printf("raft: bad entry at index %d", index)
+		return nil
+	}
+	return d.applyProps(now, rnd, props)
+}
+
+// appliedProp is one proposal of a log entry being applied.
+type appliedProp struct {
+	db, proto int
+	lastOnly  bool
+	cmds      [][][]byte
+}
+
+// applierClient returns the i-th client log entries run as, reset for a
+// proposal.
+func (rs *replState) applierClient(i int, p *appliedProp, rnd *mrand.ChaCha8) *Client {
+	for len(rs.appliers) <= i {
+		rs.appliers = append(rs.appliers, &Client{ID: -1, Conn: nopConn{}, W: resp.NewWriter(2), proto: 2, Authed: true, Created: time.Now()})
+	}
+	cl := rs.appliers[i]
+	cl.db, cl.proto, cl.rnd = p.db, p.proto, rnd
+	cl.W.SetProto(p.proto)
+	cl.W.Reset()
+	cl.multi = multiState{}
+	return cl
+}
+
+// applyProps applies an entry's proposals in order and returns their
+// replies, each length-prefixed. Consecutive proposals made only of
+// batchable commands run in one engine transaction (RunShared), as the
+// event loop runs its clients' commands on a standalone server.
+func (d *Dispatcher) applyProps(now time.Time, rnd *mrand.ChaCha8, props []appliedProp) []byte {
+	rs := d.repl
+	clients := make([]*Client, len(props))
+	var groups []Group
+	flush := func() {
+		if len(groups) == 0 {
+			return
+		}
+		d.runSharedAt(groups, now)
+		for _, g := range groups {
+			for _, args := range g.Cmds[g.Ran:] { // cut short by big replies
+				d.execAt(g.Client, args, now)
+			}
+		}
+		groups = groups[:0]
+	}
+	for i := range props {
+		p := &props[i]
+		cl := rs.applierClient(i, p, rnd)
+		clients[i] = cl
+		if !p.lastOnly && allBatchable(p.cmds) {
+			write := false
+			for _, args := range p.cmds {
+				write = write || lookup(args[0]).Flags&FlagWrite != 0
+			}
+			groups = append(groups, Group{Client: cl, Cmds: p.cmds, Write: write})
+			continue
+		}
+		flush()
+		d.applyCommands(cl, now, p.lastOnly, p.cmds)
+	}
+	flush()
+	n := 0
+	for _, cl := range clients {
+		n += cl.W.Len() + 4
+	}
+	out := make([]byte, 0, n)
+	for i, cl := range clients {
+		reply := cl.W.Bytes()
+		if props[i].lastOnly {
+			reply = reply[cl.replyMark:]
+		}
+		out = binary.AppendUvarint(out, uint64(len(reply)))
+		out = append(out, reply...)
+		cl.W.Reset()
+		cl.rnd = nil
 	}
 	return out
 }
 
-func (d *Dispatcher) applyCommands(now time.Time, db, proto int, lastOnly bool, cmds [][][]byte) []byte {
-	cl := d.repl.applier
-	cl.db, cl.proto = db, proto
-	cl.W.SetProto(proto)
-	cl.W.Reset()
-	cl.multi = multiState{}
-	mark := 0
+// allBatchable reports whether every command may share a transaction.
+func allBatchable(cmds [][][]byte) bool {
+	for _, args := range cmds {
+		spec := lookup(args[0])
+		if spec == nil || spec.Flags&FlagBatch == 0 || spec.subs != nil || !arityOK(spec.Arity, len(args)) {
+			return false
+		}
+	}
+	return true
+}
+
+// applyCommands runs one proposal's commands one by one (it has commands
+// that cannot share a transaction: MULTI/EXEC, scripts, blocking pops...).
+func (d *Dispatcher) applyCommands(cl *Client, now time.Time, lastOnly bool, cmds [][][]byte) {
+	cl.replyMark = 0
 	for i, args := range cmds {
 		if lastOnly && i == len(cmds)-1 {
-			mark = cl.W.Len()
+			cl.replyMark = cl.W.Len()
 		}
 		if spec := lookup(args[0]); spec != nil && spec.Flags&FlagBlocking != 0 && !cl.multi.active {
 			// The log never waits: a blocking command is applied as it
@@ -632,7 +712,6 @@ func (d *Dispatcher) applyCommands(now time.Time, db, proto int, lastOnly bool, 
 		}
 		d.execAt(cl, args, now)
 	}
-	return cl.W.Bytes()[mark:]
 }
 
 // Save writes the data set for a snapshot (replication.Applier).

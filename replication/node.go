@@ -31,6 +31,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
 )
 
 // Applier applies committed log entries to the data set. Apply is called
@@ -124,7 +125,10 @@ func Open(cfg Config, app Applier) (*Node, error) {
 	rc.BatchApplyCh = true
 	rc.Logger = n.logger
 
-	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db"), NoSync: !cfg.SyncLog})
+	// The freelist is not written on every commit (it is rebuilt by a
+	// scan at open): one write less per append.
+	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db"), NoSync: !cfg.SyncLog,
+		BoltOptions: &bbolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType}})
 	if err != nil {
 		return nil, fmt.Errorf("raft: open log %s: %w", cfg.Dir, err)
 	}
