@@ -339,36 +339,6 @@ func groupError(err error) string {
 	return "ERR " + msg
 }
 
-func encodeCommands(now int64, db, proto int, lastOnly bool, cmds [][][]byte) []byte {
-	n := 32
-	for _, args := range cmds {
-		for _, a := range args {
-			n += len(a) + 3
-		}
-	}
-	b := make([]byte, 0, n)
-	b = append(b, entryCommands)
-	b = binary.AppendVarint(b, now)
-	var seed [32]byte
-	_, _ = rand.Read(seed[:])
-	b = append(b, seed[:]...)
-	b = binary.AppendUvarint(b, uint64(db))
-	flags := byte(proto)
-	if lastOnly {
-		flags |= 0x80
-	}
-	b = append(b, flags)
-	b = binary.AppendUvarint(b, uint64(len(cmds)))
-	for _, args := range cmds {
-		b = binary.AppendUvarint(b, uint64(len(args)))
-		for _, a := range args {
-			b = binary.AppendUvarint(b, uint64(len(a)))
-			b = append(b, a...)
-		}
-	}
-	return b
-}
-
 // forwardArgs is RAFT FORWARD db proto lastonly n argc arg... for the leader.
 func forwardArgs(db, proto int, lastOnly bool, cmds [][][]byte) [][]byte {
 	out := [][]byte{[]byte("RAFT"), []byte("FORWARD"), []byte(strconv.Itoa(db)), []byte(strconv.Itoa(proto)), []byte(strconv.FormatBool(lastOnly)), []byte(strconv.Itoa(len(cmds)))}

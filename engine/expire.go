@@ -113,17 +113,5 @@ func (e *Engine) expireBatch(now int64, limit int, txTime time.Duration) (n int,
 // expireKeys deletes the given records if they are still expired (the
 // follow-up to a read transaction that met them).
 func (e *Engine) expireKeys(items []string) {
-	_, _ = e.Update(e.clock().UnixMilli(), func(tx *Tx) error {
-		for _, ik := range items {
-			v, err := tx.bt.Get(ik, true)
-			if err != nil {
-				continue
-			}
-			r := decodeRecord(ik, v)
-			if expired(r.Deadline, tx.Now) {
-				tx.expireRecord(r)
-			}
-		}
-		return nil
-	})
+	_, _ = e.ExpireItemsAt(e.clock().UnixMilli(), items)
 }
