@@ -654,3 +654,53 @@ func TestSentinelFailoverClient(t *testing.T) {
 		t.Fatal(role)
 	}
 }
+
+// TestMinorityLeaderStopsAcknowledging: a leader cut off from the majority
+// (both followers stopped with SIGSTOP) acknowledges no write and steps
+// down; once the followers resume, the group elects a leader and writes go
+// on, and every write acknowledged before the cut is still there.
+func TestMinorityLeaderStopsAcknowledging(t *testing.T) {
+	g := newGroup(t, 3)
+	l := g.waitLeader(-1)
+	lc := g.client(l)
+	must(t, "", lc.Set(ctx, "before", "1", 0).Err())
+	var stopped []int
+	for i, n := range g.nodes {
+		if i != l {
+			if err := n.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+				t.Fatal(err)
+			}
+			stopped = append(stopped, i)
+		}
+	}
+	resume := func() {
+		for _, i := range stopped {
+			_ = g.nodes[i].cmd.Process.Signal(syscall.SIGCONT)
+		}
+		stopped = nil
+	}
+	defer resume()
+	c := redis.NewClient(&redis.Options{Addr: g.nodes[l].addr(), MaxRetries: -1, ReadTimeout: 30 * time.Second})
+	defer c.Close()
+	if err := c.Set(ctx, "cut", "1", 0).Err(); err == nil {
+		t.Fatal("a leader without a majority acknowledged a write")
+	} else {
+		t.Logf("write on the cut-off leader: %v", err)
+	}
+	if role := get[[]any](t)(c.Do(ctx, "ROLE").Slice()); role[0] != "slave" {
+		t.Fatalf("the cut-off leader still says %v", role[0])
+	}
+	resume()
+	nl := g.waitLeader(-1)
+	nc := g.client(nl)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if err := nc.Set(ctx, "after", "1", 0).Err(); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no write after the followers resumed: %v", err)
+		}
+	}
+	if v := get[string](t)(nc.Get(ctx, "before").Result()); v != "1" {
+		t.Fatalf("GET before = %q", v)
+	}
+}
