@@ -635,7 +635,22 @@ func TestSentinelFailoverClient(t *testing.T) {
 	// the others.
 	defer fc.Close()
 	must(t, "", fc.Set(ctx, "fo", "1", 0).Err())
+	// Every node publishes +switch-master when leadership moves.
+	sub := g.client(g.follower(l)).Subscribe(ctx, "+switch-master")
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
 	g.kill(l)
+	select {
+	case m := <-sub.Channel():
+		f := strings.Fields(m.Payload)
+		if len(f) != 5 || f[0] != "sessiond" || f[1]+":"+f[2] != g.nodes[l].addr() || f[3]+":"+f[4] == g.nodes[l].addr() {
+			t.Fatalf("+switch-master %q (old leader %s)", m.Payload, g.nodes[l].addr())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no +switch-master within 15 s of the kill")
+	}
 	var err error
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if err = fc.Set(ctx, "fo2", "2", 0).Err(); err == nil {
