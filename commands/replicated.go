@@ -254,8 +254,30 @@ func (d *Dispatcher) proposeRun(cl *Client, cmds [][][]byte) {
 	lastOnly := false
 	if cl.multi.active { // cmds is the EXEC
 		st := cl.multi
-		if st.failed || d.watch.isDirty(cl) || len(st.watched) > 0 && d.watchChanged(cl) {
-			d.Exec(cl, cmds[0]) // aborts: nothing to replicate
+		if st.failed {
+			d.Exec(cl, cmds[0]) // EXECABORT: nothing to replicate
+			return
+		}
+		if len(st.watched) > 0 && !d.repl.r.IsLeader() {
+			// See every write acknowledged before this EXEC before
+			// deciding whether a watched key changed.
+			if err := d.repl.r.Barrier(); err != nil {
+				d.stats.errorReplies.Add(1)
+				cl.multi = multiState{}
+				d.watch.unwatchAll(cl)
+				d.watch.stopTracking(d.Engine)
+				cl.W.Error(groupError(err))
+				return
+			}
+		}
+		if d.watch.isDirty(cl) || len(st.watched) > 0 && d.watchChanged(cl) {
+			// A watched key changed: the transaction aborts here, as EXEC
+			// would, without running anything.
+			d.stats.commands.Add(1)
+			cl.multi = multiState{}
+			d.watch.unwatchAll(cl)
+			d.watch.stopTracking(d.Engine)
+			cl.W.NullArray()
 			return
 		}
 		run := make([][][]byte, 0, len(st.queue)+2)
@@ -266,6 +288,7 @@ func (d *Dispatcher) proposeRun(cl *Client, cmds [][][]byte) {
 		run = append(run, cmds[0])
 		cl.multi = multiState{}
 		d.watch.unwatchAll(cl)
+		d.watch.stopTracking(d.Engine)
 		cmds, lastOnly = run, true
 	}
 	for _, args := range cmds {

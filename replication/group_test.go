@@ -364,6 +364,24 @@ func TestFollowerWrites(t *testing.T) {
 		if err != nil || cmds[2].(*redis.StringCmd).Val() != "2" {
 			t.Fatalf("MULTI/EXEC via follower: %v %v", cmds, err)
 		}
+		// WATCH: a watched key changed by another client aborts the
+		// transaction (a null reply), an unchanged one lets it run.
+		wc := g.client(f)
+		must(t, "", wc.Set(ctx, "w"+p, "0", 0).Err())
+		err = wc.Watch(ctx, func(tx *redis.Tx) error {
+			must(t, "", g.client(l).Set(ctx, "w"+p, "other", 0).Err())
+			_, err := tx.TxPipelined(ctx, func(pp redis.Pipeliner) error {
+				pp.Set(ctx, "w"+p, "mine", 0)
+				return nil
+			})
+			return err
+		}, "w"+p)
+		if !errors.Is(err, redis.TxFailedErr) {
+			t.Fatalf("EXEC after a watched key changed: %v", err)
+		}
+		if v := get[string](t)(wc.Get(ctx, "w"+p).Result()); v != "other" {
+			t.Fatalf("watched key = %q after an aborted EXEC", v)
+		}
 		// A pipeline of writes is one entry.
 		pipe := fc.Pipeline()
 		for k := 0; k < 50; k++ {
