@@ -80,13 +80,18 @@ const (
 	entryExpire   = 0x02
 )
 
-// SetReplicator makes this dispatcher a node of a group: from now on writes
-// go through r. Call it before serving, then call LeaderChanged whenever
-// leadership moves.
-func (d *Dispatcher) SetReplicator(r Replicator) {
-	d.repl = &replState{r: r}
+// PrepareGroup makes this dispatcher the applier of a group's log: nothing
+// expires on its own any more. Call it before the group's node starts
+// (log entries may be applied from then on), then SetReplicator.
+func (d *Dispatcher) PrepareGroup() {
+	d.repl = &replState{}
 	d.Engine.SetExpiryMode(engine.ExpiryOff, nil)
 }
+
+// SetReplicator gives the dispatcher prepared by PrepareGroup its node:
+// from now on writes go through r. Call it before serving and before
+// LeaderChanged can be called.
+func (d *Dispatcher) SetReplicator(r Replicator) { d.repl.r = r }
 
 // Replicated reports whether this dispatcher is a node of a group.
 func (d *Dispatcher) Replicated() bool { return d.repl != nil }

@@ -188,9 +188,15 @@ func Open(cfg Config, app Applier) (*Node, error) {
 		_, ok := o.Data.(raft.LeaderObservation)
 		return ok
 	}))
+	return n, nil
+}
+
+// Start begins following leadership changes (OnLeaderChange) and keeping
+// this node's address in the group's address book. Call it once, after
+// whatever OnLeaderChange uses is ready.
+func (n *Node) Start() {
 	n.stopped.Add(1)
 	go n.watch()
-	return n, nil
 }
 
 // ParsePeers parses raft-peers: "id=host:port,id=host:port,...".

@@ -29,6 +29,7 @@ func (s *Server) startGroup() error {
 	if dir == "" {
 		dir = filepath.Join(s.cfg.Get("dir"), "raft")
 	}
+	s.disp.PrepareGroup()
 	node, err := replication.Open(replication.Config{
 		NodeID:    id,
 		Bind:      bind,
@@ -47,6 +48,7 @@ func (s *Server) startGroup() error {
 	}
 	s.disp.SetReplicator(node)
 	s.node = node
+	node.Start()
 	log.Printf("raft: node %s of group %s, raft on %s, clients on %s, state in %s", id, s.cfg.Get("raft-group-name"), bind, node.Announce(), dir)
 	return nil
 }
