@@ -41,6 +41,8 @@ func (e *Engine) ExpireCycle(budget time.Duration) int {
 	total := 0
 	mode := e.expiryMode()
 	if mode == ExpiryOff {
+		for i := 0; i < 8 && e.pruneHints(e.clock().UnixMilli(), expireBatch); i++ {
+		}
 		return 0
 	}
 	for {

@@ -57,8 +57,57 @@ func (e *Engine) expiryMode() ExpiryMode { return ExpiryMode(e.expMode.Load()) }
 // moved its deadline, dropping those of records gone) and hands them to the
 // delegate. It returns how many it handed over and whether more are due.
 func (e *Engine) delegateExpiry(now int64, limit int) (int, bool) {
-	var items []string
-	more := false
+	items, more := e.collectExpired(now, limit)
+	if len(items) == 0 {
+		return 0, more
+	}
+	e.expMu.Lock()
+	fn := e.expDelegate
+	e.expMu.Unlock()
+	var err error
+	if fn == nil {
+		err = errors.New("no expiry delegate")
+	} else {
+		err = fn(now, items)
+	}
+	if err != nil {
+		// Not applied (leadership lost, say): keep every record's hint so
+		// whichever node leads next, or this one later, expires it.
+		e.refile(items, 0)
+		return 0, false
+	}
+	return len(items), more
+}
+
+// pruneHints is the expirer's cycle under ExpiryOff (a follower): it
+// deletes nothing, but drops the hints of records the log deleted or
+// persisted and re-files those whose deadline moved, so a follower's wheel
+// holds no more than the leader's. Hints of expired records are kept (filed
+// a second ahead): the leader's deletion is on its way, and a follower that
+// becomes leader expires them.
+func (e *Engine) pruneHints(now int64, limit int) bool {
+	items, more := e.collectExpired(now, limit)
+	e.refile(items, now+1000)
+	return more
+}
+
+// refile files hints for items due at due.
+func (e *Engine) refile(items []string, due int64) {
+	if len(items) == 0 {
+		return
+	}
+	_ = e.db.Update(func(*buntdb.Tx) error {
+		for _, k := range items {
+			e.exp.add(due, k)
+		}
+		return nil
+	})
+}
+
+// collectExpired takes up to limit hints due at now from the wheel and
+// returns the records among them that are expired at now; hints of records
+// gone or persisted are dropped and those whose deadline moved re-filed.
+func (e *Engine) collectExpired(now int64, limit int) (items []string, more bool) {
 	_, _ = e.Update(now, func(tx *Tx) error {
 		for i := 0; i < limit; i++ {
 			item, ok := e.exp.pop(now)
@@ -81,30 +130,7 @@ func (e *Engine) delegateExpiry(now int64, limit int) (int, bool) {
 		more = e.exp.pending(now)
 		return nil
 	})
-	if len(items) == 0 {
-		return 0, more
-	}
-	e.expMu.Lock()
-	fn := e.expDelegate
-	e.expMu.Unlock()
-	var err error
-	if fn == nil {
-		err = errors.New("no expiry delegate")
-	} else {
-		err = fn(now, items)
-	}
-	if err != nil {
-		// Not applied (leadership lost, say): keep every record's hint so
-		// whichever node leads next, or this one later, expires it.
-		_ = e.db.Update(func(*buntdb.Tx) error {
-			for _, k := range items {
-				e.exp.add(0, k)
-			}
-			return nil
-		})
-		return 0, false
-	}
-	return len(items), more
+	return items, more
 }
 
 // ExpireItemsAt deletes the given records (buntdb keys, as handed to an

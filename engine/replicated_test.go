@@ -154,3 +154,32 @@ func TestReplaceFromSnapshot(t *testing.T) {
 		t.Fatalf("the restored deadline of x was not filed: DBSIZE %d", n)
 	}
 }
+
+// A follower's expirer deletes nothing but drops the hints of records the
+// log deleted, so its wheel does not grow with every record ever written.
+func TestExpiryOffPrunesHints(t *testing.T) {
+	var now atomic.Int64
+	now.Store(base)
+	e := openClocked(t, &now)
+	e.SetExpiryMode(ExpiryOff, nil)
+	for i := 0; i < 100; i++ {
+		setEX(t, e, base, fmt.Sprint("k", i), base+10)
+	}
+	setEX(t, e, base, "expired-not-deleted", base+10)
+	update(t, e, base, func(tx *Tx) error {
+		for i := 0; i < 100; i++ {
+			tx.Delete(0, fmt.Sprint("k", i))
+		}
+		return nil
+	})
+	now.Store(base + 2000)
+	e.ExpireCycle(expireCycleTime)
+	var n int
+	_ = e.View(base+2000, func(*Tx) error { n = e.exp.n; return nil })
+	if n != 1 {
+		t.Fatalf("%d hints left on a follower, want 1 (the expired record the leader has yet to delete)", n)
+	}
+	if _, ok := e.points.m[itemKey(0, "expired-not-deleted")]; !ok {
+		t.Fatal("a follower deleted an expired record")
+	}
+}
