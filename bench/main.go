@@ -20,6 +20,7 @@ import (
 
 func usage() {
 	fmt.Fprintf(os.Stderr, `usage: go run ./bench compare [flags]
+       go run ./bench raft [-scenarios throughput,failover] [flags]
 
 Runs sessiond and redis-server side by side and prints a comparison table.
 Run "go run ./bench compare -h" for the flags; bench/README.md explains the scenarios.
@@ -39,13 +40,18 @@ func run() (code int) {
 			panic(r)
 		}
 	}()
-	if len(os.Args) < 2 || os.Args[1] != "compare" {
+	if len(os.Args) < 2 || (os.Args[1] != "compare" && os.Args[1] != "raft") {
 		usage()
 		return 2
 	}
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	fs := flag.NewFlagSet(os.Args[1], flag.ContinueOnError)
 	cfg := defaultConfig()
 	cfg.register(fs)
+	raftScenarios := "all"
+	if os.Args[1] == "raft" {
+		// go run ./bench raft [-scenarios throughput,failover] [compare's flags]
+		fs.Lookup("scenarios").DefValue = "all"
+	}
 	if err := fs.Parse(os.Args[2:]); err != nil {
 		return 2
 	}
@@ -61,6 +67,21 @@ func run() (code int) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if os.Args[1] == "raft" {
+		if set["scenarios"] {
+			raftScenarios = cfg.scenarios
+		}
+		ok, err := raftBench(ctx, cfg, raftScenarios)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "raft:", err)
+			return 1
+		}
+		if !ok {
+			fmt.Println("FAILED: acknowledged writes were lost")
+			return 1
+		}
+		return 0
+	}
 	ok, err := compare(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)

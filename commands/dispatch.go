@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -51,6 +52,7 @@ type Dispatcher struct {
 	// calls it).
 	lastAutoSave time.Time
 	acl     aclState
+	repl    *replState // nil: a standalone server (replicated.go)
 }
 
 type serverStats struct {
@@ -139,6 +141,12 @@ type Client struct {
 	// CloseAfterReply asks the server to close the connection once the
 	// pending replies are flushed (QUIT, CLIENT KILL of itself).
 	CloseAfterReply bool
+	// replyMark is where the reply kept of a log proposal starts (its
+	// EXEC's, after MULTI's and QUEUED's).
+	replyMark int
+	// rnd is the seeded random stream of the log entry being applied
+	// (replicated.go); nil: crypto/rand.
+	rnd *mrand.ChaCha8
 	// ticket is the durability ticket of the latest write of this batch.
 	ticket uint64
 
@@ -276,6 +284,9 @@ func (c *Call) Write(fn func(tx *engine.Tx) error) error {
 	if c.tx != nil {
 		return fn(c.tx)
 	}
+	if c.d.writeOutsideLog() {
+		return errOutsideLog
+	}
 	var t uint64
 	var err error
 	if c.Spec.Flags&FlagBatch != 0 {
@@ -311,11 +322,15 @@ func (d *Dispatcher) Exec(cl *Client, args [][]byte) {
 	if len(args) == 0 {
 		return
 	}
+	d.execAt(cl, args, time.Now())
+}
+
+// execAt is Exec at a given time (a replicated log entry's).
+func (d *Dispatcher) execAt(cl *Client, args [][]byte, now time.Time) {
 	if cl.replyMode != replyOn {
 		mark := cl.W.Len()
 		defer suppressReply(cl, mark, args)
 	}
-	now := time.Now()
 	spec, ok := d.admit(cl, args, now)
 	if !ok {
 		return
@@ -344,6 +359,9 @@ func (d *Dispatcher) Exec(cl *Client, args [][]byte) {
 // stop is asked between commands whether to stop there; ExecBatch returns
 // how many of cmds ran (the caller keeps the rest for later).
 func (d *Dispatcher) ExecBatch(cl *Client, cmds [][][]byte, stop func() bool) int {
+	if d.repl != nil {
+		return d.execReplicated(cl, cmds, stop)
+	}
 	for i := 0; i < len(cmds); {
 		j := i
 		write := false
@@ -379,6 +397,9 @@ func (d *Dispatcher) RunsLong(cl *Client, args [][]byte) bool {
 	if len(args) == 0 {
 		return false
 	}
+	if d.repl != nil && d.replOffload(args) {
+		return true
+	}
 	spec := lookup(args[0])
 	return spec != nil && spec.Flags&(FlagLong|FlagBlocking) != 0
 }
@@ -400,6 +421,9 @@ func (d *Dispatcher) batchable(cl *Client, args [][]byte) *Spec {
 	}
 	spec := lookup(args[0])
 	if spec == nil || spec.Flags&FlagBatch == 0 || spec.subs != nil || !arityOK(spec.Arity, len(args)) {
+		return nil
+	}
+	if d.repl != nil && d.replOffload(args) {
 		return nil
 	}
 	return spec
@@ -446,8 +470,10 @@ func (d *Dispatcher) Batchable(cl *Client, args [][]byte) (ok, write bool) {
 // one write to the data file, however many clients): each client's commands
 // run in order, and their replies go to that client's writer. A client whose
 // commands wrote gets the transaction's durability ticket.
-func (d *Dispatcher) RunShared(groups []Group) {
-	now := time.Now()
+func (d *Dispatcher) RunShared(groups []Group) { d.runSharedAt(groups, time.Now()) }
+
+// runSharedAt is RunShared at a given time (a replicated log entry's).
+func (d *Dispatcher) runSharedAt(groups []Group, now time.Time) {
 	write := false
 	for i := range groups {
 		write = write || groups[i].Write

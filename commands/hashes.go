@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"strconv"
 
 	"github.com/sessiond/sessiond/acl"
@@ -83,7 +82,6 @@ func init() {
 }
 
 // newRand returns a random source for one command.
-func newRand() *rand.Rand { return rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())) }
 
 // argStrings converts args[from:] to strings.
 func argStrings(c *Call, from int) []string {
@@ -359,7 +357,7 @@ func cmdHrandfield(c *Call) {
 		var fields []string
 		err := c.Read(func(tx *engine.Tx) error {
 			var err error
-			fields, _, err = tx.HRandField(c.DB(), c.Arg(1), 1, newRand())
+			fields, _, err = tx.HRandField(c.DB(), c.Arg(1), 1, newRand(c))
 			return err
 		})
 		switch {
@@ -379,7 +377,7 @@ func cmdHrandfield(c *Call) {
 	var fields, vals []string
 	err := c.Read(func(tx *engine.Tx) error {
 		var err error
-		fields, vals, err = tx.HRandField(c.DB(), c.Arg(1), count, newRand())
+		fields, vals, err = tx.HRandField(c.DB(), c.Arg(1), count, newRand(c))
 		return err
 	})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -144,8 +143,8 @@ func thumbprint(pub []byte) string {
 }
 
 // newSigningKey draws a fresh Ed25519 key (outside any transaction).
-func newSigningKey() (engine.SigningKey, error) {
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+func newSigningKey(c *Call) (engine.SigningKey, error) {
+	pub, priv, err := ed25519.GenerateKey(c.randReader())
 	if err != nil {
 		return engine.SigningKey{}, err
 	}
@@ -154,7 +153,7 @@ func newSigningKey() (engine.SigningKey, error) {
 
 // ensureSigningKey installs a first Ed25519 key unless one exists.
 func ensureSigningKey(c *Call) error {
-	k, err := newSigningKey()
+	k, err := newSigningKey(c)
 	if err != nil {
 		return err
 	}
@@ -245,8 +244,8 @@ func jwtOutsideTx(c *Call) bool {
 	return true
 }
 
-func randomRefresh() (r [engine.RefreshBytes]byte) {
-	_, _ = rand.Read(r[:])
+func randomRefresh(c *Call) (r [engine.RefreshBytes]byte) {
+	c.randRead(r[:])
 	return
 }
 
@@ -254,8 +253,8 @@ func randomRefresh() (r [engine.RefreshBytes]byte) {
 // from crypto/rand). Version 4 rather than 7: a jti only has to be unique and
 // unguessable, and version 7 would spend 48 of its bits on a millisecond
 // timestamp (iat already says when) for an ordering nobody here indexes on.
-func randomJti() (r [engine.JTIBytes]byte) {
-	_, _ = rand.Read(r[:])
+func randomJti(c *Call) (r [engine.JTIBytes]byte) {
+	c.randRead(r[:])
 	r[6] = r[6]&0x0f | 0x40 // version 4
 	r[8] = r[8]&0x3f | 0x80 // variant RFC 9562
 	return
@@ -391,8 +390,8 @@ func cmdSessJWT(c *Call) {
 	}
 	req.Kid = alg.hsKid
 	pol := sessPolicy(c)
-	req.Refresh, req.Jti = randomRefresh(), randomJti()
-	g, ok := runGrant(c, func() { req.Refresh = randomRefresh() }, func(tx *engine.Tx) (engine.JWTGrant, error) {
+	req.Refresh, req.Jti = randomRefresh(c), randomJti(c)
+	g, ok := runGrant(c, func() { req.Refresh = randomRefresh(c) }, func(tx *engine.Tx) (engine.JWTGrant, error) {
 		return tx.IssueJWT(req, pol)
 	})
 	if !ok {
@@ -421,9 +420,9 @@ func cmdSessRefresh(c *Call) {
 	}
 	cfg := c.d.Config
 	pol := sessPolicy(c)
-	req := engine.JWTRefresh{Refresh: c.Arg(1), Next: randomRefresh(), Jti: randomJti(),
+	req := engine.JWTRefresh{Refresh: c.Arg(1), Next: randomRefresh(c), Jti: randomJti(c),
 		DefaultTTL: cfg.Int("jwt-access-ttl"), Kid: alg.hsKid, Touch: cfg.Bool("session-auto-touch")}
-	g, ok := runGrant(c, func() { req.Next = randomRefresh() }, func(tx *engine.Tx) (engine.JWTGrant, error) {
+	g, ok := runGrant(c, func() { req.Next = randomRefresh(c) }, func(tx *engine.Tx) (engine.JWTGrant, error) {
 		return tx.RefreshJWT(req, pol)
 	})
 	if !ok {
@@ -605,7 +604,7 @@ func cmdSessRotateKey(c *Call) {
 		c.W.Error(msgJWTRotateHS)
 		return
 	}
-	k, err := newSigningKey()
+	k, err := newSigningKey(c)
 	if err != nil {
 		writeErr(c, err)
 		return

@@ -3,7 +3,6 @@ package commands
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 
@@ -182,7 +181,7 @@ func cmdRandomKey(c *Call) {
 	var k string
 	var ok bool
 	_ = c.Read(func(tx *engine.Tx) error {
-		k, ok = tx.RandomKey(c.DB(), rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())))
+		k, ok = tx.RandomKey(c.DB(), newRand(c))
 		return nil
 	})
 	if !ok {

@@ -244,7 +244,7 @@ func cmdExec(c *Call) {
 		return
 	}
 	aborted := false
-	now := time.Now()
+	now := c.Now
 	t, err := c.d.Engine.Update(now.UnixMilli(), func(tx *engine.Tx) error {
 		for k, v := range watched {
 			if tx.Version(k.DB, k.Key) != v {

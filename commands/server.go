@@ -266,6 +266,10 @@ func infoStats(c *Call, b *strings.Builder) {
 }
 
 func infoReplication(c *Call, b *strings.Builder) {
+	if c.d.repl != nil {
+		infoReplicated(c, c.d.repl.r, b)
+		return
+	}
 	b.WriteString("role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:" + runID[:40] + "\r\nmaster_repl_offset:0\r\n")
 }
 

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"crypto/rand"
 	"fmt"
 	"strings"
 
@@ -203,13 +202,13 @@ func timeoutArg(c *Call, i int) (int64, bool) {
 	return n * 1000, true
 }
 
-func randomToken() (r [engine.TokenBytes]byte) {
-	_, _ = rand.Read(r[:])
+func randomToken(c *Call) (r [engine.TokenBytes]byte) {
+	c.randRead(r[:])
 	return
 }
 
-func randomHandle() (r [engine.HandleBytes]byte) {
-	_, _ = rand.Read(r[:])
+func randomHandle(c *Call) (r [engine.HandleBytes]byte) {
+	c.randRead(r[:])
 	return
 }
 
@@ -280,9 +279,9 @@ func cmdSessNew(c *Call) {
 		i++
 	}
 	if !appToken {
-		n.Token = engine.FormatToken(n.Prefix, randomToken())
+		n.Token = engine.FormatToken(n.Prefix, randomToken(c))
 	}
-	n.Handle = engine.FormatHandle(randomHandle())
+	n.Handle = engine.FormatHandle(randomHandle(c))
 	var s engine.Session
 	var refused error
 	err := c.Write(func(tx *engine.Tx) error {
@@ -579,7 +578,7 @@ func cmdSessValidate(c *Call) {
 	if n < 0 {
 		n = 0 // nonces start at 1: a negative one is simply wrong
 	}
-	raw := randomToken()
+	raw := randomToken(c)
 	var res engine.ValidateResult
 	var data string
 	err := c.Write(func(tx *engine.Tx) error {
@@ -626,7 +625,7 @@ func writeTokenNonceExpires(c *Call, token string, s engine.Session) {
 
 func cmdSessRegenerate(c *Call) {
 	pol := sessPolicy(c)
-	raw := randomToken()
+	raw := randomToken(c)
 	var s engine.Session
 	var next string
 	var r engine.Reason
@@ -736,7 +735,7 @@ func cmdSessAttach(c *Call) {
 			return
 		}
 	}
-	raw := randomToken()
+	raw := randomToken(c)
 	var s engine.Session
 	var next string
 	var ok bool

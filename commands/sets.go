@@ -171,7 +171,7 @@ func cmdSpop(c *Call) {
 	var ms []string
 	err := c.Write(func(tx *engine.Tx) error {
 		var err error
-		ms, err = tx.SPop(c.DB(), c.Arg(1), count, newRand())
+		ms, err = tx.SPop(c.DB(), c.Arg(1), count, newRand(c))
 		return err
 	})
 	switch {
@@ -202,7 +202,7 @@ func cmdSrandmember(c *Call) {
 	var ms []string
 	err := c.Read(func(tx *engine.Tx) error {
 		var err error
-		ms, err = tx.SRandMember(c.DB(), c.Arg(1), count, newRand())
+		ms, err = tx.SRandMember(c.DB(), c.Arg(1), count, newRand(c))
 		return err
 	})
 	switch {

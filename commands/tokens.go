@@ -133,7 +133,7 @@ func cmdTokNew(c *Call) {
 		c.W.BulkString(prefix + u.String())
 		return
 	}
-	c.W.BulkString(engine.FormatToken(prefix, randomToken()))
+	c.W.BulkString(engine.FormatToken(prefix, randomToken(c)))
 }
 
 func cmdTokAdd(c *Call) {

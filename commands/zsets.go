@@ -697,7 +697,7 @@ func cmdZrandmember(c *Call) {
 		var items []engine.ScoreMember
 		err := c.Read(func(tx *engine.Tx) error {
 			var err error
-			items, err = tx.ZRandMember(c.DB(), c.Arg(1), 1, newRand())
+			items, err = tx.ZRandMember(c.DB(), c.Arg(1), 1, newRand(c))
 			return err
 		})
 		switch {
@@ -717,7 +717,7 @@ func cmdZrandmember(c *Call) {
 	var items []engine.ScoreMember
 	err := c.Read(func(tx *engine.Tx) error {
 		var err error
-		items, err = tx.ZRandMember(c.DB(), c.Arg(1), count, newRand())
+		items, err = tx.ZRandMember(c.DB(), c.Arg(1), count, newRand(c))
 		return err
 	})
 	if err != nil {

@@ -137,6 +137,18 @@ func Defaults() *Config {
 		{Name: "jwt-issuer", Kind: String, Default: "sessiond"},
 		{Name: "jwt-access-ttl", Kind: Int, Default: "900", Min: 1, Max: 1 << 40},
 		{Name: "jwt-refresh-ttl", Kind: Int, Default: "2592000", Min: 1, Max: 1 << 40},
+
+		// Replicated group (package replication; README "A replicated
+		// group"). An empty raft-node-id is a standalone server.
+		{Name: "raft-node-id", Kind: String, Default: "", Immutable: true},
+		{Name: "raft-bind", Kind: String, Default: "", Immutable: true},
+		{Name: "raft-peers", Kind: String, Default: "", Immutable: true},
+		{Name: "raft-dir", Kind: String, Default: "", Immutable: true, Protected: true},
+		{Name: "raft-group-name", Kind: String, Default: "sessiond", Immutable: true},
+		{Name: "raft-follower-writes", Kind: Enum, Default: "forward", Enum: []string{"forward", "readonly"}},
+		{Name: "raft-follower-reads", Kind: Enum, Default: "consistent", Enum: []string{"consistent", "local"}},
+		{Name: "announce-ip", Kind: String, Default: "", Immutable: true},
+		{Name: "announce-port", Kind: Int, Default: "0", Min: 0, Max: 65535, Immutable: true},
 	})
 }
 

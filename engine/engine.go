@@ -106,6 +106,10 @@ type Engine struct {
 
 	exp *expWheel // hints for the active expirer (expwheel.go); under buntdb's write lock
 
+	expMode     atomic.Int32 // ExpiryMode (replicated.go)
+	expMu       sync.Mutex
+	expDelegate func(now int64, items []string) error
+
 	stopExpire chan struct{}
 	expireDone chan struct{}
 }
@@ -297,7 +301,7 @@ func (e *Engine) View(now int64, fn func(tx *Tx) error) error {
 		tx.bt.bind(bt, &e.points, now)
 		return fn(tx)
 	})
-	if len(tx.lazyExpired) > 0 {
+	if len(tx.lazyExpired) > 0 && e.expiryMode() == ExpiryLocal {
 		e.expireKeys(tx.lazyExpired)
 	}
 	freeTx(tx)

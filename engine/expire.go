@@ -66,8 +66,20 @@ func (e *Engine) ExpireCycle(budget time.Duration) int {
 	}
 	start := e.clock()
 	total := 0
+	mode := e.expiryMode()
+	if mode == ExpiryOff {
+		for i := 0; i < 8 && e.pruneHints(e.clock().UnixMilli(), expireBatch); i++ {
+		}
+		return 0
+	}
 	for {
-		n, more := e.expireBatch(e.clock().UnixMilli(), expireBatch, expireTxTime)
+		var n int
+		var more bool
+		if mode == ExpiryDelegated {
+			n, more = e.delegateExpiry(e.clock().UnixMilli(), expireBatch)
+		} else {
+			n, more = e.expireBatch(e.clock().UnixMilli(), expireBatch, expireTxTime)
+		}
 		total += n
 		if !more || e.clock().Sub(start) >= budget {
 			break
@@ -140,17 +152,5 @@ func (e *Engine) expireKeys(items []string) {
 	if e.expiryPaused.Load() {
 		return // the records stay, logically expired, until the pause ends
 	}
-	_, _ = e.Update(e.clock().UnixMilli(), func(tx *Tx) error {
-		for _, ik := range items {
-			v, err := tx.bt.Get(ik, true)
-			if err != nil {
-				continue
-			}
-			r := decodeRecord(ik, v)
-			if expired(r.Deadline, tx.Now) {
-				tx.expireRecord(r)
-			}
-		}
-		return nil
-	})
+	_, _ = e.ExpireItemsAt(e.clock().UnixMilli(), items)
 }

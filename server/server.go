@@ -26,6 +26,7 @@ import (
 	"github.com/sessiond/sessiond/latency"
 	"github.com/sessiond/sessiond/metrics"
 	"github.com/sessiond/sessiond/persistence"
+	"github.com/sessiond/sessiond/replication"
 	"github.com/tidwall/redcon"
 )
 
@@ -49,6 +50,8 @@ type Server struct {
 	stopOnce sync.Once
 	stopped  chan struct{}
 	wg       sync.WaitGroup
+
+	node *replication.Node // the replicated group's node (replicated.go); nil standalone
 }
 
 // Open loads the data file and builds the engine and the command layer; it
@@ -56,7 +59,7 @@ type Server struct {
 func Open(cfg *config.Config) (*Server, error) {
 	fitOpenFilesLimit(cfg)
 	path := ":memory:"
-	if cfg.Bool("appendonly") {
+	if cfg.Bool("appendonly") && cfg.Get("raft-node-id") == "" {
 		path = filepath.Join(cfg.Get("dir"), cfg.Get("appendfilename"))
 	}
 	policy, err := persistence.ParseFsync(cfg.Get("appendfsync"))
@@ -314,6 +317,12 @@ func (s *Server) Serve(ctx context.Context) error {
 		case <-s.stopped:
 		}
 	}()
+	if err := s.startGroup(); err != nil {
+		s.Stop()
+		s.eng.Close()
+		s.store.Close()
+		return err
+	}
 	errs := make(chan error, 2)
 	var loops sync.WaitGroup
 	n := int(s.cfg.Int("io-threads"))
@@ -379,6 +388,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	default:
 	}
 	s.wg.Wait()
+	s.stopGroup()
 	s.eng.Close()
 	if err := s.store.Close(); err != nil {
 		return err

@@ -1,0 +1,757 @@
+package commands
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	mrand "math/rand/v2"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sessiond/sessiond/engine"
+	"github.com/sessiond/sessiond/replication"
+	"github.com/sessiond/sessiond/resp"
+)
+
+// Replicated groups (README "A replicated group").
+//
+// On a node of a group, every command that writes (flag write, scripts,
+// EXEC) becomes a log entry carrying what makes its apply deterministic: the
+// client's database and protocol, the leader's time and a random seed. The
+// entry is applied on every node through this same dispatcher (Apply), and
+// the leader's reply is the result of its own apply, released once the
+// entry is committed on a majority. Such commands run off the event loop
+// (RunsLong), where a goroutine waits for the commit while the loop serves
+// the other clients; raft batches the entries of concurrent clients.
+//
+// A follower forwards writes to the leader (raft-follower-writes forward) or
+// refuses them (readonly); its reads first wait until it has applied every
+// write the leader had acknowledged (raft-follower-reads consistent), or are
+// served as they are (local). Nothing is ever written outside the log:
+// followers never expire records on their own, the leader's expirer
+// proposes its deletions.
+
+// Replicator is what the command layer needs of the group (package
+// replication's Node).
+type Replicator interface {
+	ID() string
+	Announce() string
+	IsLeader() bool
+	State() string
+	LeaderID() string
+	LeaderRESP() (string, bool)
+	Propose(data []byte) ([]byte, error)
+	ProposeAnnounce(id, addr string) error
+	Forward(args [][]byte) ([]byte, error)
+	Barrier() error
+	ReadIndex() (uint64, error)
+	Applied() uint64
+	CommitIndex() uint64
+	LastContact() time.Time
+	Peers() []replication.Peer
+	Stats() map[string]string
+	Add(id, addr string) error
+	Remove(id string) error
+	Transfer(id string) error
+	Snapshot() error
+}
+
+// replState is the dispatcher's side of a group.
+type replState struct {
+	r Replicator
+	// appliers are the clients the log's proposals run as on this node.
+	appliers []*Client
+	mu       sync.Mutex  // serialises Apply (raft calls it from one goroutine)
+	applying atomic.Bool // a log entry is being applied
+	leader   string      // the leader's RESP address last published
+	batch    batcher
+}
+
+// Log entry kinds (first byte; replication reserves 0xA0 and up).
+const (
+	entryCommands = 0x01
+	entryExpire   = 0x02
+)
+
+// PrepareGroup makes this dispatcher the applier of a group's log: nothing
+// expires on its own any more. Call it before the group's node starts
+// (log entries may be applied from then on), then SetReplicator.
+func (d *Dispatcher) PrepareGroup() {
+	d.repl = &replState{}
+	d.Engine.SetExpiryMode(engine.ExpiryOff, nil)
+}
+
+// SetReplicator gives the dispatcher prepared by PrepareGroup its node:
+// from now on writes go through r. Call it before serving and before
+// LeaderChanged can be called.
+func (d *Dispatcher) SetReplicator(r Replicator) { d.repl.r = r }
+
+// Replicated reports whether this dispatcher is a node of a group.
+func (d *Dispatcher) Replicated() bool { return d.repl != nil }
+
+// LeaderChanged is told that the group's leader changed: the leader's
+// expirer proposes deletions, a follower's expires nothing; subscribers of
+// +switch-master (Sentinel's channel, which clients watch) hear of the new
+// leader.
+func (d *Dispatcher) LeaderChanged(isLeader bool, leaderID string) {
+	rs := d.repl
+	if isLeader {
+		d.Engine.SetExpiryMode(engine.ExpiryDelegated, d.proposeExpiry)
+	} else {
+		d.Engine.SetExpiryMode(engine.ExpiryOff, nil)
+	}
+	if leaderID == "" {
+		return
+	}
+	addr, ok := rs.r.LeaderRESP()
+	for i := 0; !ok && i < 20; i++ {
+		// The new leader's address is in the log; it may arrive just after.
+		time.Sleep(50 * time.Millisecond)
+		addr, ok = rs.r.LeaderRESP()
+	}
+	if !ok {
+		return
+	}
+	rs.mu.Lock()
+	old := rs.leader
+	rs.leader = addr
+	rs.mu.Unlock()
+	if old == "" || old == addr {
+		return
+	}
+	oh, op, _ := net.SplitHostPort(old)
+	nh, np, _ := net.SplitHostPort(addr)
+	d.hub.Publish("+switch-master", strings.Join([]string{d.Config.Get("raft-group-name"), oh, op, nh, np}, " "))
+}
+
+func (d *Dispatcher) proposeExpiry(now int64, items []string) error {
+	b := []byte{entryExpire}
+	b = binary.AppendVarint(b, now)
+	b = binary.AppendUvarint(b, uint64(len(items)))
+	for _, it := range items {
+		b = binary.AppendUvarint(b, uint64(len(it)))
+		b = append(b, it...)
+	}
+	_, err := d.repl.r.Propose(b)
+	return err
+}
+
+// nopConn is the connection of the client log entries run as.
+type nopConn struct{}
+
+func (nopConn) RemoteAddr() string     { return "raft" }
+func (nopConn) LocalAddr() string      { return "raft" }
+func (nopConn) Close() error           { return nil }
+func (nopConn) Push(frame []byte) bool { return false }
+
+// replicates reports whether args, sent by cl now, must go through the log.
+// A command refused before it runs (unknown, arity, authentication) is not:
+// it is answered locally.
+func (d *Dispatcher) replicates(cl *Client, args [][]byte) bool {
+	spec := lookup(args[0])
+	if spec == nil || !arityOK(spec.Arity, len(args)) || !cl.Authed {
+		return false
+	}
+	if spec.subs != nil && len(args) >= 2 {
+		if sub := spec.subs[strings.ToLower(string(args[1]))]; sub != nil {
+			spec = sub
+		}
+	}
+	if cl.multi.active {
+		return spec.Name == "exec"
+	}
+	if cl.subs.count() > 0 && cl.proto == 2 {
+		return false
+	}
+	return replicatedSpec(spec)
+}
+
+// replicatedSpec: writes, scripts (they may write) and the script cache.
+func replicatedSpec(spec *Spec) bool {
+	if spec.Flags&FlagWrite != 0 {
+		return true
+	}
+	switch spec.FullName() {
+	case "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro",
+		"script|load", "script|flush", "function|load", "function|delete", "function|flush", "function|restore":
+		return true
+	}
+	return false
+}
+
+// readsKeys reports whether a command reads the keyspace (a follower's
+// consistent read waits for the leader's read index first).
+func readsKeys(spec *Spec) bool {
+	return spec.Flags&FlagReadonly != 0 || spec.FirstKey > 0 || spec.Name == "scan" || spec.Name == "dbsize" || spec.Name == "randomkey"
+}
+
+// replOffload: in a group, commands that wait for the log (or for the
+// leader) run off the event loop.
+func (d *Dispatcher) replOffload(args [][]byte) bool {
+	spec := lookup(args[0])
+	if spec == nil {
+		return false
+	}
+	if spec.subs != nil && len(args) >= 2 {
+		if sub := spec.subs[strings.ToLower(string(args[1]))]; sub != nil {
+			spec = sub
+		}
+	}
+	if replicatedSpec(spec) || spec.Name == "exec" || spec.Name == "raft" || spec.parent != nil && spec.parent.Name == "raft" {
+		return true
+	}
+	return !d.repl.r.IsLeader() && d.Config.Get("raft-follower-reads") != "local" && readsKeys(spec)
+}
+
+// execReplicated is ExecBatch on a node of a group: runs of commands that
+// write go to the log as one entry (or to the leader), the others run here.
+func (d *Dispatcher) execReplicated(cl *Client, cmds [][][]byte, stop func() bool) int {
+	barrierDone := false
+	for i := 0; i < len(cmds); {
+		if len(cmds[i]) == 0 {
+			i++
+			continue
+		}
+		if !d.replicates(cl, cmds[i]) {
+			if !barrierDone && !d.repl.r.IsLeader() && d.Config.Get("raft-follower-reads") != "local" {
+				if spec := lookup(cmds[i][0]); spec != nil && readsKeys(spec) && cl.Authed && !cl.multi.active {
+					if err := d.repl.r.Barrier(); err != nil {
+						d.stats.commands.Add(1)
+						d.reject(cl, spec, groupError(err))
+						i++
+						continue
+					}
+					barrierDone = true
+				}
+			}
+			d.Exec(cl, cmds[i])
+			i++
+			if i < len(cmds) && stop() {
+				return i
+			}
+			continue
+		}
+		j := i + 1
+		if !cl.multi.active {
+			for j < len(cmds) && j-i < maxBatch && d.replicates(cl, cmds[j]) && !strings.EqualFold(string(cmds[j][0]), "exec") {
+				j++
+			}
+		}
+		d.proposeRun(cl, cmds[i:j])
+		barrierDone = true // what this client wrote is applied here (leader) or was read through the leader
+		i = j
+		if i < len(cmds) && stop() {
+			return i
+		}
+	}
+	return len(cmds)
+}
+
+// proposeRun sends cl's commands to the log (a run of writes, or an EXEC
+// with the transaction it ends) and writes the replies.
+func (d *Dispatcher) proposeRun(cl *Client, cmds [][][]byte) {
+	lastOnly := false
+	if cl.multi.active { // cmds is the EXEC
+		st := cl.multi
+		if st.failed {
+			d.Exec(cl, cmds[0]) // EXECABORT: nothing to replicate
+			return
+		}
+		if len(st.watched) > 0 && !d.repl.r.IsLeader() {
+			// See every write acknowledged before this EXEC before
+			// deciding whether a watched key changed.
+			if err := d.repl.r.Barrier(); err != nil {
+				d.stats.errorReplies.Add(1)
+				cl.multi = multiState{}
+				d.watch.unwatchAll(cl)
+				d.watch.stopTracking(d.Engine)
+				cl.W.Error(groupError(err))
+				return
+			}
+		}
+		if d.watch.isDirty(cl) || len(st.watched) > 0 && d.watchChanged(cl) {
+			// A watched key changed: the transaction aborts here, as EXEC
+			// would, without running anything.
+			d.stats.commands.Add(1)
+			cl.multi = multiState{}
+			d.watch.unwatchAll(cl)
+			d.watch.stopTracking(d.Engine)
+			cl.W.NullArray()
+			return
+		}
+		run := make([][][]byte, 0, len(st.queue)+2)
+		run = append(run, [][]byte{[]byte("MULTI")})
+		for _, q := range st.queue {
+			run = append(run, q.args)
+		}
+		run = append(run, cmds[0])
+		cl.multi = multiState{}
+		d.watch.unwatchAll(cl)
+		d.watch.stopTracking(d.Engine)
+		cmds, lastOnly = run, true
+	}
+	for _, args := range cmds {
+		d.stats.commands.Add(1)
+		cl.mu.Lock()
+		cl.lastInter = time.Now()
+		cl.lastCmd = strings.ToLower(string(args[0]))
+		cl.mu.Unlock()
+	}
+	reply, err := d.submit(cl.DB(), cl.proto, lastOnly, cmds)
+	if err != nil {
+		d.stats.errorReplies.Add(1)
+		cl.W.Error(groupError(err))
+		return
+	}
+	cl.W.Raw(reply)
+}
+
+// watchChanged reports whether a key cl watches changed since WATCH (a
+// transaction that would abort is answered here, not through the log).
+func (d *Dispatcher) watchChanged(cl *Client) bool {
+	changed := false
+	_ = d.Engine.View(time.Now().UnixMilli(), func(tx *engine.Tx) error {
+		for k, v := range cl.multi.watched {
+			if tx.Version(k.DB, k.Key) != v {
+				changed = true
+			}
+		}
+		return nil
+	})
+	return changed
+}
+
+// submit proposes commands on the leader, or forwards them to it from a
+// follower, and returns their replies.
+func (d *Dispatcher) submit(db, proto int, lastOnly bool, cmds [][][]byte) ([]byte, error) {
+	r := d.repl.r
+	for attempt := 0; ; attempt++ {
+		if r.IsLeader() {
+			reply, err := d.propose(db, proto, lastOnly, cmds)
+			if err == nil || !errors.Is(err, replication.ErrNotLeader) || attempt >= 3 {
+				return reply, err
+			}
+		} else {
+			if d.Config.Get("raft-follower-writes") == "readonly" {
+				return nil, errReadonly
+			}
+			reply, err := r.Forward(forwardArgs(db, proto, lastOnly, cmds))
+			if err == nil {
+				return reply, nil
+			}
+			if attempt >= 3 || !(errors.Is(err, replication.ErrNoLeader) || strings.Contains(err.Error(), "not the leader")) {
+				return nil, err
+			}
+		}
+		time.Sleep(100 * time.Millisecond) // an election is under way
+	}
+}
+
+var errReadonly = errors.New("READONLY You can't write against a read only replica.")
+
+// groupError turns a group error into a reply message.
+func groupError(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "READONLY"), strings.HasPrefix(msg, "CLUSTERDOWN"), strings.HasPrefix(msg, "ERR"), strings.HasPrefix(msg, "TRYAGAIN"):
+		return msg
+	case errors.Is(err, replication.ErrNotLeader):
+		return "TRYAGAIN leadership changed; retry (" + msg + ")"
+	}
+	return "ERR " + msg
+}
+
+// forwardArgs is RAFT FORWARD db proto lastonly n argc arg... for the leader.
+func forwardArgs(db, proto int, lastOnly bool, cmds [][][]byte) [][]byte {
+	out := [][]byte{[]byte("RAFT"), []byte("FORWARD"), []byte(strconv.Itoa(db)), []byte(strconv.Itoa(proto)), []byte(strconv.FormatBool(lastOnly)), []byte(strconv.Itoa(len(cmds)))}
+	for _, args := range cmds {
+		out = append(out, []byte(strconv.Itoa(len(args))))
+		out = append(out, args...)
+	}
+	return out
+}
+
+type entryReader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *entryReader) uvarint() uint64 {
+	v, k := binary.Uvarint(r.b)
+	if k <= 0 {
+		r.bad = true
+		return 0
+	}
+	r.b = r.b[k:]
+	return v
+}
+
+func (r *entryReader) bytes(n uint64) []byte {
+	if uint64(len(r.b)) < n {
+		r.bad = true
+		return nil
+	}
+	v := r.b[:n:n]
+	r.b = r.b[n:]
+	return v
+}
+
+// A proposal is one client's run of commands waiting for the log. The
+// proposals of concurrent clients are grouped into one log entry (group
+// commit on top of raft's own batching): one entry, one encoding and one
+// store write for many clients.
+type proposal struct {
+	db, proto int
+	lastOnly  bool
+	cmds      [][][]byte
+	reply     []byte
+	err       error
+	done      chan struct{}
+}
+
+// batcher groups proposals: up to maxInflight entries are in the log at
+// once; proposals that arrive meanwhile wait and go together in the next.
+type batcher struct {
+	mu       sync.Mutex
+	pending  []*proposal
+	inflight int
+}
+
+const (
+	maxInflight     = 1
+	maxEntryProps   = 1024
+	maxEntryPayload = 4 << 20
+)
+
+// propose sends cmds through the log (on the leader) and returns their replies.
+func (d *Dispatcher) propose(db, proto int, lastOnly bool, cmds [][][]byte) ([]byte, error) {
+	p := &proposal{db: db, proto: proto, lastOnly: lastOnly, cmds: cmds, done: make(chan struct{})}
+	b := &d.repl.batch
+	b.mu.Lock()
+	b.pending = append(b.pending, p)
+	flush := b.inflight < maxInflight
+	if flush {
+		b.inflight++
+	}
+	b.mu.Unlock()
+	if flush {
+		d.flushProposals()
+	}
+	<-p.done
+	return p.reply, p.err
+}
+
+// flushProposals proposes what is pending, entry after entry, until
+// nothing is left.
+func (d *Dispatcher) flushProposals() {
+	b := &d.repl.batch
+	for {
+		b.mu.Lock()
+		n, size := 0, 0
+		for n < len(b.pending) && n < maxEntryProps && size < maxEntryPayload {
+			for _, args := range b.pending[n].cmds {
+				for _, a := range args {
+					size += len(a)
+				}
+			}
+			n++
+		}
+		if n == 0 {
+			b.inflight--
+			b.mu.Unlock()
+			return
+		}
+		batch := append([]*proposal(nil), b.pending[:n]...)
+		rest := copy(b.pending, b.pending[n:])
+		clear(b.pending[rest:])
+		b.pending = b.pending[:rest]
+		b.mu.Unlock()
+		reply, err := d.repl.r.Propose(encodeBatch(time.Now().UnixMilli(), batch))
+		r := entryReader{b: reply}
+		for _, p := range batch {
+			if err == nil {
+				p.reply = r.bytes(r.uvarint())
+				if r.bad {
+					p.err = errors.New("raft: short reply")
+				}
+			}
+			if p.err == nil {
+				p.err = err
+			}
+			close(p.done)
+		}
+	}
+}
+
+// encodeBatch is a log entry of proposals: the leader's time and a random
+// seed for all, then each proposal's database, protocol and commands.
+func encodeBatch(now int64, batch []*proposal) []byte {
+	n := 48
+	for _, p := range batch {
+		n += 8
+		for _, args := range p.cmds {
+			n += 4
+			for _, a := range args {
+				n += len(a) + 3
+			}
+		}
+	}
+	b := make([]byte, 0, n)
+	b = append(b, entryCommands)
+	b = binary.AppendVarint(b, now)
+	var seed [32]byte
+	_, _ = rand.Read(seed[:])
+	b = append(b, seed[:]...)
+	b = binary.AppendUvarint(b, uint64(len(batch)))
+	for _, p := range batch {
+		b = binary.AppendUvarint(b, uint64(p.db))
+		flags := byte(p.proto)
+		if p.lastOnly {
+			flags |= 0x80
+		}
+		b = append(b, flags)
+		b = binary.AppendUvarint(b, uint64(len(p.cmds)))
+		for _, args := range p.cmds {
+			b = binary.AppendUvarint(b, uint64(len(args)))
+			for _, a := range args {
+				b = binary.AppendUvarint(b, uint64(len(a)))
+				b = append(b, a...)
+			}
+		}
+	}
+	return b
+}
+
+// Apply applies one committed log entry on this node and returns the
+// replies of its proposals, each length-prefixed (replication.Applier).
+func (d *Dispatcher) Apply(index uint64, data []byte) []byte {
+	rs := d.repl
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.applying.Store(true)
+	defer rs.applying.Store(false)
+	switch data[0] {
+	case entryExpire:
+		r := entryReader{b: data[1:]}
+		now, k := binary.Varint(r.b)
+		if k <= 0 {
+			return nil
+		}
+		r.b = r.b[k:]
+		n := r.uvarint()
+		items := make([]string, 0, min(n, 4096))
+		for i := uint64(0); i < n && !r.bad; i++ {
+			items = append(items, string(r.bytes(r.uvarint())))
+		}
+		if !r.bad {
+			if _, err := d.Engine.ExpireItemsAt(now, items); err != nil {
+				log.Printf("raft: apply expiry at index %d: %v", index, err)
+			}
+		}
+		return nil
+	case entryCommands:
+	default:
+		log.Printf("raft: unknown entry kind %#x at index %d", data[0], index)
+		return nil
+	}
+	r := entryReader{b: data[1:]}
+	nowMS, k := binary.Varint(r.b)
+	if k <= 0 {
+		return nil
+	}
+	r.b = r.b[k:]
+	var seed [32]byte
+	copy(seed[:], r.bytes(32))
+	count := r.uvarint()
+	now := time.UnixMilli(nowMS)
+	// One stream for the whole entry: every node draws the same bytes in
+	// the same order.
+	rnd := mrand.NewChaCha8(seed)
+	props := make([]appliedProp, 0, min(count, 1024))
+	for i := uint64(0); i < count && !r.bad; i++ {
+		db := int(r.uvarint())
+		flags := r.bytes(1)
+		n := r.uvarint()
+		if r.bad {
+			break
+		}
+		cmds := make([][][]byte, 0, min(n, 1024))
+		for j := uint64(0); j < n && !r.bad; j++ {
+			argc := r.uvarint()
+			args := make([][]byte, 0, min(argc, 1024))
+			for a := uint64(0); a < argc && !r.bad; a++ {
+				args = append(args, r.bytes(r.uvarint()))
+			}
+			cmds = append(cmds, args)
+		}
+		if r.bad {
+			break
+		}
+		props = append(props, appliedProp{db: db, proto: int(flags[0] & 0x7f), lastOnly: flags[0]&0x80 != 0, cmds: cmds})
+	}
+	if r.bad {
+		log.Printf("raft: bad entry at index %d", index)
+		return nil
+	}
+	return d.applyProps(now, rnd, props)
+}
+
+// appliedProp is one proposal of a log entry being applied.
+type appliedProp struct {
+	db, proto int
+	lastOnly  bool
+	cmds      [][][]byte
+}
+
+// applierClient returns the i-th client log entries run as, reset for a
+// proposal.
+func (rs *replState) applierClient(i int, p *appliedProp, rnd *mrand.ChaCha8) *Client {
+	for len(rs.appliers) <= i {
+		rs.appliers = append(rs.appliers, &Client{ID: -1, Conn: nopConn{}, W: resp.NewWriter(2), proto: 2, Authed: true, Created: time.Now()})
+	}
+	cl := rs.appliers[i]
+	cl.db, cl.proto, cl.rnd = p.db, p.proto, rnd
+	cl.W.SetProto(p.proto)
+	cl.W.Reset()
+	cl.multi = multiState{}
+	return cl
+}
+
+// applyProps applies an entry's proposals in order and returns their
+// replies, each length-prefixed. Consecutive proposals made only of
+// batchable commands run in one engine transaction (RunShared), as the
+// event loop runs its clients' commands on a standalone server.
+func (d *Dispatcher) applyProps(now time.Time, rnd *mrand.ChaCha8, props []appliedProp) []byte {
+	rs := d.repl
+	clients := make([]*Client, len(props))
+	var groups []Group
+	flush := func() {
+		if len(groups) == 0 {
+			return
+		}
+		d.runSharedAt(groups, now)
+		for _, g := range groups {
+			for _, args := range g.Cmds[g.Ran:] { // cut short by big replies
+				d.execAt(g.Client, args, now)
+			}
+		}
+		groups = groups[:0]
+	}
+	for i := range props {
+		p := &props[i]
+		cl := rs.applierClient(i, p, rnd)
+		clients[i] = cl
+		if !p.lastOnly && allBatchable(p.cmds) {
+			write := false
+			for _, args := range p.cmds {
+				write = write || lookup(args[0]).Flags&FlagWrite != 0
+			}
+			groups = append(groups, Group{Client: cl, Cmds: p.cmds, Write: write})
+			continue
+		}
+		flush()
+		d.applyCommands(cl, now, p.lastOnly, p.cmds)
+	}
+	flush()
+	n := 0
+	for _, cl := range clients {
+		n += cl.W.Len() + 4
+	}
+	out := make([]byte, 0, n)
+	for i, cl := range clients {
+		reply := cl.W.Bytes()
+		if props[i].lastOnly {
+			reply = reply[cl.replyMark:]
+		}
+		out = binary.AppendUvarint(out, uint64(len(reply)))
+		out = append(out, reply...)
+		cl.W.Reset()
+		cl.rnd = nil
+	}
+	return out
+}
+
+// allBatchable reports whether every command may share a transaction.
+func allBatchable(cmds [][][]byte) bool {
+	for _, args := range cmds {
+		spec := lookup(args[0])
+		if spec == nil || spec.Flags&FlagBatch == 0 || spec.subs != nil || !arityOK(spec.Arity, len(args)) {
+			return false
+		}
+	}
+	return true
+}
+
+// applyCommands runs one proposal's commands one by one (it has commands
+// that cannot share a transaction: MULTI/EXEC, scripts, blocking pops...).
+func (d *Dispatcher) applyCommands(cl *Client, now time.Time, lastOnly bool, cmds [][][]byte) {
+	cl.replyMark = 0
+	for i, args := range cmds {
+		if lastOnly && i == len(cmds)-1 {
+			cl.replyMark = cl.W.Len()
+		}
+		if spec := lookup(args[0]); spec != nil && spec.Flags&FlagBlocking != 0 && !cl.multi.active {
+			// The log never waits: a blocking command is applied as it
+			// runs inside MULTI (it takes what is there, or times out at
+			// once), the same on every node.
+			if spec, ok := d.admit(cl, args, now); ok {
+				_, _ = d.Engine.Update(now.UnixMilli(), func(tx *engine.Tx) error {
+					d.run(cl, spec, args, tx, now, time.Now())
+					return nil
+				})
+			}
+			continue
+		}
+		d.execAt(cl, args, now)
+	}
+}
+
+// Save writes the data set for a snapshot (replication.Applier).
+func (d *Dispatcher) Save(w io.Writer) error { return d.Engine.SaveTo(w) }
+
+// Restore replaces the data set from a snapshot (replication.Applier).
+func (d *Dispatcher) Restore(r io.Reader) error { return d.Engine.ReplaceFrom(r) }
+
+// randRead fills b with random bytes: crypto/rand, or on a node applying
+// the log, the entry's seeded stream (so every node draws the same).
+func (c *Call) randRead(b []byte) {
+	if c.Client.rnd != nil {
+		_, _ = c.Client.rnd.Read(b)
+		return
+	}
+	_, _ = rand.Read(b)
+}
+
+// randReader is randRead as an io.Reader.
+func (c *Call) randReader() io.Reader {
+	if c.Client.rnd != nil {
+		return c.Client.rnd
+	}
+	return rand.Reader
+}
+
+// newRand returns a pseudo-random generator for random picks (SPOP,
+// SRANDMEMBER...), seeded from the entry on a node applying the log.
+func newRand(c *Call) *mrand.Rand {
+	if c.Client.rnd != nil {
+		var b [16]byte
+		_, _ = c.Client.rnd.Read(b[:])
+		return mrand.New(mrand.NewPCG(binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])))
+	}
+	return mrand.New(mrand.NewPCG(mrand.Uint64(), mrand.Uint64()))
+}
+
+// writeOutsideLog reports a write attempted on a node of a group outside
+// the log's apply (it would make this node diverge): it is refused.
+func (d *Dispatcher) writeOutsideLog() bool {
+	return d.repl != nil && !d.repl.applying.Load()
+}
+
+var errOutsideLog = fmt.Errorf("ERR internal: a write outside the replicated log was refused")

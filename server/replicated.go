@@ -1,0 +1,80 @@
+package server
+
+import (
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/sessiond/sessiond/replication"
+)
+
+// startGroup makes this server a node of a replicated group when
+// raft-node-id is set (README "A replicated group"). The raft log and its
+// snapshots under raft-dir are then the node's persistence: the data set is
+// rebuilt from them at start, so the data file is not used.
+func (s *Server) startGroup() error {
+	id := s.cfg.Get("raft-node-id")
+	if id == "" {
+		return nil
+	}
+	bind := s.cfg.Get("raft-bind")
+	if bind == "" {
+		return fmt.Errorf("raft-node-id %q needs raft-bind host:port", id)
+	}
+	dir := s.cfg.Get("raft-dir")
+	if dir == "" {
+		dir = filepath.Join(s.cfg.Get("dir"), "raft")
+	}
+	s.disp.PrepareGroup()
+	node, err := replication.Open(replication.Config{
+		NodeID:    id,
+		Bind:      bind,
+		Peers:     s.cfg.Get("raft-peers"),
+		Dir:       dir,
+		Announce:  announceAddr(s),
+		Password:  func() string { return s.cfg.Get("requirepass") },
+		SyncLog:   s.cfg.Get("appendfsync") == "always",
+		LogOutput: os.Stderr,
+		OnLeaderChange: func(isLeader bool, leaderID string) {
+			s.disp.LeaderChanged(isLeader, leaderID)
+		},
+	}, s.disp)
+	if err != nil {
+		return err
+	}
+	s.disp.SetReplicator(node)
+	s.node = node
+	node.Start()
+	log.Printf("raft: node %s of group %s, raft on %s, clients on %s, state in %s", id, s.cfg.Get("raft-group-name"), bind, node.Announce(), dir)
+	return nil
+}
+
+// announceAddr is the RESP address other nodes and Sentinel answers give
+// for this node: announce-ip/announce-port, else the bind address and port.
+func announceAddr(s *Server) string {
+	host := s.cfg.Get("announce-ip")
+	if host == "" {
+		host = strings.Fields(s.cfg.Get("bind") + " 127.0.0.1")[0]
+		if host == "0.0.0.0" || host == "::" || host == "*" {
+			host = "127.0.0.1"
+		}
+	}
+	port := s.cfg.Int("announce-port")
+	if port == 0 {
+		port = s.cfg.Int("port")
+	}
+	return net.JoinHostPort(host, strconv.FormatInt(port, 10))
+}
+
+// stopGroup leaves the group (the node stays a member) before the engine closes.
+func (s *Server) stopGroup() {
+	if s.node != nil {
+		if err := s.node.Close(); err != nil {
+			log.Printf("raft: close: %v", err)
+		}
+	}
+}
