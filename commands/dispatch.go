@@ -43,6 +43,7 @@ type Dispatcher struct {
 	watch   watchRegistry
 	hub     *Hub
 	scripts scripting
+	funcs   functionRegistry // FUNCTION libraries (functions.go)
 }
 
 type serverStats struct {

@@ -51,12 +51,6 @@ func init() {
 				{Name: "rewrite", Arity: 2, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Summary: "Persists the effective configuration to the config file.", Example: "> CONFIG REWRITE\nOK", Run: cmdConfigRewrite},
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("CONFIG")},
 			}},
-		&Spec{Name: "function", Arity: -2, Group: "scripting", Since: "7.0.0", Summary: "A container for function commands (sessiond has no functions; FLUSH and LIST answer as an empty library set).",
-			Subcommands: []*Spec{
-				{Name: "flush", Arity: -2, Flags: FlagWrite | FlagNoScript, Syntax: "[ASYNC|SYNC]", Summary: "Deletes all libraries and functions (there are none).", Example: "> FUNCTION FLUSH\nOK", Run: cmdFunctionFlush},
-				{Name: "list", Arity: -2, Flags: FlagNoScript, Syntax: "[LIBRARYNAME library-name-pattern] [WITHCODE]", Summary: "Returns information about all libraries (there are none).", Example: "> FUNCTION LIST\n(empty array)", Run: func(c *Call) { c.W.Array(0) }},
-				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("FUNCTION")},
-			}},
 		&Spec{Name: "command", Arity: -1, Flags: FlagLoading | FlagStale, Group: "server", Since: "2.8.13", Summary: "Returns detailed information about all commands.",
 			Example: "> COMMAND COUNT\n(integer) 180", Run: cmdCommand,
 			Subcommands: []*Spec{
@@ -360,14 +354,6 @@ func cmdFlushDB(c *Call) {
 		return
 	}
 	_ = c.Write(func(tx *engine.Tx) error { tx.FlushDB(c.DB()); return nil })
-	c.W.OK()
-}
-
-func cmdFunctionFlush(c *Call) {
-	if len(c.Args) > 3 || (len(c.Args) == 3 && !keyword(c.Args[2], "ASYNC") && !keyword(c.Args[2], "SYNC")) {
-		c.W.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
-		return
-	}
 	c.W.OK()
 }
 
