@@ -39,11 +39,12 @@ type Dispatcher struct {
 	clientsMu sync.RWMutex
 	clients   map[int64]*Client
 
-	stats   serverStats
-	watch   watchRegistry
-	hub     *Hub
-	scripts scripting
-	funcs   functionRegistry // FUNCTION libraries (functions.go)
+	stats    serverStats
+	watch    watchRegistry
+	hub      *Hub
+	scripts  scripting
+	funcs    functionRegistry // FUNCTION libraries (functions.go)
+	tracking trackingRegistry // CLIENT TRACKING (tracking.go)
 }
 
 type serverStats struct {
@@ -88,6 +89,7 @@ func onNewDispatcher(fn func(d *Dispatcher)) { dispatcherHooks = append(dispatch
 // OnCommit is the engine's commit hook: it feeds WATCH and keyspace notifications.
 func (d *Dispatcher) OnCommit(c engine.Commit) {
 	d.watch.invalidate(c)
+	d.trackingInvalidate(c)
 	for _, ev := range c.Events {
 		d.hub.publishEvent(ev)
 	}
@@ -168,6 +170,7 @@ func (d *Dispatcher) NewClient(conn Conn) (*Client, error) {
 func (d *Dispatcher) Release(cl *Client) {
 	d.watch.unwatchAll(cl)
 	d.hub.unsubscribeAll(cl)
+	d.trackingForget(cl)
 	d.clientsMu.Lock()
 	delete(d.clients, cl.ID)
 	d.clientsMu.Unlock()
@@ -253,6 +256,11 @@ func (c *Call) Write(fn func(tx *engine.Tx) error) error {
 	}
 	var t uint64
 	var err error
+	if c.d.tracking.active.Load() {
+		// CLIENT TRACKING NOLOOP needs to know whose writes these are.
+		inner, id := fn, c.Client.ID
+		fn = func(tx *engine.Tx) error { tx.SetOrigin(id); return inner(tx) }
+	}
 	if c.Spec.Flags&FlagBatch != 0 {
 		// Batchable commands never write before failing, so they may share
 		// a transaction with other clients' writes (engine write combining).
@@ -529,8 +537,14 @@ func (d *Dispatcher) run(cl *Client, spec *Spec, args [][]byte, tx *engine.Tx, n
 				cl.W.Error(msgInternal)
 			}
 		}()
+		if tx != nil {
+			tx.SetOrigin(cl.ID) // a shared transaction: this command's writes are cl's
+		}
 		spec.Run(&c)
 	}()
+	if d.tracking.active.Load() {
+		d.trackingAfter(cl, spec, args)
+	}
 	spec.stats.calls.Add(1)
 	spec.stats.usec.Add(time.Since(start).Microseconds())
 	if b := cl.W.Bytes(); len(b) > mark && b[mark] == '-' {

@@ -107,6 +107,9 @@ type scriptRun struct {
 	// for EVAL; command is then the FCALL command, for FUNCTION STATS.
 	function string
 	command  [][]byte
+	// readCalled: the script ran a read command, so its caller tracks
+	// the declared keys (CLIENT TRACKING).
+	readCalled bool
 }
 
 func (r *scriptRun) setResp(p int) {
@@ -135,6 +138,9 @@ func (r *scriptRun) call(args [][]byte) ([]byte, string) {
 	}
 	if spec.Flags&FlagWrite != 0 {
 		r.wrote.Store(true)
+	}
+	if spec.Flags&FlagReadonly != 0 {
+		r.readCalled = true
 	}
 	cl := r.client
 	cl.W.Reset()
@@ -394,6 +400,13 @@ func (d *Dispatcher) runLua(c *Call, tx *engine.Tx, target luaTarget, keys, argv
 		vm.globals.RawSetString("ARGV", luaArray(vm.L, argv))
 	}
 	v, errt := vm.exec(ctx, fn, args...)
+	if run.readCalled && len(keys) > 0 {
+		names := make([]string, len(keys))
+		for i, k := range keys {
+			names[i] = string(k)
+		}
+		d.trackingRemember(c.Client, names)
+	}
 	if run.oom.Load() {
 		c.W.Error(msgScriptMemory)
 	} else if errt != nil {

@@ -158,14 +158,15 @@ var runID = func() string {
 func infoClients(c *Call, b *strings.Builder) {
 	d := c.d
 	cs := d.Clients()
+	tracking, _, _, _ := d.trackingStats()
 	pub := 0
 	for _, cl := range cs {
 		if cl.subs.count() > 0 {
 			pub++
 		}
 	}
-	fmt.Fprintf(b, "connected_clients:%d\r\ncluster_connections:0\r\nmaxclients:%d\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:%d\r\ntracking_clients:0\r\npubsub_clients:%d\r\nclients_in_timeout_table:%d\r\n",
-		len(cs), d.Config.Int("maxclients"), d.watch.blockedCount(), pub, d.watch.blockedCount())
+	fmt.Fprintf(b, "connected_clients:%d\r\ncluster_connections:0\r\nmaxclients:%d\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:%d\r\ntracking_clients:%d\r\npubsub_clients:%d\r\nclients_in_timeout_table:%d\r\n",
+		len(cs), d.Config.Int("maxclients"), d.watch.blockedCount(), tracking, pub, d.watch.blockedCount())
 }
 
 func infoMemory(c *Call, b *strings.Builder) {
@@ -240,6 +241,8 @@ func infoStats(c *Call, b *strings.Builder) {
 		d.stats.connections.Load(), d.stats.commands.Load(), d.stats.netInput.Load(), d.stats.netOutput.Load(), d.stats.rejectedConns.Load(),
 		es.ExpiredKeys.Load(), es.ExpireTimeUsec.Load()/1000, es.KeyspaceHits.Load(), es.KeyspaceMisses.Load(),
 		d.hub.channelCount(), d.hub.patternCount(), d.stats.errorReplies.Load(), es.WriteCommits.Load())
+	_, keys, items, prefixes := d.trackingStats()
+	fmt.Fprintf(b, "tracking_total_keys:%d\r\ntracking_total_items:%d\r\ntracking_total_prefixes:%d\r\n", keys, items, prefixes)
 }
 
 func infoReplication(c *Call, b *strings.Builder) {

@@ -98,6 +98,26 @@ func (s *Spec) FullName() string {
 
 var table = map[string]*Spec{}
 
+// registerSubcommands adds subcommands to a container command registered
+// by another family's file (CLIENT TRACKING beside CLIENT's own).
+func registerSubcommands(parent string, subs ...*Spec) {
+	s := table[parent]
+	if s == nil || s.subs == nil {
+		panic("commands: no container command " + parent)
+	}
+	for _, sub := range subs {
+		if _, dup := s.subs[sub.Name]; dup {
+			panic("commands: duplicate subcommand " + parent + "|" + sub.Name)
+		}
+		sub.parent = s
+		if sub.Step == 0 && sub.FirstKey > 0 {
+			sub.Step = 1
+		}
+		s.subs[sub.Name] = sub
+		s.Subcommands = append(s.Subcommands, sub)
+	}
+}
+
 // register adds commands to the table. Families call it from init.
 func register(specs ...*Spec) {
 	for _, s := range specs {

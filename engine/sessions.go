@@ -792,6 +792,7 @@ func (tx *Tx) sessIndexWalk(prefix string, fn func(handle string) bool) {
 }
 
 func (tx *Tx) sessEvent(name, handle string) {
+	tx.sessionChanged(handle)
 	if tx.e.sess.events.Load() && tx.writable {
 		tx.Emit(Event{Class: 'S', Name: name, Key: handle})
 	}
@@ -1033,6 +1034,7 @@ func (tx *Tx) sessionData(s *Session) string {
 // setSessionData stores data inline or in the "d" child; the caller writes
 // the record afterwards.
 func (tx *Tx) setSessionData(s *Session, data string) {
+	tx.sessionChanged(s.Handle)
 	if len(data) <= InlineDataMax {
 		if !s.inline {
 			tx.sessDel(sessChild(s.Handle, "d"))
