@@ -849,12 +849,15 @@ func cmdCommandGetkeys(c *Call) {
 	}
 	if s.subs != nil && len(args) > 1 {
 		if sub := s.subs[strings.ToLower(string(args[1]))]; sub != nil {
-			s = sub
-			args = args[1:]
+			s = sub // its key positions count the container's name too
 		}
 	}
 	pos := s.keyPositions(args)
 	if len(pos) == 0 {
+		if noMandatoryKeys(s) {
+			c.W.Array(0)
+			return
+		}
 		c.W.Error("ERR The command has no key arguments")
 		return
 	}

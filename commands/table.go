@@ -99,12 +99,25 @@ func (s *Spec) FullName() string {
 var table = map[string]*Spec{}
 
 // registerSubcommands adds subcommands to a container command registered
-// by another family's file (CLIENT TRACKING beside CLIENT's own).
+// by another family's file (CLIENT TRACKING beside CLIENT's own); if the
+// container is not registered yet (files init in name order), they wait
+// for it.
 func registerSubcommands(parent string, subs ...*Spec) {
 	s := table[parent]
-	if s == nil || s.subs == nil {
-		panic("commands: no container command " + parent)
+	if s == nil {
+		pendingSubs[parent] = append(pendingSubs[parent], subs...)
+		return
 	}
+	attachSubcommands(s, subs)
+}
+
+var pendingSubs = map[string][]*Spec{}
+
+func attachSubcommands(s *Spec, subs []*Spec) {
+	if s.subs == nil {
+		panic("commands: not a container command: " + s.Name)
+	}
+	parent := s.Name
 	for _, sub := range subs {
 		if _, dup := s.subs[sub.Name]; dup {
 			panic("commands: duplicate subcommand " + parent + "|" + sub.Name)
@@ -138,6 +151,10 @@ func register(specs ...*Spec) {
 			}
 		}
 		table[s.Name] = s
+		if subs := pendingSubs[s.Name]; subs != nil {
+			delete(pendingSubs, s.Name)
+			attachSubcommands(s, subs)
+		}
 	}
 }
 

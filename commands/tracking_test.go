@@ -161,3 +161,19 @@ func TestTrackingSessions(t *testing.T) {
 	}
 	c.read()
 }
+
+func TestCommandGetkeysandflags(t *testing.T) {
+	s := testserver.Start(t)
+	s.Protocols(t, func(t *testing.T, c *redis.Client) {
+		testserver.Run(t, c, []C{
+			{Cmd: []any{"command", "getkeysandflags", "set", "k1", "v1"}, Want: []any{[]any{"k1", []any{"OW", "update"}}}},
+			{Cmd: []any{"command", "getkeysandflags", "lmove", "k1", "k2", "left", "right"}, Want: []any{[]any{"k1", []any{"RW", "access", "delete"}}, []any{"k2", []any{"RW", "insert"}}}},
+			{Cmd: []any{"command", "getkeysandflags", "sort", "k1", "store", "k2"}, Want: []any{[]any{"k1", []any{"RO", "access"}}, []any{"k2", []any{"OW", "update"}}}},
+			{Cmd: []any{"command", "getkeysandflags", "get", "k"}, Want: []any{[]any{"k", []any{"RO", "access"}}}},
+			{Cmd: []any{"command", "getkeysandflags", "ping"}, WantErr: "ERR The command has no key arguments"},
+			{Cmd: []any{"command", "getkeys", "eval", "return 1", "0"}, Want: []any{}},
+			{Cmd: []any{"command", "getkeys", "eval", "return 1", "1", "k", "arg"}, Want: []any{"k"}},
+			{Cmd: []any{"command", "getkeys", "xgroup", "create", "key", "g", "$"}, Want: []any{"key"}},
+		})
+	})
+}
