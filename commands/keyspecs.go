@@ -1,6 +1,5 @@
 package commands
 
-import "strings"
 
 // COMMAND GETKEYSANDFLAGS: each key of a command with its Redis 7 key-spec
 // flags (RO/RW/OW/RM and access/update/insert/delete). The flags of the
@@ -62,28 +61,8 @@ func noMandatoryKeys(s *Spec) bool {
 }
 
 func cmdCommandGetkeysandflags(c *Call) {
-	args := c.Args[2:]
-	s := lookup(args[0])
-	if s == nil {
-		c.W.Error("ERR Invalid command specified")
-		return
-	}
-	if !arityOK(s.Arity, len(args)) {
-		c.W.Error("ERR Invalid number of arguments specified for command")
-		return
-	}
-	if s.subs != nil && len(args) > 1 {
-		if sub := s.subs[strings.ToLower(string(args[1]))]; sub != nil {
-			s = sub // its key positions count the container's name too
-		}
-	}
-	pos := s.keyPositions(args)
-	if len(pos) == 0 {
-		if noMandatoryKeys(s) {
-			c.W.Array(0)
-			return
-		}
-		c.W.Error("ERR The command has no key arguments")
+	s, args, pos, ok := commandKeys(c)
+	if !ok {
 		return
 	}
 	specs := keySpecFlags[s.FullName()]

@@ -837,15 +837,28 @@ func cmdCommandList(c *Call) {
 }
 
 func cmdCommandGetkeys(c *Call) {
+	_, args, pos, ok := commandKeys(c)
+	if !ok {
+		return
+	}
+	c.W.Array(len(pos))
+	for _, p := range pos {
+		c.W.Bulk(args[p])
+	}
+}
+
+// commandKeys finds the command COMMAND GETKEYS[ANDFLAGS] asks about and
+// its key positions, or answers the error.
+func commandKeys(c *Call) (*Spec, [][]byte, []int, bool) {
 	args := c.Args[2:]
 	s := lookup(args[0])
 	if s == nil {
 		c.W.Error("ERR Invalid command specified")
-		return
+		return nil, nil, nil, false
 	}
 	if !arityOK(s.Arity, len(args)) {
 		c.W.Error("ERR Invalid number of arguments specified for command")
-		return
+		return nil, nil, nil, false
 	}
 	if s.subs != nil && len(args) > 1 {
 		if sub := s.subs[strings.ToLower(string(args[1]))]; sub != nil {
@@ -856,15 +869,12 @@ func cmdCommandGetkeys(c *Call) {
 	if len(pos) == 0 {
 		if noMandatoryKeys(s) {
 			c.W.Array(0)
-			return
+			return nil, nil, nil, false
 		}
 		c.W.Error("ERR The command has no key arguments")
-		return
+		return nil, nil, nil, false
 	}
-	c.W.Array(len(pos))
-	for _, p := range pos {
-		c.W.Bulk(args[p])
-	}
+	return s, args, pos, true
 }
 
 var _ = config.ParseMemory
