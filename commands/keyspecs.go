@@ -1,6 +1,5 @@
 package commands
 
-
 // COMMAND GETKEYSANDFLAGS: each key of a command with its Redis 7 key-spec
 // flags (RO/RW/OW/RM and access/update/insert/delete). The flags of the
 // commands whose keys are not all alike are listed here, per key in order
