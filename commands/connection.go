@@ -77,6 +77,8 @@ func cmdReset(c *Call) {
 	c.d.watch.unwatchAll(cl)
 	c.d.hub.unsubscribeAll(cl)
 	c.d.obs.unmonitor(cl)
+	c.d.trackingForget(cl)
+	cl.subs.proto.Store(2)
 	cl.multi = multiState{}
 	cl.mu.Lock()
 	cl.db = 0
@@ -182,6 +184,7 @@ func cmdHello(c *Call) {
 		c.Client.mu.Unlock()
 	}
 	c.Client.proto = proto
+	c.Client.subs.proto.Store(int32(proto)) // read by other clients' invalidations (tracking.go)
 	c.W.SetProto(proto)
 	c.W.Map(7)
 	c.W.BulkString("server")

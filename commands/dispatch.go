@@ -53,6 +53,8 @@ type Dispatcher struct {
 	lastAutoSave time.Time
 	acl     aclState
 	repl    *replState // nil: a standalone server (replicated.go)
+	funcs    functionRegistry // FUNCTION libraries (functions.go)
+	tracking trackingRegistry // CLIENT TRACKING (tracking.go)
 }
 
 type serverStats struct {
@@ -100,6 +102,7 @@ func onNewDispatcher(fn func(d *Dispatcher)) { dispatcherHooks = append(dispatch
 // OnCommit is the engine's commit hook: it feeds WATCH and keyspace notifications.
 func (d *Dispatcher) OnCommit(c engine.Commit) {
 	d.watch.invalidate(c)
+	d.trackingInvalidate(c)
 	for _, ev := range c.Events {
 		d.hub.publishEvent(ev)
 	}
@@ -196,6 +199,7 @@ func (d *Dispatcher) Release(cl *Client) {
 	d.obs.unmonitor(cl)
 	d.watch.unwatchAll(cl)
 	d.hub.unsubscribeAll(cl)
+	d.trackingForget(cl)
 	d.clientsMu.Lock()
 	delete(d.clients, cl.ID)
 	d.clientsMu.Unlock()
@@ -289,6 +293,11 @@ func (c *Call) Write(fn func(tx *engine.Tx) error) error {
 	}
 	var t uint64
 	var err error
+	if c.d.tracking.active.Load() {
+		// CLIENT TRACKING NOLOOP needs to know whose writes these are.
+		inner, id := fn, c.Client.ID
+		fn = func(tx *engine.Tx) error { tx.SetOrigin(id); return inner(tx) }
+	}
 	if c.Spec.Flags&FlagBatch != 0 {
 		// Batchable commands never write before failing, so they may share
 		// a transaction with other clients' writes (engine write combining).
@@ -661,6 +670,9 @@ func (d *Dispatcher) run(cl *Client, spec *Spec, args [][]byte, tx *engine.Tx, n
 				cl.W.Error(msgInternal)
 			}
 		}()
+		if tx != nil {
+			tx.SetOrigin(cl.ID) // a shared transaction: this command's writes are cl's
+		}
 		spec.Run(&c)
 	}()
 	end := time.Now()
@@ -669,6 +681,9 @@ func (d *Dispatcher) run(cl *Client, spec *Spec, args [][]byte, tx *engine.Tx, n
 	dur := end.Sub(began) - cl.blockedFor
 	cl.blockedFor = 0
 	d.account(cl, spec, args, dur)
+	if d.tracking.active.Load() {
+		d.trackingAfter(cl, spec, args)
+	}
 	if b := cl.W.Bytes(); len(b) > mark && b[mark] == '-' {
 		spec.stats.failed.Add(1)
 		d.stats.errorReplies.Add(1)

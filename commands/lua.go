@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
 )
 
 // The Lua VM of scripting: gopher-lua (Lua 5.1) sandboxed as Redis 7 does.
@@ -33,6 +34,7 @@ type luaVM struct {
 	fns      map[string]*lua.LFunction // sha -> function instantiated in this VM
 	run      *scriptRun                // the current run, nil between runs
 	rand48   uint64                    // math.random's state (Redis' rand.c)
+	funcs    *luaFunctions             // library functions instantiated here (functions.go)
 }
 
 func newLuaVM() *luaVM {
@@ -49,7 +51,7 @@ func newLuaVM() *luaVM {
 	g := L.G.Global
 	vm.globals = g
 	// Only what Redis' allow lists keep.
-	allowed := map[string]bool{"string": true, "math": true, "table": true, "coroutine": true, "bit": true, "cjson": true,
+	allowed := map[string]bool{"string": true, "math": true, "table": true, "coroutine": true, "bit": true, "cjson": true, "cmsgpack": true,
 		"xpcall": true, "tostring": true, "setmetatable": true, "next": true, "assert": true, "tonumber": true,
 		"rawequal": true, "collectgarbage": true, "getmetatable": true, "rawset": true, "pcall": true, "type": true,
 		"_G": true, "select": true, "unpack": true, "pairs": true, "rawget": true, "loadstring": true, "ipairs": true,
@@ -113,6 +115,7 @@ func newLuaVM() *luaVM {
 	}))
 	g.RawSetString("bit", vm.bitLib())
 	g.RawSetString("cjson", vm.cjsonLib())
+	g.RawSetString("cmsgpack", vm.cmsgpackLib())
 	g.RawSetString("redis", vm.redisLib())
 
 	// Wrappers that refuse to touch protected tables: the wrapped function
@@ -147,7 +150,7 @@ func newLuaVM() *luaVM {
 		return 1
 	}))
 	// Library tables are read-only too.
-	for _, name := range []string{"string", "math", "table", "coroutine", "bit", "cjson", "redis"} {
+	for _, name := range []string{"string", "math", "table", "coroutine", "bit", "cjson", "cmsgpack", "redis"} {
 		if t, ok := g.RawGetString(name).(*lua.LTable); ok {
 			g.RawSetString(name, vm.protect(t))
 		}
@@ -534,22 +537,31 @@ func (p *respParser) value(depth int) lua.LValue {
 
 // luaCompile compiles a script body (after its shebang line, if any).
 func luaCompile(body string) (*lua.FunctionProto, error) {
-	chunk, err := parseLua(body)
+	return luaCompileAs(body, luaChunkName)
+}
+
+// luaCompileAs compiles body as the chunk named name (its errors and error
+// locations read "name:line").
+func luaCompileAs(body, name string) (*lua.FunctionProto, error) {
+	chunk, err := parse.Parse(strings.NewReader(body), name)
 	if err != nil {
 		return nil, err
 	}
-	return lua.Compile(chunk, luaChunkName)
+	return lua.Compile(chunk, name)
 }
 
 // exec runs fn (already holding KEYS/ARGV) and returns the Lua result or the
 // error table.
-func (vm *luaVM) exec(ctx context.Context, fn *lua.LFunction) (lua.LValue, *lua.LTable) {
+func (vm *luaVM) exec(ctx context.Context, fn *lua.LFunction, args ...lua.LValue) (lua.LValue, *lua.LTable) {
 	L := vm.L
 	L.SetContext(ctx)
 	defer L.RemoveContext()
 	L.SetTop(0)
 	L.Push(fn)
-	err := L.PCall(0, 1, vm.handler)
+	for _, a := range args {
+		L.Push(a)
+	}
+	err := L.PCall(len(args), 1, vm.handler)
 	if err != nil {
 		var obj lua.LValue = lua.LString(err.Error())
 		if ae, ok := err.(*lua.ApiError); ok && ae.Object != nil {

@@ -146,9 +146,39 @@ func (vm *luaVM) cjsonLib() *lua.LTable {
 	t := L.NewTable()
 	null := L.NewUserData()
 	t.RawSetString("null", null)
+	cfg := &jsonConfig{null: null, encodeMaxDepth: 1000, decodeMaxDepth: 1000}
+	// setting returns a cjson.encode_max_depth-like setter of *field: no
+	// argument reads it, a number in [1, 2^31) sets it.
+	setting := func(name string, field *int) {
+		t.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			if L.GetTop() > 0 {
+				n := L.CheckInt64(1)
+				if n < 1 || n > math.MaxInt32 {
+					L.ArgError(1, "expected integer between 1 and 2147483647")
+				}
+				*field = int(n)
+			}
+			L.Push(lua.LNumber(*field))
+			return 1
+		}))
+	}
+	setting("encode_max_depth", &cfg.encodeMaxDepth)
+	setting("decode_max_depth", &cfg.decodeMaxDepth)
+	t.RawSetString("encode_invalid_numbers", L.NewFunction(func(L *lua.LState) int {
+		if L.GetTop() > 0 {
+			switch v := L.Get(1).(type) {
+			case lua.LBool:
+				cfg.invalidNumbers = bool(v)
+			case lua.LString:
+				cfg.invalidNumbers = v == "on" || v == "null"
+			}
+		}
+		L.Push(lua.LBool(cfg.invalidNumbers))
+		return 1
+	}))
 	t.RawSetString("encode", L.NewFunction(func(L *lua.LState) int {
 		var b strings.Builder
-		if err := jsonEncode(&b, L.CheckAny(1), null, 0); err != "" {
+		if err := cfg.encode(&b, L.CheckAny(1), 1); err != "" {
 			L.RaiseError("%s", err)
 		}
 		L.Push(lua.LString(b.String()))
@@ -164,29 +194,69 @@ func (vm *luaVM) cjsonLib() *lua.LTable {
 		if err := dec.Decode(&v); err != nil {
 			L.RaiseError("Expected value but found invalid token at character 1")
 		}
+		if d := jsonDepth(v); d > cfg.decodeMaxDepth {
+			L.RaiseError("Found too many nested data structures (%d) at character 1", cfg.decodeMaxDepth+1)
+		}
 		L.Push(jsonToLua(L, v, null))
 		return 1
 	}))
 	return t
 }
 
-func jsonEncode(b *strings.Builder, v lua.LValue, null lua.LValue, depth int) string {
-	if depth > 1000 {
-		return "Cannot serialise, excessive nesting (1001)"
+// jsonConfig is one cjson library's settings (cjson.encode_max_depth, ...).
+type jsonConfig struct {
+	null                           lua.LValue
+	encodeMaxDepth, decodeMaxDepth int
+	invalidNumbers                 bool // encode NaN and Inf instead of failing
+}
+
+// jsonDepth is the nesting depth of a decoded JSON value (a scalar is 0).
+func jsonDepth(v any) int {
+	d := 0
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			d = max(d, jsonDepth(e))
+		}
+		return d + 1
+	case map[string]any:
+		for _, e := range x {
+			d = max(d, jsonDepth(e))
+		}
+		return d + 1
 	}
+	return 0
+}
+
+func (cfg *jsonConfig) encode(b *strings.Builder, v lua.LValue, depth int) string {
+	null := cfg.null
 	switch x := v.(type) {
 	case lua.LBool:
 		b.WriteString(strconv.FormatBool(bool(x)))
 	case lua.LNumber:
 		f := float64(x)
 		if math.IsInf(f, 0) || f != f {
-			return "Cannot serialise number: must not be NaN or Inf"
+			if !cfg.invalidNumbers {
+				return "Cannot serialise number: must not be NaN or Inf"
+			}
+			switch {
+			case f != f:
+				b.WriteString("nan")
+			case f > 0:
+				b.WriteString("inf")
+			default:
+				b.WriteString("-inf")
+			}
+			return ""
 		}
 		b.WriteString(strconv.FormatFloat(f, 'g', 14, 64))
 	case lua.LString:
 		q, _ := json.Marshal(string(x))
 		b.Write(q)
 	case *lua.LTable:
+		if depth > cfg.encodeMaxDepth {
+			return "Cannot serialise, excessive nesting (" + strconv.Itoa(depth) + ")"
+		}
 		n := x.MaxN()
 		count := 0
 		x.ForEach(func(_, _ lua.LValue) { count++ })
@@ -196,7 +266,7 @@ func jsonEncode(b *strings.Builder, v lua.LValue, null lua.LValue, depth int) st
 				if i > 1 {
 					b.WriteByte(',')
 				}
-				if e := jsonEncode(b, x.RawGetInt(i), null, depth+1); e != "" {
+				if e := cfg.encode(b, x.RawGetInt(i), depth+1); e != "" {
 					return e
 				}
 			}
@@ -229,7 +299,7 @@ func jsonEncode(b *strings.Builder, v lua.LValue, null lua.LValue, depth int) st
 			q, _ := json.Marshal(e.k)
 			b.Write(q)
 			b.WriteByte(':')
-			if err := jsonEncode(b, e.v, null, depth+1); err != "" {
+			if err := cfg.encode(b, e.v, depth+1); err != "" {
 				return err
 			}
 		}

@@ -49,16 +49,16 @@ func init() {
 		return &Spec{Name: name, Arity: arity, Flags: flags, Syntax: syntax, Summary: summary, Run: run}
 	}
 	register(
-		&Spec{Name: "eval", KeyRefs: numKeys(2, keyRW), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong | flagMayReplicate, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "2.6.0",
+		&Spec{Name: "eval", KeyRefs: numKeys(2, keyRW), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong | flagMayReplicate, MovableKeys: fcallKeys, Group: "scripting", Since: "2.6.0",
 			Syntax: "script numkeys [key [key ...]] [arg [arg ...]]", Summary: "Executes a server-side Lua script.",
 			Example: "> EVAL \"return redis.call('INCR', KEYS[1])\" 1 counter\n(integer) 1", Run: func(c *Call) { cmdEval(c, false, false) }},
-		&Spec{Name: "evalsha", KeyRefs: numKeys(2, keyRW), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong | flagMayReplicate, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "2.6.0",
+		&Spec{Name: "evalsha", KeyRefs: numKeys(2, keyRW), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong | flagMayReplicate, MovableKeys: fcallKeys, Group: "scripting", Since: "2.6.0",
 			Syntax: "sha1 numkeys [key [key ...]] [arg [arg ...]]", Summary: "Executes a server-side Lua script by SHA1 digest.",
 			Example: "> EVALSHA 3e6c8c4bd6c7ef5b5d7c2b4a2a0a4c1e9f7f6a11 0\n(error) NOSCRIPT No matching script. Please use EVAL.", Run: func(c *Call) { cmdEval(c, true, false) }},
-		&Spec{Name: "eval_ro", KeyRefs: numKeys(2, keyR), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagReadonly | FlagLong, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "7.0.0",
+		&Spec{Name: "eval_ro", KeyRefs: numKeys(2, keyR), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagReadonly | FlagLong, MovableKeys: fcallKeys, Group: "scripting", Since: "7.0.0",
 			Syntax: "script numkeys [key [key ...]] [arg [arg ...]]", Summary: "Executes a read-only server-side Lua script.",
 			Example: "> EVAL_RO \"return redis.call('GET', KEYS[1])\" 1 k\n\"v\"", Run: func(c *Call) { cmdEval(c, false, true) }},
-		&Spec{Name: "evalsha_ro", KeyRefs: numKeys(2, keyR), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagReadonly | FlagLong, FirstKey: 3, LastKey: -1, Group: "scripting", Since: "7.0.0",
+		&Spec{Name: "evalsha_ro", KeyRefs: numKeys(2, keyR), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagReadonly | FlagLong, MovableKeys: fcallKeys, Group: "scripting", Since: "7.0.0",
 			Syntax: "sha1 numkeys [key [key ...]] [arg [arg ...]]", Summary: "Executes a read-only server-side Lua script by SHA1 digest.",
 			Example: "> EVALSHA_RO 3e6c8c4bd6c7ef5b5d7c2b4a2a0a4c1e9f7f6a11 0\n(error) NOSCRIPT No matching script. Please use EVAL.", Run: func(c *Call) { cmdEval(c, true, true) }},
 		&Spec{Name: "script", Arity: -2, Group: "scripting", Since: "2.6.0", Summary: "A container for Lua scripts management commands.",
@@ -109,6 +109,13 @@ type scriptRun struct {
 	tx      *engine.Tx
 	now     time.Time
 	client  *Client // the script's own client (its db, its RESP version)
+	// function is the name of the library function running (FCALL), ""
+	// for EVAL; command is then the FCALL command, for FUNCTION STATS.
+	function string
+	command  [][]byte
+	// readCalled: the script ran a read command, so its caller tracks
+	// the declared keys (CLIENT TRACKING).
+	readCalled bool
 }
 
 func (r *scriptRun) setResp(p int) {
@@ -147,6 +154,9 @@ func (r *scriptRun) call(args [][]byte) ([]byte, string) {
 			return nil, "-" + msg // MISCONF, as Redis refuses a script's write
 		}
 		r.wrote.Store(true)
+	}
+	if spec.Flags&FlagReadonly != 0 {
+		r.readCalled = true
 	}
 	cl.W.Reset()
 	r.d.run(cl, spec, args, r.tx, r.now, time.Now())
@@ -334,6 +344,29 @@ func cmdEval(c *Call, bySHA, ro bool) {
 
 // runScript runs sc inside tx and writes its reply.
 func (d *Dispatcher) runScript(c *Call, tx *engine.Tx, sha string, sc *script, keys, argv [][]byte, ro bool) {
+	d.runLua(c, tx, luaTarget{name: sha, instantiate: func(vm *luaVM) (*lua.LFunction, string) {
+		fn := vm.fns[sha]
+		if fn == nil {
+			fn = vm.L.NewFunctionFromProto(sc.proto)
+			fn.Env = vm.env
+			vm.fns[sha] = fn
+		}
+		return fn, ""
+	}}, keys, argv, ro)
+}
+
+// luaTarget is what runLua runs: an EVAL script (KEYS and ARGV are globals)
+// or a library function (called with keys and args as its arguments).
+type luaTarget struct {
+	name     string // the script's sha1 or the function's name, for errors
+	function bool
+	// instantiate returns the Lua function in vm, compiling or loading it
+	// there if this VM has not seen it yet, or an error reply.
+	instantiate func(vm *luaVM) (*lua.LFunction, string)
+}
+
+// runLua runs target inside tx and writes its reply.
+func (d *Dispatcher) runLua(c *Call, tx *engine.Tx, target luaTarget, keys, argv [][]byte, ro bool) {
 	s := &d.scripts
 	s.vmMu.Lock()
 	defer s.vmMu.Unlock()
@@ -348,16 +381,20 @@ func (d *Dispatcher) runScript(c *Call, tx *engine.Tx, sha string, sc *script, k
 		s.vm = newLuaVM()
 	}
 	vm := s.vm
-	fn := vm.fns[sha]
-	if fn == nil {
-		fn = vm.L.NewFunctionFromProto(sc.proto)
-		fn.Env = vm.env
-		vm.fns[sha] = fn
+	fn, errmsg := target.instantiate(vm)
+	if errmsg != "" {
+		c.W.Error(errmsg)
+		ok = true
+		return
 	}
 	cl := &Client{ID: c.Client.ID, Conn: c.Client.Conn, Created: c.Client.Created, W: resp.NewWriter(2), proto: 2, Authed: true, db: c.Client.DB(), scriptCaller: true}
 	cl.account.Store(c.Client.account.Load())
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &scriptRun{d: d, start: time.Now(), done: make(chan struct{}), cancel: cancel, ro: ro, tx: tx, now: c.Now, client: cl, overMax: c.overMax}
+	if target.function {
+		run.function = target.name
+		run.command = c.Args
+	}
 	vm.run = run
 	s.running.Store(run)
 	watchdog := time.AfterFunc(100*time.Millisecond, func() { run.watchMemory(ctx) })
@@ -368,9 +405,21 @@ func (d *Dispatcher) runScript(c *Call, tx *engine.Tx, sha string, sc *script, k
 		cancel()
 		close(run.done)
 	}()
-	vm.globals.RawSetString("KEYS", luaArray(vm.L, keys))
-	vm.globals.RawSetString("ARGV", luaArray(vm.L, argv))
-	v, errt := vm.exec(ctx, fn)
+	var args []lua.LValue
+	if target.function {
+		args = []lua.LValue{luaArray(vm.L, keys), luaArray(vm.L, argv)}
+	} else {
+		vm.globals.RawSetString("KEYS", luaArray(vm.L, keys))
+		vm.globals.RawSetString("ARGV", luaArray(vm.L, argv))
+	}
+	v, errt := vm.exec(ctx, fn, args...)
+	if run.readCalled && len(keys) > 0 {
+		names := make([]string, len(keys))
+		for i, k := range keys {
+			names[i] = string(k)
+		}
+		d.trackingRemember(c.Client, names)
+	}
 	if run.oom.Load() {
 		c.W.Error(msgScriptMemory)
 	} else if errt != nil {
@@ -379,14 +428,16 @@ func (d *Dispatcher) runScript(c *Call, tx *engine.Tx, sha string, sc *script, k
 		src, ok1 := errt.RawGetString("source").(lua.LString)
 		line, ok2 := errt.RawGetString("line").(lua.LString)
 		if ok1 && ok2 {
-			out += " script: " + sha + ", on " + string(src) + ":" + string(line) + "."
+			out += " script: " + target.name + ", on " + string(src) + ":" + string(line) + "."
 		}
 		c.W.Error(out)
 	} else {
 		writeLuaReply(c.W, v, run.client.proto, 0)
 	}
-	vm.globals.RawSetString("KEYS", lua.LNil)
-	vm.globals.RawSetString("ARGV", lua.LNil)
+	if !target.function {
+		vm.globals.RawSetString("KEYS", lua.LNil)
+		vm.globals.RawSetString("ARGV", lua.LNil)
+	}
 	ok = true
 }
 
@@ -567,11 +618,19 @@ func cmdScriptFlush(c *Call) {
 	c.W.OK()
 }
 
-func cmdScriptKill(c *Call) {
+func cmdScriptKill(c *Call) { killScript(c, false) }
+
+// killScript is SCRIPT KILL (function false) and FUNCTION KILL: each stops
+// only its own kind of run, and neither a run that has written.
+func killScript(c *Call, function bool) {
 	r := c.d.scripts.running.Load()
 	switch {
 	case r == nil:
 		c.W.Error(msgNotBusy)
+	case function && r.function == "":
+		c.W.Error("BUSY Redis is busy running a script. You can only call SCRIPT KILL command.")
+	case !function && r.function != "":
+		c.W.Error("BUSY Redis is busy running a function. You can only call FUNCTION KILL command.")
 	case r.wrote.Load():
 		c.W.Error(msgUnkillable)
 	default:

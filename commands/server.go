@@ -52,12 +52,6 @@ func init() {
 				{Name: "rewrite", Arity: 2, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Summary: "Persists the effective configuration to the config file.", Example: "> CONFIG REWRITE\nOK", Run: cmdConfigRewrite},
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("CONFIG")},
 			}},
-		&Spec{Name: "function", Arity: -2, Group: "scripting", Since: "7.0.0", Summary: "A container for function commands (sessiond has no functions; FLUSH and LIST answer as an empty library set).",
-			Subcommands: []*Spec{
-				{Name: "flush", Arity: -2, Flags: FlagWrite | FlagNoScript, Syntax: "[ASYNC|SYNC]", Summary: "Deletes all libraries and functions (there are none).", Example: "> FUNCTION FLUSH\nOK", Run: cmdFunctionFlush},
-				{Name: "list", Arity: -2, Flags: FlagNoScript, Syntax: "[LIBRARYNAME library-name-pattern] [WITHCODE]", Summary: "Returns information about all libraries (there are none).", Example: "> FUNCTION LIST\n(empty array)", Run: func(c *Call) { c.W.Array(0) }},
-				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("FUNCTION")},
-			}},
 		&Spec{Name: "command", Arity: -1, Flags: FlagLoading | FlagStale, Group: "server", ACL: "@connection", Since: "2.8.13", Summary: "Returns detailed information about all commands.",
 			Example: "> COMMAND COUNT\n(integer) 180", Run: cmdCommand,
 			Subcommands: []*Spec{
@@ -167,14 +161,15 @@ var runID = func() string {
 func infoClients(c *Call, b *strings.Builder) {
 	d := c.d
 	cs := d.Clients()
+	tracking, _, _, _ := d.trackingStats()
 	pub := 0
 	for _, cl := range cs {
 		if cl.subs.count() > 0 {
 			pub++
 		}
 	}
-	fmt.Fprintf(b, "connected_clients:%d\r\ncluster_connections:0\r\nmaxclients:%d\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:%d\r\ntracking_clients:0\r\npubsub_clients:%d\r\nclients_in_timeout_table:%d\r\n",
-		len(cs), d.Config.Int("maxclients"), d.watch.blockedCount()+int(d.obs.pause.held.Load()), pub, d.watch.blockedCount())
+	fmt.Fprintf(b, "connected_clients:%d\r\ncluster_connections:0\r\nmaxclients:%d\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:%d\r\ntracking_clients:%d\r\npubsub_clients:%d\r\nclients_in_timeout_table:%d\r\n",
+		len(cs), d.Config.Int("maxclients"), d.watch.blockedCount()+int(d.obs.pause.held.Load()), tracking, pub, d.watch.blockedCount())
 }
 
 func infoMemory(c *Call, b *strings.Builder) {
@@ -251,6 +246,7 @@ func b2i(b bool) int {
 func infoStats(c *Call, b *strings.Builder) {
 	d := c.d
 	es := d.Engine.Stats()
+	_, keys, items, prefixes := d.trackingStats()
 	ops, inKbps, outKbps := d.instantaneous()
 	// Fields in Redis 7.0's order. Those of features sessiond does not
 	// have (replication, forks, defragmentation, client tracking, I/O
@@ -258,9 +254,9 @@ func infoStats(c *Call, b *strings.Builder) {
 	// when they are not in use.
 	fmt.Fprintf(b, "total_connections_received:%d\r\ntotal_commands_processed:%d\r\ninstantaneous_ops_per_sec:%d\r\ntotal_net_input_bytes:%d\r\ntotal_net_output_bytes:%d\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:%.2f\r\ninstantaneous_output_kbps:%.2f\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:%d\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n",
 		d.stats.connections.Load(), d.stats.commands.Load(), ops, d.stats.netInput.Load(), d.stats.netOutput.Load(), inKbps, outKbps, d.stats.rejectedConns.Load())
-	fmt.Fprintf(b, "expired_keys:%d\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:%d\r\nevicted_keys:%d\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:%d\r\nkeyspace_misses:%d\r\npubsub_channels:%d\r\npubsub_patterns:%d\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\nunexpected_error_replies:0\r\ntotal_error_replies:%d\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:%d\r\ntotal_writes_processed:%d\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\ntotal_writes_committed:%d\r\n",
+	fmt.Fprintf(b, "expired_keys:%d\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:%d\r\nevicted_keys:%d\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:%d\r\nkeyspace_misses:%d\r\npubsub_channels:%d\r\npubsub_patterns:%d\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:%d\r\ntracking_total_items:%d\r\ntracking_total_prefixes:%d\r\nunexpected_error_replies:0\r\ntotal_error_replies:%d\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:%d\r\ntotal_writes_processed:%d\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\ntotal_writes_committed:%d\r\n",
 		es.ExpiredKeys.Load(), es.ExpireTimeUsec.Load()/1000, es.EvictedKeys.Load(), es.KeyspaceHits.Load(), es.KeyspaceMisses.Load(),
-		d.hub.channelCount(), d.hub.patternCount(), d.stats.errorReplies.Load(), d.stats.reads.Load(), d.stats.writes.Load(), es.WriteCommits.Load())
+		d.hub.channelCount(), d.hub.patternCount(), keys, items, prefixes, d.stats.errorReplies.Load(), d.stats.reads.Load(), d.stats.writes.Load(), es.WriteCommits.Load())
 	fmt.Fprintf(b, "acl_access_denied_auth:%d\r\nacl_access_denied_cmd:%d\r\nacl_access_denied_key:%d\r\nacl_access_denied_channel:%d\r\n",
 		d.acl.deniedAuth.Load(), d.acl.deniedCmd.Load(), d.acl.deniedKey.Load(), d.acl.deniedChannel.Load())
 }
@@ -385,14 +381,6 @@ func cmdFlushDB(c *Call) {
 		return
 	}
 	_ = c.Write(func(tx *engine.Tx) error { tx.FlushDB(c.DB()); return nil })
-	c.W.OK()
-}
-
-func cmdFunctionFlush(c *Call) {
-	if len(c.Args) > 3 || (len(c.Args) == 3 && !keyword(c.Args[2], "ASYNC") && !keyword(c.Args[2], "SYNC")) {
-		c.W.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
-		return
-	}
 	c.W.OK()
 }
 
@@ -881,31 +869,44 @@ func cmdCommandList(c *Call) {
 }
 
 func cmdCommandGetkeys(c *Call) {
-	args := c.Args[2:]
-	s := lookup(args[0])
-	if s == nil {
-		c.W.Error("ERR Invalid command specified")
-		return
-	}
-	if !arityOK(s.Arity, len(args)) {
-		c.W.Error("ERR Invalid number of arguments specified for command")
-		return
-	}
-	if s.subs != nil && len(args) > 1 {
-		if sub := s.subs[strings.ToLower(string(args[1]))]; sub != nil {
-			s = sub
-			args = args[1:]
-		}
-	}
-	pos := s.keyPositions(args)
-	if len(pos) == 0 {
-		c.W.Error("ERR The command has no key arguments")
+	_, args, pos, ok := commandKeys(c)
+	if !ok {
 		return
 	}
 	c.W.Array(len(pos))
 	for _, p := range pos {
 		c.W.Bulk(args[p])
 	}
+}
+
+// commandKeys finds the command COMMAND GETKEYS[ANDFLAGS] asks about and
+// its key positions, or answers the error.
+func commandKeys(c *Call) (*Spec, [][]byte, []int, bool) {
+	args := c.Args[2:]
+	s := lookup(args[0])
+	if s == nil {
+		c.W.Error("ERR Invalid command specified")
+		return nil, nil, nil, false
+	}
+	if !arityOK(s.Arity, len(args)) {
+		c.W.Error("ERR Invalid number of arguments specified for command")
+		return nil, nil, nil, false
+	}
+	if s.subs != nil && len(args) > 1 {
+		if sub := s.subs[strings.ToLower(string(args[1]))]; sub != nil {
+			s = sub // its key positions count the container's name too
+		}
+	}
+	pos := s.keyPositions(args)
+	if len(pos) == 0 {
+		if noMandatoryKeys(s) {
+			c.W.Array(0)
+			return nil, nil, nil, false
+		}
+		c.W.Error("ERR The command has no key arguments")
+		return nil, nil, nil, false
+	}
+	return s, args, pos, true
 }
 
 var _ = config.ParseMemory

@@ -337,17 +337,25 @@ func cmdSessGet(c *Call) {
 			return
 		}
 	}
-	var data string
+	var data, handle string
 	var r engine.Reason
 	run := c.Read
 	if touch || pol.HasBind {
 		// A binding mismatch is always an event, and may revoke: a write.
 		run = c.Write
 	}
+	tracking := c.d.tracking.active.Load()
 	_ = run(func(tx *engine.Tx) error {
 		data, r = tx.SessionGet(c.Arg(1), touch, pol)
+		if tracking && r == engine.ReasonOK {
+			s, _ := tx.AuthSession(c.Arg(1), pol)
+			handle = s.Handle
+		}
 		return nil
 	})
+	if tracking {
+		c.d.trackingRememberSession(c.Client, c.Arg(1), handle)
+	}
 	if r != engine.ReasonOK {
 		c.W.Null()
 		return

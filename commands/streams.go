@@ -205,7 +205,8 @@ func parseTrim(c *Call, i int, t *engine.XTrimArgs, approx, limitGiven *bool) (i
 }
 
 // finishTrim applies Redis' rules on LIMIT and "~": LIMIT needs "~", and an
-// approximate trim removes at most 100 entries per stream node worth.
+// approximate trim removes whole nodes, at most 100 nodes' worth unless
+// LIMIT says.
 func finishTrim(c *Call, t *engine.XTrimArgs, approx, limitGiven bool) bool {
 	if limitGiven && t.Strategy == 0 {
 		c.W.Error("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy")
@@ -215,10 +216,17 @@ func finishTrim(c *Call, t *engine.XTrimArgs, approx, limitGiven bool) bool {
 		c.W.Error("ERR syntax error, LIMIT cannot be used without the special ~ option")
 		return false
 	}
-	if approx && !limitGiven {
-		t.Limit = 100 * 100
-	}
-	if !approx {
+	if approx {
+		// Redis' nodes hold stream-node-max-entries entries (0: no
+		// count limit, where its byte limit decides; 100 stands for it).
+		t.Node = c.d.Config.Int("stream-node-max-entries")
+		if t.Node <= 0 {
+			t.Node = 100
+		}
+		if !limitGiven {
+			t.Limit = 100 * t.Node
+		}
+	} else {
 		t.Limit = 0
 	}
 	return true

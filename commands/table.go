@@ -120,6 +120,39 @@ func (s *Spec) FullName() string {
 
 var table = map[string]*Spec{}
 
+// registerSubcommands adds subcommands to a container command registered
+// by another family's file (CLIENT TRACKING beside CLIENT's own); if the
+// container is not registered yet (files init in name order), they wait
+// for it.
+func registerSubcommands(parent string, subs ...*Spec) {
+	s := table[parent]
+	if s == nil {
+		pendingSubs[parent] = append(pendingSubs[parent], subs...)
+		return
+	}
+	attachSubcommands(s, subs)
+}
+
+var pendingSubs = map[string][]*Spec{}
+
+func attachSubcommands(s *Spec, subs []*Spec) {
+	if s.subs == nil {
+		panic("commands: not a container command: " + s.Name)
+	}
+	parent := s.Name
+	for _, sub := range subs {
+		if _, dup := s.subs[sub.Name]; dup {
+			panic("commands: duplicate subcommand " + parent + "|" + sub.Name)
+		}
+		sub.parent = s
+		if sub.Step == 0 && sub.FirstKey > 0 {
+			sub.Step = 1
+		}
+		s.subs[sub.Name] = sub
+		s.Subcommands = append(s.Subcommands, sub)
+	}
+}
+
 // register adds commands to the table. Families call it from init.
 func register(specs ...*Spec) {
 	for _, s := range specs {
@@ -140,6 +173,10 @@ func register(specs ...*Spec) {
 			}
 		}
 		table[s.Name] = s
+		if subs := pendingSubs[s.Name]; subs != nil {
+			delete(pendingSubs, s.Name)
+			attachSubcommands(s, subs)
+		}
 	}
 }
 

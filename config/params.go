@@ -109,6 +109,14 @@ func Defaults() *Config {
 		// clients' commands answer BUSY until it ends or SCRIPT KILL.
 		{Name: "lua-time-limit", Alias: "busy-reply-threshold", Kind: Int, Default: "5000", Min: 0, Max: 1 << 40},
 		{Name: "active-expire-effort", Kind: Int, Default: "1", Min: 1, Max: 10},
+		// Streams: approximate ("~") trimming removes whole nodes of this
+		// many entries, as Redis' listpack nodes (the byte limit is kept
+		// for CONFIG parity; nodes are counted in entries only).
+		{Name: "stream-node-max-entries", Kind: Int, Default: "100", Min: 0, Max: 1 << 40},
+		{Name: "stream-node-max-bytes", Kind: Int, Default: "4096", Min: 0, Max: 1 << 40},
+		// Client-side caching: the tracking table keeps at most this many
+		// keys (0: no limit), invalidating others to stay under it.
+		{Name: "tracking-table-max-keys", Kind: Int, Default: "1000000", Min: 0, Max: 1 << 40},
 
 		// Native sessions.
 		{Name: "session-idle-timeout", Kind: Int, Default: "3600", Min: 0, Max: 1 << 40},

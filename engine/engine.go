@@ -79,6 +79,7 @@ type Engine struct {
 
 	notifyMask  atomic.Uint32 // keyspace event classes wanted (see NotifyClass)
 	trackWrites atomic.Bool   // whether Commit.Touched is needed (WATCH in use)
+	trackKeys   atomic.Bool   // whether Commit.Touched is needed (CLIENT TRACKING in use)
 
 	stats Stats
 
@@ -245,8 +246,11 @@ const (
 // Commit describes what a write transaction did, for notifications and WATCH.
 type Commit struct {
 	Events  []Event
-	Touched []KeyRef // only when TrackWrites is on
-	Flushed []int    // databases flushed (-1: all)
+	Touched []KeyRef // only when TrackWrites or TrackKeys is on
+	// TouchedBy is, for each of Touched, the id of the client whose command
+	// wrote it (Tx.SetOrigin; 0 for the expirer), for CLIENT TRACKING NOLOOP.
+	TouchedBy []int64
+	Flushed   []int // databases flushed (-1: all)
 }
 
 // KeyRef names a key of a user database.
@@ -275,6 +279,7 @@ type Tx struct {
 	Now int64
 
 	commit      Commit
+	origin      int64 // the client whose command runs (SetOrigin)
 	lazyExpired []string
 	wrote       bool
 
@@ -493,10 +498,34 @@ func (tx *Tx) Notify(class byte, name string, db int, key string) {
 func (tx *Tx) Emit(ev Event) { tx.commit.Events = append(tx.commit.Events, ev) }
 
 func (tx *Tx) touch(db int, key string) {
-	if db < MaxDatabases && tx.e.trackWrites.Load() {
+	if db < MaxDatabases && (tx.e.trackWrites.Load() || tx.e.trackKeys.Load()) {
 		tx.commit.Touched = append(tx.commit.Touched, KeyRef{db, key})
+		tx.commit.TouchedBy = append(tx.commit.TouchedBy, tx.origin)
 	}
 }
+
+// TouchedSessionDB is the KeyRef.DB of a session in Commit.Touched: Key is
+// then the session's handle. A session is reported (only under TrackKeys)
+// when what SESS.GET answers for it may change: its data is set, or it
+// ends, rotates, is regenerated, detached or attached.
+const TouchedSessionDB = dbSession
+
+// sessionChanged reports a change of session handle (TouchedSessionDB).
+func (tx *Tx) sessionChanged(handle string) {
+	if tx.e.trackKeys.Load() && tx.writable {
+		tx.commit.Touched = append(tx.commit.Touched, KeyRef{dbSession, handle})
+		tx.commit.TouchedBy = append(tx.commit.TouchedBy, tx.origin)
+	}
+}
+
+// SetOrigin names the client whose command runs next in this transaction
+// (a shared transaction runs several clients' commands): the keys it
+// writes are reported with this id in Commit.TouchedBy.
+func (tx *Tx) SetOrigin(client int64) { tx.origin = client }
+
+// TrackKeys turns on the collection of touched keys for client-side caching
+// (CLIENT TRACKING), independently of TrackWrites (WATCH).
+func (e *Engine) TrackKeys(on bool) { e.trackKeys.Store(on) }
 
 // classBit maps a keyspace event class letter to its mask bit.
 func classBit(c byte) uint32 {

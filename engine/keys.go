@@ -388,9 +388,14 @@ func (tx *Tx) FlushDB(db int) {
 	tx.commit.Flushed = append(tx.commit.Flushed, db)
 }
 
-// FlushAll deletes everything: every database and every native object.
+// FlushAll deletes everything: every database and every native object;
+// function libraries stay, as in Redis.
 func (tx *Tx) FlushAll() {
+	libs := tx.keepFunctions()
 	_ = tx.bt.DeleteAll()
+	for _, l := range libs {
+		tx.setItem(l[0], l[1])
+	}
 	c := &tx.e.sess.counts // every session went with it
 	tx.sessDelta = sessCountRec{-c.live.Load(), -c.owners.Load(), -c.detached.Load()}
 	if w := tx.e.exp.takeAll(); tx.droppedWheel == nil {

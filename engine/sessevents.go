@@ -73,6 +73,9 @@ func (tx *Tx) sessEventOf(name string, s *Session, reason string) {
 }
 
 func (tx *Tx) sessEmit(ev sessEv) {
+	if ev.handle != "" {
+		tx.sessionChanged(ev.handle) // CLIENT TRACKING of SESS.GET
+	}
 	if !tx.writable {
 		return
 	}

@@ -1184,6 +1184,7 @@ func (tx *Tx) sessionData(s *Session) string {
 // setSessionData stores data inline or in the "d" child; the caller writes
 // the record afterwards.
 func (tx *Tx) setSessionData(s *Session, data string) {
+	tx.sessionChanged(s.Handle)
 	if len(data) <= InlineDataMax {
 		if !s.inline {
 			tx.sessDel(sessChild(s.Handle, "d"))

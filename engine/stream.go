@@ -237,6 +237,11 @@ type XTrimArgs struct {
 	MaxLen   int64
 	MinID    StreamID
 	Limit    int64 // 0: none
+	// Node, when > 0, makes the trim approximate ("~") as Redis' is over
+	// its radix tree of listpack nodes of Node entries each: only whole
+	// nodes go. Nodes are emulated as runs of Node entries by insertion
+	// order (the first live entry being entry EntriesAdded-Length).
+	Node int64
 }
 
 // XAdd appends an entry and returns its ID; false when NOMKSTREAM and the
@@ -300,6 +305,9 @@ func (tx *Tx) XAdd(db int, key string, a XAddArgs, fields []string) (StreamID, b
 
 // trimStream deletes entries from the head as MAXLEN/MINID asks.
 func (tx *Tx) trimStream(s *stream, t XTrimArgs) int64 {
+	if t.Node > 0 {
+		return tx.trimStreamNodes(s, t)
+	}
 	var del []string
 	tx.bt.AscendGreaterOrEqual("", s.prefix+"e", func(k, _ string) bool {
 		if !strings.HasPrefix(k, s.prefix+"e") {
@@ -321,6 +329,67 @@ func (tx *Tx) trimStream(s *stream, t XTrimArgs) int64 {
 		del = append(del, k)
 		return true
 	})
+	for _, k := range del {
+		_, _ = tx.bt.Delete(k)
+	}
+	if len(del) > 0 {
+		s.meta.Length -= int64(len(del))
+		s.meta.First = tx.streamEdge(s, true)
+		tx.wrote = true
+	}
+	return int64(len(del))
+}
+
+// trimStreamNodes is the approximate trim: whole emulated nodes from the
+// head, while the stream keeps at least MaxLen entries (MAXLEN) or the
+// node's last entry is below MinID (MINID), and at most Limit entries go.
+func (tx *Tx) trimStreamNodes(s *stream, t XTrimArgs) int64 {
+	var del, node []string
+	var nodeLast StreamID
+	idx := s.meta.EntriesAdded - s.meta.Length
+	removed := int64(0)
+	// take decides on a complete node: delete it, or stop trimming.
+	take := func() bool {
+		n := int64(len(node))
+		if n == 0 {
+			return true
+		}
+		if t.Limit > 0 && removed+n > t.Limit {
+			return false
+		}
+		switch t.Strategy {
+		case 'M':
+			if s.meta.Length-removed-n < t.MaxLen {
+				return false
+			}
+		case 'I':
+			if !nodeLast.Less(t.MinID) {
+				return false
+			}
+		}
+		del = append(del, node...)
+		removed += n
+		node = node[:0]
+		return true
+	}
+	p := s.prefix + "e"
+	more := true
+	tx.bt.AscendGreaterOrEqual("", p, func(k, _ string) bool {
+		if !strings.HasPrefix(k, p) {
+			return false
+		}
+		node = append(node, k)
+		nodeLast = idFromBytes(k[len(p):])
+		idx++
+		if idx%t.Node == 0 {
+			more = take()
+			return more
+		}
+		return true
+	})
+	if more {
+		take() // the tail node, partial
+	}
 	for _, k := range del {
 		_, _ = tx.bt.Delete(k)
 	}

@@ -3,6 +3,9 @@
 # package) against a freshly built sessiond, and prints pass/fail per unit.
 #
 #   tests/tcl/run.sh [unit ...]          default: the six units of issue 2
+#   tests/tcl/run.sh all                 every unit of the suite's ::all_tests
+#                                        (unit/cluster/ aside), a fresh server
+#                                        per unit, a 300 s limit per unit
 #   tests/tcl/run.sh --own unit/acl ...  the suite's own mode: it starts a
 #                                        server per test block itself, from
 #                                        src/redis-server, which is the shim
@@ -10,7 +13,10 @@
 #                                        with the suite's config file
 #                                        translated; units tagged
 #                                        external:skip (acl, auth, ...) run.
-#                                        Unit names may omit the "unit/".
+#
+# In `all` mode (or with FRESH=1) each unit gets its own server in its own
+# directory; after each unit the server must still answer PING and its log
+# must hold no Go panic, else the unit's status says so and the run fails.
 #
 # Environment:
 #   REDIS_SRC   where the redis sources live (default /work/redis-src; fetched
@@ -18,10 +24,14 @@
 #   DURABLE=1   pass --durable (keep going after an exception, for diagnosis)
 #   VERBOSE=1   show the suite's full output
 #   LOGDIR=dir  keep each unit's output (and the server log) in dir
+#   TARGET=redis-server   run the same units against /usr/bin/redis-server
+#               (the baseline column) instead of sessiond
+#   RESULTS=file          also write "unit passed failed notrun status" lines
+#   BASELINE=file         a RESULTS file of an earlier run (e.g. redis-server's)
+#               printed as extra columns beside this run
+#   UNIT_LIMIT=seconds    the per-unit limit (default 300 in `all` mode)
 #   ALLOW_MAXMEMORY=1  also run the tests tagged needs:config-maxmemory
 #               (they CONFIG SET maxmemory and maxmemory-policy)
-#   SERVER=redis  run the same units against redis-server (the baseline for
-#               the README table) instead of sessiond
 #
 # The Redis sources are never copied into this repository.
 set -u
@@ -35,11 +45,17 @@ if [ "${1:-}" = --own ]; then
 	own=1
 	shift
 fi
-units=()
-for u in "$@"; do units+=("${u#unit/}"); done
+units=("$@")
+all=0
 if [ ${#units[@]} -eq 0 ]; then
 	units=(keyspace expire type/string type/incr protocol info-command)
+elif [ "${units[0]}" = all ]; then
+	all=1
 fi
+fresh=${FRESH:-$all}
+target=${TARGET:-sessiond}
+[ "${SERVER:-}" = redis ] && target=redis-server
+unit_limit=${UNIT_LIMIT:-$([ "$all" = 1 ] && echo 300 || echo 0)}
 
 need_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -73,59 +89,109 @@ if [ -z "$suite" ]; then
 fi
 suite=${suite%/}
 
-# 3. Build and start sessiond on a free port with a temporary directory.
+# 3. Build sessiond; start_server starts the target on a free port with its
+# own directory under $work.
 work=$(mktemp -d)
 pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$pid" ] && wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
-(cd "$repo" && go build -o "$work/sessiond" .) || exit 2
-mkdir -p "$work/suite"
-cp -a "$suite/runtest" "$suite/tests" "$work/suite/"
-if [ "$own" = 1 ]; then
-	# The suite's own mode: src/redis-server is the shim, and runtest starts
-	# and kills the servers itself.
-	mkdir -p "$work/suite/src"
-	cp "$work/sessiond" "$work/suite/src/sessiond"
-	(cd "$repo" && go build -o "$work/suite/src/redis-server" ./tests/tcl/shim) || exit 2
-	for tool in redis-cli redis-benchmark redis-check-aof redis-check-rdb; do
-		if command -v "$tool" >/dev/null; then ln -s "$(command -v "$tool")" "$work/suite/src/$tool"; fi
-	done
-	target=()
-else
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-# enable-protected-configs yes, as the suite's own servers run
-# (tests/assets/default.conf): some units CONFIG SET dir or dbfilename.
-if [ "${SERVER:-sessiond}" = redis ]; then
-	redis-server --port "$port" --bind 127.0.0.1 --dir "$work" --save "" --enable-protected-configs yes >"$work/server.log" 2>&1 &
-else
+trap 'stop_server; rm -rf "$work"' EXIT
+if [ "$target" = sessiond ]; then
 	(cd "$repo" && go build -o "$work/sessiond" .) || exit 2
-	"$work/sessiond" --port "$port" --bind 127.0.0.1 --dir "$work" --enable-protected-configs yes >"$work/server.log" 2>&1 &
 fi
-pid=$!
-for _ in $(seq 100); do
-	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
-	sleep 0.05
-done
-target=(--host 127.0.0.1 --port "$port" --tags -needs:config-resetstat)
+serial=0
+start_server() {
+	serial=$((serial + 1))
+	sdir=$work/server.$serial
+	mkdir -p "$sdir"
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	serverlog=$sdir/server.log
+	if [ "$target" = sessiond ]; then
+		# enable-protected-configs yes, as the suite's own servers run
+		# (tests/assets/default.conf): some units CONFIG SET dir or dbfilename.
+		"$work/sessiond" --port "$port" --bind 127.0.0.1 --dir "$sdir" --enable-protected-configs yes >"$serverlog" 2>&1 &
+	else
+		/usr/bin/redis-server --port "$port" --bind 127.0.0.1 --dir "$sdir" --save '' \
+			--enable-protected-configs yes --enable-debug-command yes \
+			--enable-module-command yes --notify-keyspace-events KEA >"$serverlog" 2>&1 &
+	fi
+	pid=$!
+	for _ in $(seq 200); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+		sleep 0.05
+	done
+}
+stop_server() {
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	pid=
+}
+# server_healthy: the server answers PING and its log holds no Go panic.
+server_healthy() {
+	kill -0 "$pid" 2>/dev/null || return 1
+	grep -q '^panic:\|^fatal error:\|^goroutine [0-9]* \[' "$serverlog" && return 1
+	[ "$(timeout 10 redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ]
+}
+if [ "$all" = 1 ]; then
+	units=()
+	for u in $(sed -n '/^set ::all_tests {/,/^}/p' "$suite/tests/test_helper.tcl" | grep -o 'unit/[^ ]*\|integration/[^ ]*'); do
+		case $u in unit/cluster/*) continue ;; esac
+		units+=("$u")
+	done
 fi
+[ "$own" = 1 ] && fresh=0
+[ "$fresh" = 1 ] || [ "$own" = 1 ] || start_server
 
 # 4. Run each unit and count, from a private copy of the suite (runtest
 # cleans tests/tmp, and other runs may share the source tree) and a random
 # port range for the suite's own test server.
+mkdir -p "$work/suite"
+cp -a "$suite/runtest" "$suite/tests" "$work/suite/"
 suite=$work/suite
+if [ "$own" = 1 ]; then
+	# The suite's own mode: src/redis-server is the shim, and runtest starts
+	# and kills the servers itself.
+	mkdir -p "$suite/src"
+	cp "$work/sessiond" "$suite/src/sessiond"
+	(cd "$repo" && go build -o "$suite/src/redis-server" ./tests/tcl/shim) || exit 2
+	for tool in redis-cli redis-benchmark redis-check-aof redis-check-rdb; do
+		if command -v "$tool" >/dev/null; then ln -s "$(command -v "$tool")" "$suite/src/$tool"; fi
+	done
+	serverlog=/dev/null
+	server=()
+	tags=(--tags -needs:debug --tags -needs:repl)
+else
+	server=()
+	tags=(--tags -needs:debug --tags -needs:repl --tags -needs:config-resetstat
+		--tags -needs:save --tags -needs:reset --tags -needs:pfdebug
+		--tags -needs:latency --tags -needs:local-process)
+fi
 baseport=$((20000 + RANDOM % 20000))
 extra=()
 [ "${DURABLE:-0}" = 1 ] && extra+=(--durable)
 [ "${ALLOW_MAXMEMORY:-0}" = 1 ] || extra+=(--tags -needs:config-maxmemory)
-total_ok=0 total_err=0 rc=0
+total_ok=0 total_err=0 total_nr=0 rc=0
 start_all=$(date +%s)
-printf '%-14s %6s %6s %6s %8s  %s\n' unit passed failed ignored rate status
+[ -n "${RESULTS:-}" ] && : >"$RESULTS"
+# baseline_of UNIT: "passed failed" of the unit in the BASELINE file.
+baseline_of() {
+	awk -v u="$1" '$1 == u { print $2, $3, $4; found=1 } END { if (!found) print "- - -" }' "$BASELINE"
+}
+if [ -n "${BASELINE:-}" ]; then
+	printf '%-32s %6s %6s %6s %8s %6s %6s  %s\n' unit passed failed notrun rate base-ok base-err status
+else
+	printf '%-32s %6s %6s %6s %8s  %s\n' unit passed failed notrun rate status
+fi
 for u in "${units[@]}"; do
+	case $u in unit/* | integration/*) ;; *) u=unit/$u ;; esac
 	log="$work/$(echo "$u" | tr / _).out"
+	[ "$fresh" = 1 ] && start_server
 	t0=$(date +%s)
-	(cd "$suite" && ./runtest "${target[@]}" --single "unit/$u" \
+	limit=()
+	[ "$unit_limit" -gt 0 ] && limit=(timeout -k 10 "$unit_limit")
+	[ "$own" = 1 ] || server=(--host 127.0.0.1 --port "$port")
+	(cd "$suite" && "${limit[@]}" ./runtest "${server[@]}" --single "$u" \
 		--ignore-encoding --clients 1 --timeout 600 --baseport "$baseport" \
-		--tags -needs:debug --tags -needs:repl \
-		"${extra[@]}") >"$log" 2>&1
+		"${tags[@]}" "${extra[@]}") >"$log" 2>&1
 	status=$?
 	t1=$(date +%s)
 	clean="$log.clean"
@@ -133,41 +199,62 @@ for u in "${units[@]}"; do
 	log=$clean
 	ok=$(grep -c '^\[ok\]:' "$log")
 	err=$(grep -c '^\[err\]:' "$log")
-	ign=$(grep -c '^\[ignore\]:' "$log")
 	state=done
-	if grep -q '^\[exception\]:\|^\[TIMEOUT\]\|Killing still running\|I/O error reading reply' "$log"; then
+	if [ "$unit_limit" -gt 0 ] && [ "$status" -eq 124 -o "$status" -eq 137 ]; then
+		state="LIMIT ${unit_limit}s"
+		rc=1
+	elif grep -q '^\[exception\]:\|^\[TIMEOUT\]\|Killing still running\|I/O error reading reply' "$log"; then
 		state=ABORTED
 		rc=1
 	elif [ $status -ne 0 ] && [ "$err" -eq 0 ]; then
 		state="exit $status"
 		rc=1
 	fi
+	if [ "$own" != 1 ] && ! server_healthy; then
+		state="$state, SERVER DEAD OR PANICKED"
+		rc=1
+	fi
 	n=$((ok + err))
+	# Not run: what the baseline ran in this unit beyond what this run did
+	# (a unit that aborts or hits the limit leaves the rest of its tests).
+	nr=0 base=
+	if [ -n "${BASELINE:-}" ]; then
+		base=$(baseline_of "$u")
+		set -- $base
+		[ "$1" != - ] && [ $(($1 + $2)) -gt $n ] && nr=$(($1 + $2 - n))
+	fi
 	rate=$(awk -v a="$ok" -v b="$n" 'BEGIN { if (b == 0) print "-"; else printf "%.1f%%", 100*a/b }')
-	printf '%-14s %6d %6d %6d %8s  %s (%ds)\n' "$u" "$ok" "$err" "$ign" "$rate" "$state" $((t1 - t0))
+	if [ -n "$base" ]; then
+		set -- $base
+		printf '%-32s %6d %6d %6d %8s %6s %6s  %s (%ds)\n' "$u" "$ok" "$err" "$nr" "$rate" "$1" "$2" "$state" $((t1 - t0))
+	else
+		printf '%-32s %6d %6d %6d %8s  %s (%ds)\n' "$u" "$ok" "$err" "$nr" "$rate" "$state" $((t1 - t0))
+	fi
+	[ -n "${RESULTS:-}" ] && echo "$u $ok $err $nr $(echo "$state" | tr ' ' _)" >>"$RESULTS"
 	if [ "${VERBOSE:-0}" = 1 ]; then
 		cat "$log"
-	else
+	elif [ "$all" != 1 ]; then
 		grep -A3 '^\[err\]:\|^\[exception\]:\|^\[TIMEOUT\]' "$log" | sed 's/^/    /' | head -60
 	fi
 	if [ -n "${LOGDIR:-}" ]; then
 		mkdir -p "$LOGDIR" && cp "$log" "$LOGDIR/$(echo "$u" | tr / _).log"
-		if [ "$own" = 1 ]; then
-			# The servers' logs, with the shim's reports of what it dropped.
-			find "$suite/tests/tmp" -name stdout -exec cat {} + >"$LOGDIR/$(echo "$u" | tr / _).servers.log" 2>/dev/null
-		fi
+		[ "$fresh" = 1 ] && cp "$serverlog" "$LOGDIR/$(echo "$u" | tr / _).server.log"
 	fi
 	total_ok=$((total_ok + ok))
 	total_err=$((total_err + err))
-	if [ "$own" = 0 ] && ! kill -0 "$pid" 2>/dev/null; then
-		echo "sessiond died; log:" >&2
-		tail -50 "$work/server.log" >&2
+	total_nr=$((total_nr + nr))
+	if [ "$fresh" = 1 ]; then
+		stop_server
+	elif [ "$own" != 1 ] && ! kill -0 "$pid" 2>/dev/null; then
+		echo "server died; log:" >&2
+		tail -50 "$serverlog" >&2
 		exit 1
 	fi
 done
-[ -n "${LOGDIR:-}" ] && [ "$own" = 0 ] && cp "$work/server.log" "$LOGDIR/server.log"
+[ -n "${LOGDIR:-}" ] && [ "$fresh" != 1 ] && cp "$serverlog" "$LOGDIR/server.log"
 n=$((total_ok + total_err))
 rate=$(awk -v a="$total_ok" -v b="$n" 'BEGIN { if (b == 0) print "-"; else printf "%.1f%%", 100*a/b }')
-printf '%-14s %6d %6d %6s %8s  (%ds)\n' total "$total_ok" "$total_err" "" "$rate" $(($(date +%s) - start_all))
+printf '%-32s %6d %6d %6d %8s  (%ds)\n' total "$total_ok" "$total_err" "$total_nr" "$rate" $(($(date +%s) - start_all))
+echo "$target: $total_ok passed, $total_err failed, $total_nr not run"
 [ "$total_err" -eq 0 ] || rc=1
 exit $rc
