@@ -51,10 +51,10 @@ type Dispatcher struct {
 	// lastAutoSave is when AutoSave last started a snapshot (one goroutine
 	// calls it).
 	lastAutoSave time.Time
-	acl     aclState
-	repl    *replState // nil: a standalone server (replicated.go)
-	funcs    functionRegistry // FUNCTION libraries (functions.go)
-	tracking trackingRegistry // CLIENT TRACKING (tracking.go)
+	acl          aclState
+	repl         *replState       // nil: a standalone server (replicated.go)
+	funcs        functionRegistry // FUNCTION libraries (functions.go)
+	tracking     trackingRegistry // CLIENT TRACKING (tracking.go)
 }
 
 type serverStats struct {

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sessiond/sessiond/acl"
 	"github.com/sessiond/sessiond/engine"
 	"github.com/sessiond/sessiond/replication"
 	"github.com/sessiond/sessiond/resp"
@@ -614,7 +615,10 @@ type appliedProp struct {
 // proposal.
 func (rs *replState) applierClient(i int, p *appliedProp, rnd *mrand.ChaCha8) *Client {
 	for len(rs.appliers) <= i {
-		rs.appliers = append(rs.appliers, &Client{ID: -1, Conn: nopConn{}, W: resp.NewWriter(2), proto: 2, Authed: true, Created: time.Now()})
+		cl := &Client{ID: -1, Conn: nopConn{}, W: resp.NewWriter(2), proto: 2, Authed: true, Created: time.Now()}
+		// Entries were checked against ACLs where they were proposed.
+		cl.account.Store(acl.Trusted(aclCatalog()))
+		rs.appliers = append(rs.appliers, cl)
 	}
 	cl := rs.appliers[i]
 	cl.db, cl.proto, cl.rnd = p.db, p.proto, rnd

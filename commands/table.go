@@ -9,8 +9,8 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/sessiond/sessiond/latency"
 	"github.com/sessiond/sessiond/acl"
+	"github.com/sessiond/sessiond/latency"
 )
 
 // Flag is a command property, as in Redis' command table.
