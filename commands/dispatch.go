@@ -45,6 +45,7 @@ type Dispatcher struct {
 	scripts  scripting
 	funcs    functionRegistry // FUNCTION libraries (functions.go)
 	tracking trackingRegistry // CLIENT TRACKING (tracking.go)
+	shards   shardHub         // sharded pub/sub (pubsubshard.go)
 }
 
 type serverStats struct {

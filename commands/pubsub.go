@@ -27,6 +27,7 @@ type subscriptions struct {
 	mu       sync.Mutex
 	channels map[string]struct{}
 	patterns map[string]struct{}
+	shards   map[string]struct{} // SSUBSCRIBE (pubsubshard.go)
 	// proto is the protocol publishers encode messages in, copied from the
 	// client's writer by its own goroutine at each (un)subscribe, so that a
 	// publisher never reads the writer another goroutine owns.
@@ -36,7 +37,7 @@ type subscriptions struct {
 func (s *subscriptions) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.channels) + len(s.patterns)
+	return len(s.channels) + len(s.patterns) + len(s.shards)
 }
 
 func newHub(d *Dispatcher) *Hub {
@@ -187,6 +188,7 @@ func (h *Hub) unsubscribeAll(cl *Client) {
 	for _, p := range h.list(cl, true) {
 		h.unsubscribe(cl, true, p)
 	}
+	h.d.shards.unsubscribeAll(cl)
 }
 
 func init() {
