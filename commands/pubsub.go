@@ -272,6 +272,8 @@ func init() {
 			Subcommands: []*Spec{
 				{Name: "channels", Arity: -2, Flags: FlagPubSub | FlagLoading | FlagStale, Syntax: "[pattern]", Summary: "Returns the active channels.", Example: "> PUBSUB CHANNELS\n1) \"news\"", Run: cmdPubsubChannels},
 				{Name: "numsub", Arity: -2, Flags: FlagPubSub | FlagLoading | FlagStale, Syntax: "[channel [channel ...]]", Summary: "Returns a count of subscribers to channels.", Example: "> PUBSUB NUMSUB news\n1) \"news\"\n2) (integer) 1", Run: cmdPubsubNumsub},
+				{Name: "shardchannels", Arity: -2, Flags: FlagPubSub | FlagLoading | FlagStale, Syntax: "[pattern]", Summary: "Returns the active shard channels.", Example: "> PUBSUB SHARDCHANNELS\n1) \"orders\"", Run: cmdPubsubShardchannels},
+				{Name: "shardnumsub", Arity: -2, Flags: FlagPubSub | FlagLoading | FlagStale, Syntax: "[shardchannel [shardchannel ...]]", Summary: "Returns the count of subscribers of shard channels.", Example: "> PUBSUB SHARDNUMSUB orders\n1) \"orders\"\n2) (integer) 1", Run: cmdPubsubShardnumsub},
 				{Name: "numpat", Arity: 2, Flags: FlagPubSub | FlagLoading | FlagStale, Summary: "Returns a count of unique pattern subscriptions.", Example: "> PUBSUB NUMPAT\n(integer) 0", Run: cmdPubsubNumpat},
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("PUBSUB")},
 			}},
@@ -376,14 +378,21 @@ func cmdSpublish(c *Call) {
 	c.W.Int(int64(c.d.hub.SPublish(c.Arg(1), c.Arg(2))))
 }
 
-func cmdPubsubChannels(c *Call) {
+func cmdPubsubChannels(c *Call)      { pubsubChannels(c, kindChannel) }
+func cmdPubsubShardchannels(c *Call) { pubsubChannels(c, kindShard) }
+func cmdPubsubNumsub(c *Call)        { pubsubNumsub(c, kindChannel) }
+func cmdPubsubShardnumsub(c *Call)   { pubsubNumsub(c, kindShard) }
+
+// pubsubChannels is PUBSUB CHANNELS / SHARDCHANNELS [pattern]: the channels
+// of a kind with at least one subscriber.
+func pubsubChannels(c *Call, kind subKind) {
 	pattern := ""
 	if len(c.Args) > 2 {
 		pattern = c.Arg(2)
 	}
 	c.d.hub.mu.RLock()
 	var out []string
-	for ch := range c.d.hub.channels {
+	for ch := range c.d.hub.hubTable(kind) {
 		if pattern == "" || glob.Match(pattern, ch) {
 			out = append(out, ch)
 		}
@@ -393,13 +402,15 @@ func cmdPubsubChannels(c *Call) {
 	c.W.BulkStrings(out)
 }
 
-func cmdPubsubNumsub(c *Call) {
+// pubsubNumsub is PUBSUB NUMSUB / SHARDNUMSUB [channel ...].
+func pubsubNumsub(c *Call, kind subKind) {
 	c.W.Array(2 * (len(c.Args) - 2))
 	c.d.hub.mu.RLock()
 	defer c.d.hub.mu.RUnlock()
+	table := c.d.hub.hubTable(kind)
 	for _, a := range c.Args[2:] {
 		c.W.Bulk(a)
-		c.W.Int(int64(len(c.d.hub.channels[string(a)])))
+		c.W.Int(int64(len(table[string(a)])))
 	}
 }
 
@@ -413,6 +424,12 @@ func (h *Hub) channelCount() int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return len(h.channels)
+}
+
+func (h *Hub) shardCount() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.shards)
 }
 
 func (h *Hub) patternCount() int {
