@@ -14,7 +14,13 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/sessiond .
+# docker build --build-arg VERSION=1.2.0 --build-arg COMMIT=$(git rev-parse HEAD) .
+# stamps the version sessiond --version, INFO and HELLO report.
+ARG VERSION=0.1.0
+ARG COMMIT=
+RUN CGO_ENABLED=0 go build -trimpath \
+    -ldflags="-s -w -X github.com/sessiond/sessiond/internal/buildinfo.version=${VERSION} -X github.com/sessiond/sessiond/internal/buildinfo.commit=${COMMIT}" \
+    -o /out/sessiond .
 
 FROM debian:bookworm-slim
 RUN groupadd --system --gid 999 sessiond \

@@ -72,7 +72,7 @@ var paramDocs = map[string]string{
 	"list-max-ziplist-size":       "Accepted for compatibility; sessiond's layouts do not depend on it.",
 	"list-compress-depth":         "Accepted for compatibility; sessiond's layouts do not depend on it.",
 	"lua-time-limit":              "Milliseconds a script runs before other clients get -BUSY and SCRIPT KILL applies (alias busy-reply-threshold).",
-	"active-expire-effort":        "Accepted for redis.conf compatibility; the active expirer paces itself.",
+	"active-expire-effort":        "Effort of the active expirer, 1 to 10 as in Redis: a higher value spends more of each cycle deleting expired keys.",
 	"session-idle-timeout":        "Seconds a native session lives without being touched (sliding). 0: no idle timeout.",
 	"session-absolute-timeout":    "Seconds a native session lives from its creation, however active. 0: none.",
 	"session-detached-timeout":    "Seconds a detached session is kept (0: until its absolute deadline).",
