@@ -152,6 +152,15 @@ func refusal(cfg *config.Config, name, value string) string {
 	if err := cfg.Set(name, value); err != nil {
 		return err.Error()
 	}
+	// A value the parameter accepts may still be one sessiond refuses to
+	// start with (a unix socket, daemonize yes): ask as the server does, on
+	// this setting alone.
+	probe := config.Defaults()
+	if err := probe.Set(name, value); err == nil {
+		if err := probe.CheckStartup(); err != nil {
+			return err.Error()
+		}
+	}
 	return ""
 }
 
