@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sessiond/sessiond/acl"
 	"github.com/sessiond/sessiond/engine"
 )
 
@@ -19,11 +20,11 @@ func init() {
 			Syntax:  "key [element [element ...]]",
 			Summary: "Adds the specified elements to the specified HyperLogLog.",
 			Example: "> PFADD visitors alice bob\n(integer) 1", Run: cmdPfadd},
-		&Spec{Name: "pfcount", Arity: -2, Flags: FlagReadonly | flagMayReplicate, FirstKey: 1, LastKey: -1, Step: 1, Group: "hyperloglog", Since: "2.8.9",
+		&Spec{Name: "pfcount", KeyAccess: keyRW, Arity: -2, Flags: FlagReadonly | flagMayReplicate, FirstKey: 1, LastKey: -1, Step: 1, Group: "hyperloglog", Since: "2.8.9",
 			Syntax:  "key [key ...]",
 			Summary: "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
 			Example: "> PFCOUNT visitors\n(integer) 2", Run: cmdPfcount},
-		&Spec{Name: "pfmerge", Arity: -2, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: -1, Step: 1, Group: "hyperloglog", Since: "2.8.9",
+		&Spec{Name: "pfmerge", KeyRefs: pfmergeKeys, Arity: -2, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: -1, Step: 1, Group: "hyperloglog", Since: "2.8.9",
 			Syntax:  "destkey [sourcekey [sourcekey ...]]",
 			Summary: "Merge N different HyperLogLogs into a single one.",
 			Example: "> PFMERGE all visitors:mon visitors:tue\nOK", Run: cmdPfmerge},
@@ -35,6 +36,17 @@ func init() {
 			Summary: "Internal commands for debugging HyperLogLog values",
 			Example: "> PFDEBUG ENCODING visitors\nsparse", Run: cmdPfdebug},
 	)
+}
+
+// pfmergeKeys: PFMERGE reads and writes its destination and reads its
+// sources (Redis' key specs); PFCOUNT is read-write as in Redis, since it
+// may store the cached count.
+func pfmergeKeys(args [][]byte) []acl.KeyRef {
+	refs := keysAt(args, acl.KeyRef{Pos: 1, Access: keyRW})
+	for i := 2; i < len(args); i++ {
+		refs = append(refs, acl.KeyRef{Pos: i, Access: keyR})
+	}
+	return refs
 }
 
 // hllReply answers an error of an HLL command: Redis' HLL errors as they
