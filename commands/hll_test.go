@@ -10,15 +10,16 @@ import (
 	"github.com/sessiond/sessiond/internal/testserver"
 )
 
+// Checked against redis-server 7.0.15 with REDIS_ORACLE (see compat).
 func TestHyperLogLogCommands(t *testing.T) {
 	s := testserver.Start(t)
 	notHLL := "WRONGTYPE Key is not a valid HyperLogLog string value."
 	corrupt := "INVALIDOBJ Corrupted HLL object detected"
 	// PFADD abc a b c, PFCOUNT abc, GET abc on redis-server 7.0.15 (DECODE below after PFADD abc "").
 	abc := "HYLL\x01\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00\x60\xf3\x80\x50\xb1\x84\x4b\xfb\x80\x42\x5a"
-	s.Protocols(t, func(t *testing.T, c *redis.Client) {
+	compat(t, s, func(t *testing.T, tg target) {
+		c := tg.c
 		testserver.Run(t, c, []C{
-			{Cmd: []any{"flushall"}, Any: true},
 			{Cmd: []any{"pfadd", "h"}, Want: int64(1)},
 			{Cmd: []any{"exists", "h"}, Want: int64(1)},
 			{Cmd: []any{"pfadd", "h"}, Want: int64(0)},
@@ -98,7 +99,8 @@ func TestHyperLogLogCommands(t *testing.T) {
 // A sparse HLL becomes dense once it would pass hll-sparse-max-bytes.
 func TestHyperLogLogPromotion(t *testing.T) {
 	s := testserver.Start(t)
-	s.Protocols(t, func(t *testing.T, c *redis.Client) {
+	compat(t, s, func(t *testing.T, tg target) {
+		c := tg.c
 		ctx := context.Background()
 		for _, tc := range []struct {
 			max      string
