@@ -135,8 +135,16 @@ func cmdPfcount(c *Call) {
 	var card uint64
 	var store string // the value with a fresh cached count, to write back
 	err := c.Read(func(tx *engine.Tx) error {
-		h, err := loadHLL(tx, c.DB(), key)
-		if err != nil || h == nil {
+		s, ok, err := tx.GetString(c.DB(), key)
+		if err != nil || !ok {
+			return err
+		}
+		var valid bool
+		if card, valid, err = engine.CachedHLLCount(s); err != nil || valid {
+			return err // the cached count: no copy of the value
+		}
+		h, err := engine.ParseHLL(s)
+		if err != nil {
 			return err
 		}
 		var fresh bool

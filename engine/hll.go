@@ -73,15 +73,40 @@ func NewHLL() *HLL {
 	return &HLL{b: b}
 }
 
+// checkHLL is Redis' isHLLObjectOrReply on a string value.
+func checkHLL(s string) error {
+	if len(s) < hllHdrSize || s[:4] != "HYLL" || s[4] > hllEncMax {
+		return ErrHLLNotHLL
+	}
+	if s[4] == hllEncDense && len(s) != HLLDenseSize {
+		return ErrHLLNotHLL
+	}
+	return nil
+}
+
+// CachedHLLCount returns the cardinality cached in the header of the
+// HyperLogLog s, and whether it is valid (not stale), without copying the
+// value; ErrHLLNotHLL when s is no HyperLogLog.
+func CachedHLLCount(s string) (uint64, bool, error) {
+	if err := checkHLL(s); err != nil {
+		return 0, false, err
+	}
+	if s[15]&0x80 != 0 {
+		return 0, false, nil
+	}
+	var card uint64
+	for i := 7; i >= 0; i-- {
+		card = card<<8 | uint64(s[8+i])
+	}
+	return card, true, nil
+}
+
 // ParseHLL checks that s looks like a HyperLogLog as Redis'
 // isHLLObjectOrReply does (ErrHLLNotHLL otherwise) and returns a copy to
 // work on. Sparse opcodes are checked later, where they are read.
 func ParseHLL(s string) (*HLL, error) {
-	if len(s) < hllHdrSize || s[:4] != "HYLL" || s[4] > hllEncMax {
-		return nil, ErrHLLNotHLL
-	}
-	if s[4] == hllEncDense && len(s) != HLLDenseSize {
-		return nil, ErrHLLNotHLL
+	if err := checkHLL(s); err != nil {
+		return nil, err
 	}
 	b := make([]byte, len(s), len(s)+8)
 	copy(b, s)
