@@ -27,6 +27,7 @@ var paramDocs = map[string]string{
 	"raft-follower-reads":         "Reads on a follower: consistent (never older than the last acknowledged write, via the leader's read index) or local (faster, possibly stale).",
 	"announce-ip":                 "Client address of this node in other nodes' and SENTINEL answers (empty: bind).",
 	"announce-port":               "Client port of this node in other nodes' and SENTINEL answers (0: port).",
+	"hll-sparse-max-bytes":        "Largest sparse HyperLogLog value (bytes, header included); PFADD/PFMERGE turn a bigger one dense (12304 bytes), as Redis.",
 	"stream-node-max-entries":     "Entries per emulated stream node: XADD/XTRIM with ~ trim whole nodes of this many entries, as Redis' radix tree nodes.",
 	"stream-node-max-bytes":       "Bytes per emulated stream node (with stream-node-max-entries) for ~ trimming.",
 	"tracking-table-max-keys":     "Most keys CLIENT TRACKING remembers; past it the oldest are invalidated (0: no limit).",

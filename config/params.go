@@ -117,6 +117,9 @@ func Defaults() *Config {
 		// Client-side caching: the tracking table keeps at most this many
 		// keys (0: no limit), invalidating others to stay under it.
 		{Name: "tracking-table-max-keys", Kind: Int, Default: "1000000", Min: 0, Max: 1 << 40},
+		// HyperLogLog: a sparse HLL growing past this many bytes (header
+		// included) becomes dense, as in Redis.
+		{Name: "hll-sparse-max-bytes", Kind: Int, Memory: true, Default: "3000", Min: 0, Max: 1 << 40},
 
 		// Native sessions.
 		{Name: "session-idle-timeout", Kind: Int, Default: "3600", Min: 0, Max: 1 << 40},

@@ -162,7 +162,7 @@ if [ "$own" = 1 ]; then
 else
 	server=()
 	tags=(--tags -needs:debug --tags -needs:repl --tags -needs:config-resetstat
-		--tags -needs:save --tags -needs:reset --tags -needs:pfdebug
+		--tags -needs:save --tags -needs:reset
 		--tags -needs:latency --tags -needs:local-process)
 fi
 baseport=$((20000 + RANDOM % 20000))
