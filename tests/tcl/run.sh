@@ -161,8 +161,10 @@ if [ "$own" = 1 ]; then
 	tags=(--tags -needs:debug --tags -needs:repl)
 else
 	server=()
-	tags=(--tags -needs:debug --tags -needs:repl --tags -needs:config-resetstat
-		--tags -needs:save --tags -needs:reset
+	tags=(--tags -needs:debug --tags -needs:repl --tags -needs:config-resetstat)
+	# `all` denies every needs:* tag, as the baseline run of redis-server
+	# does; single units run what sessiond has (LATENCY, PFDEBUG, SAVE, ...).
+	[ "$all" = 1 ] && tags+=(--tags -needs:save --tags -needs:reset --tags -needs:pfdebug
 		--tags -needs:latency --tags -needs:local-process)
 fi
 baseport=$((20000 + RANDOM % 20000))
