@@ -11,7 +11,7 @@ import (
 
 func init() {
 	register(
-		&Spec{Name: "bitfield", Arity: -2, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "bitmap", Since: "3.2.0",
+		&Spec{Name: "bitfield", KeyRefs: bitfieldKeys, Arity: -2, Flags: FlagWrite | FlagDenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "bitmap", Since: "3.2.0",
 			Syntax:  "key [GET encoding offset | [OVERFLOW WRAP|SAT|FAIL] SET encoding offset value | INCRBY encoding offset increment ...]",
 			Summary: "Performs arbitrary bitfield integer operations on strings.",
 			Example: "> BITFIELD counters INCRBY u8 #0 1 GET u8 #0\n1) (integer) 1\n2) (integer) 1", Run: func(c *Call) { cmdBitfield(c, false) }},

@@ -20,7 +20,7 @@ func init() {
 			Syntax:  "key [element [element ...]]",
 			Summary: "Adds the specified elements to the specified HyperLogLog.",
 			Example: "> PFADD visitors alice bob\n(integer) 1", Run: cmdPfadd},
-		&Spec{Name: "pfcount", KeyAccess: keyRW, Arity: -2, Flags: FlagReadonly | flagMayReplicate, FirstKey: 1, LastKey: -1, Step: 1, Group: "hyperloglog", Since: "2.8.9",
+		&Spec{Name: "pfcount", Arity: -2, Flags: FlagReadonly | flagMayReplicate, FirstKey: 1, LastKey: -1, Step: 1, Group: "hyperloglog", Since: "2.8.9",
 			Syntax:  "key [key ...]",
 			Summary: "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
 			Example: "> PFCOUNT visitors\n(integer) 2", Run: cmdPfcount},

@@ -149,8 +149,10 @@ func TestHyperLogLogPromotion(t *testing.T) {
 	})
 }
 
-// ACL key patterns: PFCOUNT needs read and write (it may store the cached
-// count), PFMERGE reads its sources and reads and writes its destination.
+// ACL key patterns: PFCOUNT needs read access only (its key spec is RW
+// ACCESS: Redis asks write permission for INSERT, UPDATE or DELETE only, and
+// Redis' acl-v2 unit checks PFCOUNT with a read-only pattern), PFMERGE reads
+// its sources and reads and writes its destination.
 func TestHyperLogLogACLKeys(t *testing.T) {
 	s := testserver.Start(t)
 	s.Protocols(t, func(t *testing.T, c *redis.Client) {
@@ -158,7 +160,7 @@ func TestHyperLogLogACLKeys(t *testing.T) {
 			{Cmd: []any{"acl", "setuser", "hllro", "on", "nopass", "+@all", "%R~ro:*", "~rw:*"}, Want: "OK"},
 			{Cmd: []any{"pfadd", "ro:a", "x"}, Any: true},
 			{Cmd: []any{"auth", "hllro", "x"}, Want: "OK"},
-			{Cmd: []any{"pfcount", "ro:a"}, WantErr: "NOPERM"},
+			{Cmd: []any{"pfcount", "ro:a"}, Want: int64(1)},
 			{Cmd: []any{"pfmerge", "rw:d", "ro:a"}, Want: "OK"},
 			{Cmd: []any{"pfmerge", "ro:a", "rw:d"}, WantErr: "NOPERM"},
 			{Cmd: []any{"pfcount", "rw:d"}, Want: int64(1)},
