@@ -1,6 +1,7 @@
 package replication_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -706,6 +707,11 @@ func TestMinorityLeaderStopsAcknowledging(t *testing.T) {
 			stopped = append(stopped, i)
 		}
 	}
+	// kill(2) returns before the stop takes effect: a follower could still
+	// take the next append. Wait until every thread of both is stopped.
+	for _, i := range stopped {
+		waitStopped(t, g.nodes[i].cmd.Process.Pid)
+	}
 	resume := func() {
 		for _, i := range stopped {
 			_ = g.nodes[i].cmd.Process.Signal(syscall.SIGCONT)
@@ -736,4 +742,28 @@ func TestMinorityLeaderStopsAcknowledging(t *testing.T) {
 	if v := get[string](t)(nc.Get(ctx, "before").Result()); v != "1" {
 		t.Fatalf("GET before = %q", v)
 	}
+}
+
+// waitStopped waits until every thread of process pid is in the stopped
+// state (T in /proc/pid/task/*/stat).
+func waitStopped(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+		all := len(tasks) > 0
+		for _, f := range tasks {
+			b, err := os.ReadFile(f)
+			// The state follows the command name in parentheses.
+			if i := bytes.LastIndexByte(b, ')'); err != nil || i < 0 || i+2 >= len(b) || b[i+2] != 'T' {
+				all = false
+				break
+			}
+		}
+		if all {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("process %d did not stop", pid)
 }
