@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,40 +14,20 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sessiond/sessiond/config"
+	"github.com/sessiond/sessiond/internal/sessiondbin"
 )
-
-// buildServer builds the sessiond binary from the repository root.
-func buildServer(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "sessiond")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Dir = ".."
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // TestConfFileStartsServer runs the binary as the unit and the image do,
 // "sessiond sessiond.conf --flag value", and checks over RESP2 and RESP3 that
 // every parameter the file lists has the value the file gives.
 func TestConfFileStartsServer(t *testing.T) {
-	bin := buildServer(t)
+	bin := sessiondbin.Path(t)
 	conf, err := filepath.Abs("../sessiond.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	port := freePort(t)
+	port := sessiondbin.FreePort(t)
 	cmd := exec.Command(bin, conf, "--port", fmt.Sprint(port), "--dir", dir)
 	logf, err := os.Create(filepath.Join(dir, "log"))
 	if err != nil {
@@ -166,7 +145,7 @@ func TestSystemdUnit(t *testing.T) {
 	}
 	// systemd-analyze verify checks that ExecStart's binary exists: point the
 	// unit at a built one.
-	bin := buildServer(t)
+	bin := sessiondbin.Path(t)
 	body, err := os.ReadFile("sessiond.service")
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/sessiond/sessiond/internal/sessiondbin"
 	"github.com/sessiond/sessiond/persistence"
 )
 
@@ -54,7 +55,7 @@ func varied(t *testing.T) (dir, path string, token string) {
 
 func runCheck(t *testing.T, path string) (string, int) {
 	t.Helper()
-	out, err := exec.Command(binary(t), "check", path).CombinedOutput()
+	out, err := exec.Command(sessiondbin.Path(t), "check", path).CombinedOutput()
 	code := 0
 	if ex, ok := err.(*exec.ExitError); ok {
 		code = ex.ExitCode()
@@ -141,7 +142,7 @@ func TestCheckReportsAFlippedByte(t *testing.T) {
 			}
 			if tc.name == "string type" {
 				// The server does not load what it cannot decode.
-				cmd := exec.Command(binary(t), "--port", freePort(t), "--dir", dir)
+				cmd := exec.Command(sessiondbin.Path(t), "--port", strconv.Itoa(sessiondbin.FreePort(t)), "--dir", dir)
 				out, err := cmd.CombinedOutput()
 				if err == nil || !strings.Contains(string(out), "cannot be decoded") || !strings.Contains(string(out), "at offset "+itoa(off)) {
 					t.Fatalf("server on a record with a damaged header: %v\n%s", err, out)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,45 +16,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sessiond/sessiond/internal/sessiondbin"
 	"github.com/sessiond/sessiond/internal/testserver"
 )
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds the sessiond command once per test run.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "sessiond-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "sessiond")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/sessiond/sessiond").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-}
 
 type proc struct {
 	cmd    *exec.Cmd
@@ -68,9 +31,9 @@ type proc struct {
 // startProc runs the real binary and waits until it answers PING.
 func startProc(t *testing.T, dir string, args ...string) *proc {
 	t.Helper()
-	port := freePort(t)
+	port := strconv.Itoa(sessiondbin.FreePort(t))
 	p := &proc{addr: "127.0.0.1:" + port, stderr: &bytes.Buffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(binary(t), append([]string{"--port", port, "--dir", dir}, args...)...)
+	p.cmd = exec.Command(sessiondbin.Path(t), append([]string{"--port", port, "--dir", dir}, args...)...)
 	p.cmd.Stderr = p.stderr
 	p.cmd.Stdout = p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -108,7 +71,7 @@ func (p *proc) client(t *testing.T) *redis.Client {
 func TestSecondProcessRefused(t *testing.T) {
 	dir := t.TempDir()
 	first := startProc(t, dir)
-	cmd := exec.Command(binary(t), "--port", freePort(t), "--dir", dir)
+	cmd := exec.Command(sessiondbin.Path(t), "--port", strconv.Itoa(sessiondbin.FreePort(t)), "--dir", dir)
 	out, err := cmd.CombinedOutput()
 	if err == nil {
 		t.Fatalf("second sessiond started on the same file:\n%s", out)
@@ -295,7 +258,7 @@ func TestCheckCommand(t *testing.T) {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	<-p.done
 	path := filepath.Join(dir, "sessiond.db")
-	out, err := exec.Command(binary(t), "check", path).CombinedOutput()
+	out, err := exec.Command(sessiondbin.Path(t), "check", path).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), ": ok: ") {
 		t.Fatalf("check of a good file: %v %s", err, out)
 	}
@@ -309,19 +272,19 @@ func TestCheckCommand(t *testing.T) {
 	data[mid] = '#' // damage the key's bulk header in record k10
 	os.WriteFile(path, data, 0o644)
 
-	out, err = exec.Command(binary(t), "check", path).CombinedOutput()
+	out, err = exec.Command(sessiondbin.Path(t), "check", path).CombinedOutput()
 	if ex, ok := err.(*exec.ExitError); !ok || ex.ExitCode() != 1 {
 		t.Fatalf("check of a damaged file exited with %v: %s", err, out)
 	}
 	if want := fmt.Sprintf("damaged at offset %d", start); !strings.Contains(string(out), want) {
 		t.Fatalf("check said %q, want %q", out, want)
 	}
-	cmd := exec.Command(binary(t), "--port", freePort(t), "--dir", dir)
+	cmd := exec.Command(sessiondbin.Path(t), "--port", strconv.Itoa(sessiondbin.FreePort(t)), "--dir", dir)
 	out, err = cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "damaged") || !strings.Contains(string(out), "sessiond check") {
 		t.Fatalf("server on a damaged file: %v %s", err, out)
 	}
-	out, err = exec.Command(binary(t), "check", "--repair", path).CombinedOutput()
+	out, err = exec.Command(sessiondbin.Path(t), "check", "--repair", path).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "repaired") {
 		t.Fatalf("repair: %v %s", err, out)
 	}

@@ -17,51 +17,12 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sessiond/sessiond/internal/sessiondbin"
 )
 
 // These tests run real groups: separate sessiond processes built from this
 // tree, on loopback ports. Every process is started by the test and killed
 // by it (by its own PID) when the test ends.
-
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-func sessiondBin(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		if p := os.Getenv("SESSIOND_BIN"); p != "" {
-			binPath = p
-			return
-		}
-		dir, err := os.MkdirTemp("", "sessiond-raft-bin")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "sessiond")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/sessiond/sessiond").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 type node struct {
 	id       string
@@ -88,11 +49,11 @@ type group struct {
 // for a leader.
 func newGroup(t *testing.T, size int, extra ...string) *group {
 	t.Helper()
-	g := &group{t: t, bin: sessiondBin(t), proto: 2}
+	g := &group{t: t, bin: sessiondbin.Path(t), proto: 2}
 	base := t.TempDir()
 	var peers []string
 	for i := 0; i < size; i++ {
-		n := &node{id: "n" + strconv.Itoa(i+1), port: freePort(t), raftPort: freePort(t), dir: filepath.Join(base, "n"+strconv.Itoa(i+1)), extra: extra}
+		n := &node{id: "n" + strconv.Itoa(i+1), port: sessiondbin.FreePort(t), raftPort: sessiondbin.FreePort(t), dir: filepath.Join(base, "n"+strconv.Itoa(i+1)), extra: extra}
 		g.nodes = append(g.nodes, n)
 		peers = append(peers, n.id+"="+n.raftAddr())
 	}
@@ -107,7 +68,7 @@ func newGroup(t *testing.T, size int, extra ...string) *group {
 
 // addNode prepares (and starts) a node outside the initial membership.
 func (g *group) addNode() int {
-	n := &node{id: "n" + strconv.Itoa(len(g.nodes)+1), port: freePort(g.t), raftPort: freePort(g.t), dir: filepath.Join(g.t.TempDir(), "new")}
+	n := &node{id: "n" + strconv.Itoa(len(g.nodes)+1), port: sessiondbin.FreePort(g.t), raftPort: sessiondbin.FreePort(g.t), dir: filepath.Join(g.t.TempDir(), "new")}
 	g.nodes = append(g.nodes, n)
 	i := len(g.nodes) - 1
 	g.startWith(i, "")
