@@ -912,17 +912,8 @@ func cmdFunctionHelp(c *Call) {
 }
 
 func cmdFcall(c *Call, ro bool) {
-	numkeys, err := strconv.ParseInt(string(c.Args[2]), 10, 64)
-	if err != nil {
-		c.W.Error("ERR Bad number of keys provided")
-		return
-	}
-	if numkeys > int64(len(c.Args)-3) {
-		c.W.Error(msgNumKeysMax)
-		return
-	}
-	if numkeys < 0 {
-		c.W.Error(msgNumKeysNeg)
+	numkeys, ok := parseScriptNumKeys(c, "ERR Bad number of keys provided")
+	if !ok {
 		return
 	}
 	keys := c.Args[3 : 3+numkeys]

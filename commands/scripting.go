@@ -285,18 +285,27 @@ func compileError(err error) string {
 	return err.Error()
 }
 
-func cmdEval(c *Call, bySHA, ro bool) {
+// parseScriptNumKeys reads the numkeys argument of EVAL and FCALL (c.Args[2]),
+// answering notInt, or Redis' error for too many or negative keys, when it
+// is not usable.
+func parseScriptNumKeys(c *Call, notInt string) (int64, bool) {
 	numkeys, err := strconv.ParseInt(string(c.Args[2]), 10, 64)
-	if err != nil {
-		c.W.Error(msgNotInt)
-		return
-	}
-	if numkeys > int64(len(c.Args)-3) {
+	switch {
+	case err != nil:
+		c.W.Error(notInt)
+	case numkeys > int64(len(c.Args)-3):
 		c.W.Error(msgNumKeysMax)
-		return
-	}
-	if numkeys < 0 {
+	case numkeys < 0:
 		c.W.Error(msgNumKeysNeg)
+	default:
+		return numkeys, true
+	}
+	return 0, false
+}
+
+func cmdEval(c *Call, bySHA, ro bool) {
+	numkeys, ok := parseScriptNumKeys(c, msgNotInt)
+	if !ok {
 		return
 	}
 	var sc *script
