@@ -57,9 +57,14 @@ func (d *Dispatcher) freeMemory(cl *Client, spec *Spec, tx *engine.Tx, now time.
 	}
 	var ok bool
 	if tx != nil {
-		ok = tx.FreeMemory()
+		ok = d.evictBefore(cl, tx)
+	} else if !d.Engine.Evicts() {
+		ok = false // no write lock for reads while over the limit
 	} else {
-		ok = d.Engine.FreeMemory(now.UnixMilli())
+		_, _ = d.Engine.Update(now.UnixMilli(), func(tx *engine.Tx) error {
+			ok = d.evictBefore(cl, tx)
+			return nil
+		})
 	}
 	if ok {
 		return false
@@ -79,6 +84,21 @@ func (d *Dispatcher) freeMemory(cl *Client, spec *Spec, tx *engine.Tx, now time.
 		return false
 	}
 	return cl.multi.active
+}
+
+// evictBefore frees memory in tx before cl's command runs. The clients
+// that cached an evicted key are told at once, so cl reads the invalidation
+// ahead of its command's reply (the commit that follows finds them told).
+func (d *Dispatcher) evictBefore(cl *Client, tx *engine.Tx) bool {
+	if !d.tracking.active.Load() {
+		return tx.FreeMemory()
+	}
+	var evicted []engine.KeyRef
+	ok := tx.FreeMemoryFunc(func(k engine.KeyRef) { evicted = append(evicted, k) })
+	if len(evicted) > 0 {
+		d.trackingInvalidateBefore(engine.Commit{Touched: evicted}, cl)
+	}
+	return ok
 }
 
 // shebangAllowsOOM reports whether a script's shebang line carries the

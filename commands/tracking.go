@@ -430,7 +430,7 @@ func (d *Dispatcher) trackingEvict() {
 		out = t.invalidateKeyLocked(out, k, 0)
 	}
 	t.mu.Unlock()
-	d.sendInvalidations(out)
+	d.sendInvalidations(out, nil)
 }
 
 // invalidation is one message to send: keys (nil with flush: a flush).
@@ -460,7 +460,12 @@ func (t *trackingRegistry) invalidateKeyLocked(out []invalidation, key string, b
 }
 
 // trackingInvalidate handles a commit: the keys it wrote, and flushes.
-func (d *Dispatcher) trackingInvalidate(c engine.Commit) {
+func (d *Dispatcher) trackingInvalidate(c engine.Commit) { d.trackingInvalidateBefore(c, nil) }
+
+// trackingInvalidateBefore is trackingInvalidate for keys changed before
+// current's command runs (eviction): what current itself is to be told goes
+// into its reply stream ahead of that command's reply, not after it.
+func (d *Dispatcher) trackingInvalidateBefore(c engine.Commit, current *Client) {
 	t := &d.tracking
 	// A flush empties the table even with nobody tracking now (keys read
 	// by clients that turned tracking off stay until then, as in Redis).
@@ -524,14 +529,15 @@ func (d *Dispatcher) trackingInvalidate(c engine.Commit) {
 		out = append(out, *bcast[bk])
 	}
 	t.mu.Unlock()
-	d.sendInvalidations(out)
+	d.sendInvalidations(out, current)
 }
 
 // sendInvalidations delivers invalidation messages (Redis'
 // sendTrackingMessage): to the redirect target if there is one (a broken
 // redirect is reported to a RESP3 client once per message), else to the
-// client itself when it speaks RESP3.
-func (d *Dispatcher) sendInvalidations(list []invalidation) {
+// client itself when it speaks RESP3. A message to current (see
+// trackingInvalidateBefore) is written into its reply stream.
+func (d *Dispatcher) sendInvalidations(list []invalidation, current *Client) {
 	for _, inv := range list {
 		tr := inv.tr
 		target := tr.cl
@@ -572,6 +578,10 @@ func (d *Dispatcher) sendInvalidations(list []invalidation) {
 			w.Null()
 		} else {
 			w.BulkStrings(inv.keys)
+		}
+		if target == current && current.replyMode == replyOn {
+			current.W.Raw(w.Bytes())
+			continue
 		}
 		target.Conn.Push(w.Bytes())
 	}

@@ -177,3 +177,48 @@ func TestCommandGetkeysandflags(t *testing.T) {
 		})
 	})
 }
+
+// TestTrackingEvictionBeforeReply: a key evicted before a command runs (the
+// command found memory over maxmemory) is invalidated ahead of that
+// command's reply, a read included, as Redis' performEvictions does; the
+// evicting commit sends nothing more.
+func TestTrackingEvictionBeforeReply(t *testing.T) {
+	s := testserver.Start(t)
+	ctx := context.Background()
+	admin := s.Client(2)
+	c := dialRaw(t, s)
+	for _, step := range [][]string{{"HELLO", "3"}, {"CLIENT", "TRACKING", "on"}} {
+		c.send(step...)
+		c.read()
+	}
+	info := admin.InfoMap(ctx, "memory").Val()["Memory"]
+	base, err := strconv.ParseInt(info["used_memory"], 10, 64)
+	if err != nil {
+		t.Fatalf("used_memory %q: %v", info["used_memory"], err)
+	}
+	t.Cleanup(func() { admin.ConfigSet(ctx, "maxmemory", "0") })
+	admin.ConfigSet(ctx, "maxmemory-policy", "volatile-random")
+	admin.ConfigSet(ctx, "maxmemory", strconv.FormatInt(base+100*1024, 10))
+	c.send("SETEX", "volatile-key", "10000", "x")
+	c.read()
+	c.send("GET", "volatile-key")
+	if got := c.read(); got != "x" {
+		t.Fatalf("GET = %q", got)
+	}
+	c.send("SETBIT", "big-key", "1600000", "0") // 200 kB: now over the limit
+	c.read()
+	c.send("GETBIT", "big-key", "0")
+	if got := c.read(); got != ">[invalidate [volatile-key]]" {
+		t.Fatalf("first frame after GETBIT = %q, want the invalidation before the reply", got)
+	}
+	if got := c.read(); got != "0" {
+		t.Fatalf("GETBIT = %q", got)
+	}
+	c.send("PING")
+	if got := c.read(); got != "PONG" {
+		t.Fatalf("after GETBIT = %q (a second invalidation?)", got)
+	}
+	if n := admin.Exists(ctx, "volatile-key").Val(); n != 0 {
+		t.Fatalf("volatile-key not evicted")
+	}
+}

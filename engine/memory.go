@@ -129,6 +129,12 @@ func (e *Engine) DatasetMemory() int64 { return e.points.used.Load() }
 // MaxMemory is the limit in force (0: none).
 func (e *Engine) MaxMemory() int64 { return e.memMax.Load() }
 
+// Evicts reports whether the maxmemory policy may evict (not noeviction).
+func (e *Engine) Evicts() bool {
+	pol := e.memPolicy.Load()
+	return pol != nil && pol.Policy != NoEviction
+}
+
 // OverLimit reports whether used memory is past maxmemory (always false
 // without a limit): one atomic load on the common path.
 func (e *Engine) OverLimit() bool {
@@ -150,7 +156,7 @@ func (e *Engine) FreeMemory(now int64) bool {
 	if !e.OverLimit() {
 		return true
 	}
-	if pol := e.memPolicy.Load(); pol == nil || pol.Policy == NoEviction {
+	if !e.Evicts() {
 		return false // no write lock for reads while over the limit
 	}
 	ok := false
@@ -160,7 +166,13 @@ func (e *Engine) FreeMemory(now int64) bool {
 
 // FreeMemory is Engine.FreeMemory inside a transaction (the shared pass of an
 // event loop, EXEC, a script). In a read transaction it evicts nothing.
-func (tx *Tx) FreeMemory() bool {
+func (tx *Tx) FreeMemory() bool { return tx.FreeMemoryFunc(nil) }
+
+// FreeMemoryFunc is FreeMemory calling evicted, if not nil, with each key of
+// a database it evicts, before it commits: client-side caching tells the
+// clients that read a key evicted before a command runs ahead of that
+// command's reply, as Redis does.
+func (tx *Tx) FreeMemoryFunc(evicted func(KeyRef)) bool {
 	e := tx.e
 	if !e.OverLimit() {
 		return true
@@ -174,14 +186,16 @@ func (tx *Tx) FreeMemory() bool {
 		if !ok {
 			return false
 		}
-		tx.evict(item)
+		if r := tx.evict(item); evicted != nil && r.DB < MaxDatabases {
+			evicted(KeyRef{r.DB, r.Key})
+		}
 	}
 	return true
 }
 
 // evict removes a candidate record as eviction does: its drop hook (a
 // session ends with reason evicted), its children, the "evicted" event.
-func (tx *Tx) evict(item string) {
+func (tx *Tx) evict(item string) Record {
 	v, _ := tx.bt.peek(item)
 	r := decodeRecord(item, v)
 	tx.removeRecord(r, DropEvicted)
@@ -189,6 +203,7 @@ func (tx *Tx) evict(item string) {
 	if r.DB < MaxDatabases {
 		tx.Notify('e', "evicted", r.DB, r.Key)
 	}
+	return r
 }
 
 // victim picks the record to evict: a random candidate for the random
