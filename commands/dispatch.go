@@ -53,6 +53,7 @@ type Dispatcher struct {
 	lastAutoSave time.Time
 	acl          aclState
 	repl         *replState       // nil: a standalone server (replicated.go)
+	minReplicas  minReplicas      // min-replicas-to-write (minreplicas.go)
 	funcs        functionRegistry // FUNCTION libraries (functions.go)
 	tracking     trackingRegistry // CLIENT TRACKING (tracking.go)
 }
@@ -124,6 +125,10 @@ type Client struct {
 	// CLIENT_SCRIPT): commands whose output order must be reproducible,
 	// like SORT of a set, behave accordingly.
 	scriptCaller bool
+	// errorCounted: the error reply the command in progress ends with was
+	// already counted in the error stats (a script's failed redis.call,
+	// whose error the script passes on), so only failed_calls counts it.
+	errorCounted bool
 
 	mu        sync.Mutex // guards the fields CLIENT LIST reads from other goroutines
 	name      string
@@ -487,6 +492,9 @@ func (d *Dispatcher) runSharedAt(groups []Group, now time.Time) {
 	for i := range groups {
 		write = write || groups[i].Write
 	}
+	// Over maxmemory every command evicts first, reads too (Redis'
+	// performEvictions): that needs the write transaction.
+	write = write || (d.repl == nil && d.Engine.OverLimit() && d.Engine.Evicts())
 	// The first command's time starts at now, so it includes taking the
 	// engine lock (short: the loop only gets here when TryShort succeeded);
 	// reading the clock again inside the transaction would cost a second
@@ -606,6 +614,12 @@ func (d *Dispatcher) admit(cl *Client, args [][]byte, now time.Time) (*Spec, boo
 			return nil, false
 		}
 	}
+	if spec.Flags&FlagWrite != 0 {
+		if msg := d.replicasError(); msg != "" {
+			d.reject(cl, spec, msg)
+			return nil, false
+		}
+	}
 	return spec, true
 }
 
@@ -686,9 +700,12 @@ func (d *Dispatcher) run(cl *Client, spec *Spec, args [][]byte, tx *engine.Tx, n
 	}
 	if b := cl.W.Bytes(); len(b) > mark && b[mark] == '-' {
 		spec.stats.failed.Add(1)
-		d.stats.errorReplies.Add(1)
-		d.stats.errorCodes.add(b[mark:])
+		if !cl.errorCounted {
+			d.stats.errorReplies.Add(1)
+			d.stats.errorCodes.add(b[mark:])
+		}
 	}
+	cl.errorCounted = false
 	cl.mu.Lock()
 	cl.lastCmd = spec.FullName()
 	cl.mu.Unlock()

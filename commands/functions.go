@@ -938,6 +938,12 @@ func cmdFcall(c *Call, ro bool) {
 			c.W.Error("ERR Can not execute a script with write flag using *_ro command.")
 			return nil
 		}
+		if !fn.noWrites {
+			if msg := c.d.replicasError(); msg != "" {
+				c.W.Error(msg) // a function declares its writes, as a shebang script
+				return nil
+			}
+		}
 		c.d.runLua(c, tx, luaTarget{name: fn.name, function: true, instantiate: func(vm *luaVM) (*lua.LFunction, string) {
 			f := vm.functions()
 			if f.inst[fn.lib] == nil {

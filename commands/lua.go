@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -212,7 +213,7 @@ func (vm *luaVM) errorHandler(L *lua.LState) int {
 	t, ok := e.(*lua.LTable)
 	if !ok {
 		t = L.NewTable()
-		t.RawSetString("err", lua.LString("ERR "+lua.LVAsString(L.ToStringMeta(e))))
+		t.RawSetString("err", lua.LString("ERR "+lua51Wording(lua.LVAsString(L.ToStringMeta(e)))))
 	}
 	if vm.run != nil && vm.run.killed.Load() {
 		t = L.NewTable()
@@ -235,6 +236,16 @@ func (vm *luaVM) errorHandler(L *lua.LState) int {
 	}
 	L.Push(t)
 	return 1
+}
+
+// gopherIndexError is gopher-lua's wording of indexing a value that is not a
+// table, which names the value's type.
+var gopherIndexError = regexp.MustCompile(`attempt to index a non-table object\((\w+)\) with key '[^']*'`)
+
+// lua51Wording puts a gopher-lua runtime error in Lua 5.1's words where the
+// message carries what Lua 5.1 says (scripts and tests match on them).
+func lua51Wording(msg string) string {
+	return gopherIndexError.ReplaceAllString(msg, "attempt to index a $1 value")
 }
 
 // luaPcall is Redis' pcall: an error table raised by redis.call comes back
@@ -359,6 +370,21 @@ func (vm *luaVM) redisLib() *lua.LTable {
 		}
 		return 0
 	})
+	fn("acl_check_cmd", func(L *lua.LState) int {
+		if vm.run == nil {
+			L.Error(errorTable(L, "redis.acl_check_cmd can only be called inside a script invocation"), 0)
+		}
+		args, bad := luaCommandArgs(L)
+		if bad != "" {
+			L.Error(errorTable(L, bad), 0)
+		}
+		allowed, known := vm.run.aclAllows(args)
+		if !known {
+			L.Error(errorTable(L, "Invalid command passed to redis.acl_check_cmd()"), 0)
+		}
+		L.Push(lua.LBool(allowed))
+		return 1
+	})
 	fn("replicate_commands", func(L *lua.LState) int { L.Push(lua.LTrue); return 1 })
 	for name, v := range map[string]int{"LOG_DEBUG": 0, "LOG_VERBOSE": 1, "LOG_NOTICE": 2, "LOG_WARNING": 3,
 		"REPL_NONE": 0, "REPL_AOF": 1, "REPL_SLAVE": 2, "REPL_REPLICA": 2, "REPL_ALL": 3} {
@@ -380,6 +406,27 @@ func sha1hex(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
+// luaCommandArgs reads a command and its arguments from the Lua stack, as
+// redis.call takes them, or says in Redis' words why it cannot.
+func luaCommandArgs(L *lua.LState) ([][]byte, string) {
+	n := L.GetTop()
+	if n == 0 {
+		return nil, "Please specify at least one argument for this redis lib call"
+	}
+	args := make([][]byte, n)
+	for i := 1; i <= n; i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LNumber:
+			args[i-1] = strconv.AppendFloat(nil, float64(v), 'g', 17, 64)
+		case lua.LString:
+			args[i-1] = []byte(v)
+		default:
+			return nil, "Lua redis lib command arguments must be strings or integers"
+		}
+	}
+	return args, ""
+}
+
 // redisCall is redis.call (raise) and redis.pcall.
 func (vm *luaVM) redisCall(L *lua.LState, raise bool) int {
 	fail := func(t *lua.LTable) int {
@@ -393,20 +440,9 @@ func (vm *luaVM) redisCall(L *lua.LState, raise bool) int {
 	if run == nil {
 		return fail(errorTable(L, "redis.call/pcall can only be called inside a script invocation"))
 	}
-	n := L.GetTop()
-	if n == 0 {
-		return fail(errorTable(L, "Please specify at least one argument for this redis lib call"))
-	}
-	args := make([][]byte, n)
-	for i := 1; i <= n; i++ {
-		switch v := L.Get(i).(type) {
-		case lua.LNumber:
-			args[i-1] = strconv.AppendFloat(nil, float64(v), 'g', 17, 64)
-		case lua.LString:
-			args[i-1] = []byte(v)
-		default:
-			return fail(errorTable(L, "Lua redis lib command arguments must be strings or integers"))
-		}
+	args, bad := luaCommandArgs(L)
+	if bad != "" {
+		return fail(errorTable(L, bad))
 	}
 	L.SetTop(0)
 	reply, errmsg := run.call(args)

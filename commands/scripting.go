@@ -80,6 +80,9 @@ type script struct {
 	// denyOOM: a shebang script that may write and lacks allow-oom is
 	// refused at its start while memory is over maxmemory, as Redis does.
 	denyOOM bool
+	// declaredWrites: a shebang script without no-writes, refused at its
+	// start (not at its first write) when writes are refused.
+	declaredWrites bool
 }
 
 // scripting is the dispatcher's script state.
@@ -123,9 +126,10 @@ func (r *scriptRun) setResp(p int) {
 	r.client.W.SetProto(p)
 }
 
-// call runs one redis.call inside the script's transaction and returns the
-// raw reply, or an error message for a command refused before it runs.
-func (r *scriptRun) call(args [][]byte) ([]byte, string) {
+// admit resolves a script's command and runs the checks that refuse it
+// before it runs, returning the refusal's message (spec is nil for an
+// unknown command).
+func (r *scriptRun) admit(args [][]byte) (*Spec, string) {
 	spec := lookup(args[0])
 	if spec != nil && spec.subs != nil && len(args) >= 2 {
 		spec = spec.subs[strings.ToLower(string(args[1]))]
@@ -134,33 +138,80 @@ func (r *scriptRun) call(args [][]byte) ([]byte, string) {
 		return nil, "Unknown Redis command called from script"
 	}
 	if !arityOK(spec.Arity, len(args)) {
-		return nil, "Wrong number of args calling Redis command from script"
+		return spec, "Wrong number of args calling Redis command from script"
 	}
 	if spec.Flags&FlagNoScript != 0 {
-		return nil, msgNotFromLua
+		return spec, msgNotFromLua
 	}
 	if r.ro && spec.Flags&(FlagWrite|flagMayReplicate) != 0 {
-		return nil, "Write commands are not allowed from read-only scripts."
+		return spec, "Write commands are not allowed from read-only scripts."
 	}
-	cl := r.client
-	if why, _ := r.d.checkACL(cl, spec, args, ctxLua, r.now); why != acl.Allowed {
-		return nil, scriptDenied(why)
+	if why, _ := r.d.checkACL(r.client, spec, args, ctxLua, r.now); why != acl.Allowed {
+		return spec, scriptDenied(why)
 	}
 	if r.overMax && spec.Flags&FlagDenyOOM != 0 && !r.wrote.Load() {
-		return nil, "-" + msgOOM
+		return spec, "-" + msgOOM
 	}
 	if spec.Flags&FlagWrite != 0 {
 		if msg := r.d.diskError(); msg != "" {
-			return nil, "-" + msg // MISCONF, as Redis refuses a script's write
+			return spec, "-" + msg // MISCONF, as Redis refuses a script's write
+		}
+		if msg := r.d.replicasError(); msg != "" {
+			return spec, "-" + msg
 		}
 		r.wrote.Store(true)
 	}
 	if spec.Flags&FlagReadonly != 0 {
 		r.readCalled = true
 	}
+	return spec, ""
+}
+
+// call runs one redis.call inside the script's transaction and returns the
+// raw reply, or an error message for a command refused before it runs.
+func (r *scriptRun) call(args [][]byte) ([]byte, string) {
+	spec, refusal := r.admit(args)
+	if refusal != "" {
+		// Counted as a refusal at top level is (rejected_calls, the error
+		// stats), whether the script catches the error or passes it on.
+		if spec != nil {
+			spec.stats.rejected.Add(1)
+		}
+		r.d.stats.errorReplies.Add(1)
+		if strings.HasPrefix(refusal, "-") {
+			r.d.stats.errorCodes.add([]byte(refusal))
+		} else {
+			r.d.stats.errorCodes.add([]byte("-ERR"))
+		}
+		return nil, refusal
+	}
+	cl := r.client
 	cl.W.Reset()
 	r.d.run(cl, spec, args, r.tx, r.now, time.Now())
 	return cl.W.Bytes(), ""
+}
+
+// aclAllows is redis.acl_check_cmd: whether the script's user may run args
+// (command, subcommand, keys and channels), without running it or logging a
+// denial. known is false for a command that does not exist.
+func (r *scriptRun) aclAllows(args [][]byte) (allowed, known bool) {
+	spec := lookup(args[0])
+	if spec != nil && spec.subs != nil && len(args) >= 2 {
+		if sub := spec.subs[strings.ToLower(string(args[1]))]; sub != nil {
+			spec = sub
+		}
+	}
+	if spec == nil {
+		return false, false
+	}
+	u := r.client.account.Load().User()
+	if u.Unrestricted() {
+		return true, true
+	}
+	aclCatalog()
+	req := aclRequest(spec, args)
+	why, _ := u.Check(&req)
+	return why == acl.Allowed, true
 }
 
 // busy reports whether cl's command must be answered BUSY: a script is
@@ -228,7 +279,8 @@ func (d *Dispatcher) loadScript(body string) (string, *script, string) {
 	if err != nil {
 		return "", nil, "ERR Error compiling script (new function): " + compileError(err)
 	}
-	sc = &script{body: body, proto: proto, readOnly: ro, denyOOM: strings.HasPrefix(body, "#!") && !ro && !shebangAllowsOOM(body)}
+	sc = &script{body: body, proto: proto, readOnly: ro, denyOOM: strings.HasPrefix(body, "#!") && !ro && !shebangAllowsOOM(body),
+		declaredWrites: strings.HasPrefix(body, "#!") && !ro}
 	s.cacheMu.Lock()
 	if s.cache == nil {
 		s.cache = map[string]*script{}
@@ -338,6 +390,12 @@ func cmdEval(c *Call, bySHA, ro bool) {
 		c.d.Engine.BeginLong()
 		defer c.d.Engine.EndLong()
 	}
+	if sc.declaredWrites && !ro {
+		if msg := c.d.replicasError(); msg != "" {
+			c.W.Error(msg)
+			return
+		}
+	}
 	_ = c.Write(func(tx *engine.Tx) error {
 		if c.d.Engine.MaxMemory() != 0 && !tx.FreeMemory() {
 			if sc.denyOOM && !ro {
@@ -432,6 +490,7 @@ func (d *Dispatcher) runLua(c *Call, tx *engine.Tx, target luaTarget, keys, argv
 	if run.oom.Load() {
 		c.W.Error(msgScriptMemory)
 	} else if errt != nil {
+		c.Client.errorCounted = errt.RawGetString("ignore_error_stats_update") == lua.LTrue
 		msg, _ := errt.RawGetString("err").(lua.LString)
 		out := string(msg)
 		src, ok1 := errt.RawGetString("source").(lua.LString)
@@ -441,6 +500,9 @@ func (d *Dispatcher) runLua(c *Call, tx *engine.Tx, target luaTarget, keys, argv
 		}
 		c.W.Error(out)
 	} else {
+		if t, ok := v.(*lua.LTable); ok && t.RawGetString("err") != lua.LNil {
+			c.Client.errorCounted = t.RawGetString("ignore_error_stats_update") == lua.LTrue
+		}
 		writeLuaReply(c.W, v, run.client.proto, 0)
 	}
 	if !target.function {

@@ -303,3 +303,104 @@ func sha1hex(s string) string {
 	h := sha1.Sum([]byte(s))
 	return hex.EncodeToString(h[:])
 }
+
+// redis.acl_check_cmd answers whether the script's user may run a command
+// with those arguments (command, keys), without running it.
+func TestScriptACLCheckCmd(t *testing.T) {
+	s := testserver.Start(t)
+	s.Protocols(t, func(t *testing.T, c *redis.Client) {
+		testserver.Run(t, c, []C{
+			{Cmd: []any{"acl", "setuser", "bob", "on", ">123", "+@scripting", "+set", "~x*"}, Want: "OK"},
+			{Cmd: []any{"auth", "bob", "123"}, Want: "OK"},
+			{Cmd: []any{"eval", "return redis.acl_check_cmd('set','xx',1)", "1", "xx"}, Want: int64(1)},
+			{Cmd: []any{"eval", "return redis.acl_check_cmd('hset','xx','f',1)", "1", "xx"}, Want: nil},
+			{Cmd: []any{"eval", "return redis.acl_check_cmd('set','yy',1)", "0"}, Want: nil},
+			{Cmd: []any{"eval", "return redis.acl_check_cmd('invalid-cmd','arg')", "0"}, WantErr: "ERR Invalid command passed to redis.acl_check_cmd()"},
+			{Cmd: []any{"eval", "return redis.acl_check_cmd()", "0"}, WantErr: "ERR Please specify at least one argument"},
+			{Cmd: []any{"auth", "default", ""}, Any: true},
+			{Cmd: []any{"acl", "deluser", "bob"}, Any: true},
+		})
+	})
+}
+
+// CLUSTER answers as a Redis without cluster support, and CLUSTER RESET is
+// refused from a script (noscript), as in Redis.
+func TestClusterDisabled(t *testing.T) {
+	s := testserver.Start(t)
+	s.Protocols(t, func(t *testing.T, c *redis.Client) {
+		testserver.Run(t, c, []C{
+			{Cmd: []any{"cluster", "info"}, WantErr: "ERR This instance has cluster support disabled"},
+			{Cmd: []any{"cluster", "slots"}, WantErr: "ERR This instance has cluster support disabled"},
+			{Cmd: []any{"cluster", "nosuch"}, WantErr: "ERR unknown subcommand 'nosuch'"},
+			{Cmd: []any{"eval", "redis.call('cluster', 'reset', 'hard')", "0"}, WantErr: "ERR This Redis command is not allowed from script"},
+		})
+	})
+}
+
+// min-replicas-to-write: a standalone server has no replica, so writes are
+// refused with NOREPLICAS (top level, MULTI, a script's write, a shebang
+// script that may write, a function) while reads and no-writes scripts go
+// on; 0 (or a max lag of 0) turns the check off.
+func TestMinReplicasToWrite(t *testing.T) {
+	s := testserver.Start(t)
+	s.Protocols(t, func(t *testing.T, c *redis.Client) {
+		testserver.Run(t, c, []C{
+			{Cmd: []any{"set", "x", "v"}, Want: "OK"},
+			{Cmd: []any{"function", "load", "replace", "#!lua name=mr\nredis.register_function('mrw', function() return 1 end)\nredis.register_function{function_name='mrr', callback=function() return 2 end, flags={'no-writes'}}"}, Want: "mr"},
+			{Cmd: []any{"config", "set", "min-replicas-to-write", "1"}, Want: "OK"},
+			{Cmd: []any{"config", "set", "min-slaves-to-write", "1"}, Want: "OK"}, // Redis' older name
+			{Cmd: []any{"set", "x", "w"}, WantErr: "NOREPLICAS Not enough good replicas to write."},
+			{Cmd: []any{"get", "x"}, Want: "v"},
+			{Cmd: []any{"eval", "#!lua flags=no-writes\nreturn redis.call('get','x')", "1", "x"}, Want: "v"},
+			{Cmd: []any{"eval", "return redis.call('get','x')", "1", "x"}, Want: "v"},
+			{Cmd: []any{"eval", "#!lua\nreturn redis.call('get','x')", "1", "x"}, WantErr: "NOREPLICAS"},
+			{Cmd: []any{"eval", "return redis.call('set','x',1)", "1", "x"}, WantErr: "NOREPLICAS"},
+			{Cmd: []any{"fcall", "mrw", "0"}, WantErr: "NOREPLICAS"},
+			{Cmd: []any{"fcall", "mrr", "0"}, Want: int64(2)},
+			{Cmd: []any{"config", "set", "min-replicas-max-lag", "0"}, Want: "OK"},
+			{Cmd: []any{"set", "x", "w"}, Want: "OK"},
+			{Cmd: []any{"config", "set", "min-replicas-max-lag", "10", "min-replicas-to-write", "0"}, Want: "OK"},
+			{Cmd: []any{"set", "x", "v"}, Want: "OK"},
+		})
+	})
+}
+
+// A command a script's redis.call is refused (here: a write from a
+// read-only script) counts as rejected_calls of that command and once in
+// the error stats, whether the script catches the error or passes it on;
+// the script's own error reply then counts in its failed_calls only.
+func TestScriptRefusalStats(t *testing.T) {
+	s := testserver.Start(t)
+	ctx := context.Background()
+	c := s.Client(2)
+	cmdstat := func(name string) string {
+		return c.InfoMap(ctx, "commandstats").Val()["Commandstats"]["cmdstat_"+name]
+	}
+	for _, tc := range []struct {
+		body       string
+		wantErr    bool
+		evalFailed string
+	}{
+		{"return redis.call('set','x','y')", true, "failed_calls=1"},
+		{"local t = redis.pcall('set','x','y'); return 1", false, "failed_calls=0"},
+		{"return redis.pcall('set','x','y')", true, "failed_calls=1"},
+	} {
+		c.ConfigResetStat(ctx)
+		_, err := c.Do(ctx, "eval_ro", tc.body, "1", "x").Result()
+		if (err != nil) != tc.wantErr {
+			t.Fatalf("%s: err = %v", tc.body, err)
+		}
+		if got := cmdstat("set"); !strings.Contains(got, "calls=0,") || !strings.Contains(got, "rejected_calls=1,failed_calls=0") {
+			t.Errorf("%s: cmdstat_set = %q", tc.body, got)
+		}
+		if got := cmdstat("eval_ro"); !strings.Contains(got, "rejected_calls=0,"+tc.evalFailed) {
+			t.Errorf("%s: cmdstat_eval_ro = %q", tc.body, got)
+		}
+		if got := c.InfoMap(ctx, "stats").Val()["Stats"]["total_error_replies"]; got != "1" {
+			t.Errorf("%s: total_error_replies = %q", tc.body, got)
+		}
+		if got := c.InfoMap(ctx, "errorstats").Val()["Errorstats"]["errorstat_ERR"]; got != "count=1" {
+			t.Errorf("%s: errorstat_ERR = %q", tc.body, got)
+		}
+	}
+}

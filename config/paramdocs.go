@@ -72,6 +72,8 @@ var paramDocs = map[string]string{
 	"list-max-listpack-size":      "Accepted for compatibility; sessiond's layouts do not depend on it.",
 	"list-max-ziplist-size":       "Accepted for compatibility; sessiond's layouts do not depend on it.",
 	"list-compress-depth":         "Accepted for compatibility; sessiond's layouts do not depend on it.",
+	"min-replicas-to-write":       "Refuse writes with -NOREPLICAS unless this many replicas are in good standing (0: off). A standalone server has none; a group's leader counts its other voting members (alias min-slaves-to-write).",
+	"min-replicas-max-lag":        "Seconds a replica may go unheard and still count for min-replicas-to-write in Redis; sessiond keeps the value, and 0 turns the check off as in Redis (alias min-slaves-max-lag).",
 	"lua-time-limit":              "Milliseconds a script runs before other clients get -BUSY and SCRIPT KILL applies (alias busy-reply-threshold).",
 	"active-expire-effort":        "Effort of the active expirer, 1 to 10 as in Redis: a higher value spends more of each cycle deleting expired keys.",
 	"session-idle-timeout":        "Seconds a native session lives without being touched (sliding). 0: no idle timeout.",

@@ -108,6 +108,10 @@ func Defaults() *Config {
 		// Scripting: a script running longer than this (ms) makes other
 		// clients' commands answer BUSY until it ends or SCRIPT KILL.
 		{Name: "lua-time-limit", Alias: "busy-reply-threshold", Kind: Int, Default: "5000", Min: 0, Max: 1 << 40},
+		// Writes are refused (NOREPLICAS) unless this many replicas are in
+		// good standing: a standalone server has none.
+		{Name: "min-replicas-to-write", Alias: "min-slaves-to-write", Kind: Int, Default: "0", Min: 0, Max: 1 << 31},
+		{Name: "min-replicas-max-lag", Alias: "min-slaves-max-lag", Kind: Int, Default: "10", Min: 0, Max: 1 << 31},
 		{Name: "active-expire-effort", Kind: Int, Default: "1", Min: 1, Max: 10},
 		// Streams: approximate ("~") trimming removes whole nodes of this
 		// many entries, as Redis' listpack nodes (the byte limit is kept

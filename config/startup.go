@@ -24,7 +24,6 @@ var unsupported = map[string]string{
 	"masteruser":             "sessiond has no replication",
 	"replica-read-only":      "sessiond has no replication",
 	"repl-diskless-sync":     "sessiond has no replication",
-	"min-replicas-to-write":  "sessiond has no replication",
 	"unixsocketperm":         "sessiond listens on TCP only (no unix socket)",
 	"supervised":             "sessiond runs in the foreground; let the supervisor (systemd, a container runtime) manage it",
 	"pidfile":                "sessiond writes no pid file; its supervisor knows the pid",
