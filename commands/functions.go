@@ -202,7 +202,7 @@ func (vm *luaVM) registerFunction(L *lua.LState) int {
 			L.RaiseError("calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).")
 		}
 		var bad string
-		t.ForEach(func(k, v lua.LValue) {
+		luaPairs(t, func(k, v lua.LValue) {
 			if bad != "" {
 				return
 			}
@@ -236,7 +236,7 @@ func (vm *luaVM) registerFunction(L *lua.LState) int {
 					return
 				}
 				set := map[string]bool{}
-				ft.ForEach(func(_, fv lua.LValue) {
+				luaPairs(ft, func(_, fv lua.LValue) {
 					s, ok := fv.(lua.LString)
 					known := false
 					for _, n := range functionFlagNames {

@@ -238,6 +238,17 @@ func (vm *luaVM) errorHandler(L *lua.LState) int {
 	return 1
 }
 
+// luaPairs calls fn with each key and value of t in the order pairs() and
+// next() give: the array part, then the other keys in insertion order.
+// gopher-lua's own ForEach ranges over Go maps, whose order changes from run
+// to run, and what a script encodes (cjson, cmsgpack, a map reply) must be
+// the same bytes every time and on every node of a group, as in Redis.
+func luaPairs(t *lua.LTable, fn func(k, v lua.LValue)) {
+	for k, v := t.Next(lua.LNil); k != lua.LNil; k, v = t.Next(k) {
+		fn(k, v)
+	}
+}
+
 // gopherIndexError is gopher-lua's wording of indexing a value that is not a
 // table, which names the value's type.
 var gopherIndexError = regexp.MustCompile(`attempt to index a non-table object\((\w+)\) with key '[^']*'`)

@@ -259,7 +259,7 @@ func (cfg *jsonConfig) encode(b *strings.Builder, v lua.LValue, depth int) strin
 		}
 		n := x.MaxN()
 		count := 0
-		x.ForEach(func(_, _ lua.LValue) { count++ })
+		luaPairs(x, func(_, _ lua.LValue) { count++ })
 		if n > 0 && n == count {
 			b.WriteByte('[')
 			for i := 1; i <= n; i++ {
@@ -279,7 +279,7 @@ func (cfg *jsonConfig) encode(b *strings.Builder, v lua.LValue, depth int) strin
 		}
 		var kvs []kv
 		bad := ""
-		x.ForEach(func(k, v lua.LValue) {
+		luaPairs(x, func(k, v lua.LValue) {
 			switch k.(type) {
 			case lua.LString, lua.LNumber:
 				kvs = append(kvs, kv{k.String(), v})

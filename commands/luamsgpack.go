@@ -79,7 +79,7 @@ func msgpackEncode(b []byte, v lua.LValue, level int) []byte {
 		return binary.BigEndian.AppendUint64(b, math.Float64bits(f))
 	case *lua.LTable:
 		count, maxKey, array := 0, 0, true
-		x.ForEach(func(k, _ lua.LValue) {
+		luaPairs(x, func(k, _ lua.LValue) {
 			count++
 			n, ok := k.(lua.LNumber)
 			if !ok || n <= 0 || float64(n) != math.Trunc(float64(n)) {
@@ -96,7 +96,7 @@ func msgpackEncode(b []byte, v lua.LValue, level int) []byte {
 			return b
 		}
 		b = msgpackHeader(b, count, 0x80, 0xde, 0xdf)
-		x.ForEach(func(k, v lua.LValue) {
+		luaPairs(x, func(k, v lua.LValue) {
 			b = msgpackEncode(b, k, level+1)
 			b = msgpackEncode(b, v, level+1)
 		})

@@ -605,7 +605,7 @@ func writeLuaReply(w *resp.Writer, v lua.LValue, scriptProto, depth int) {
 		}
 		if m, ok := x.RawGetString("map").(*lua.LTable); ok {
 			var ks, vs []lua.LValue
-			m.ForEach(func(k, v lua.LValue) { ks = append(ks, k); vs = append(vs, v) })
+			luaPairs(m, func(k, v lua.LValue) { ks = append(ks, k); vs = append(vs, v) })
 			w.Map(len(ks))
 			for i := range ks {
 				writeLuaReply(w, ks[i], scriptProto, depth+1)
@@ -615,7 +615,7 @@ func writeLuaReply(w *resp.Writer, v lua.LValue, scriptProto, depth int) {
 		}
 		if st, ok := x.RawGetString("set").(*lua.LTable); ok {
 			var ks []lua.LValue
-			st.ForEach(func(k, _ lua.LValue) { ks = append(ks, k) })
+			luaPairs(st, func(k, _ lua.LValue) { ks = append(ks, k) })
 			w.Set(len(ks))
 			for _, k := range ks {
 				writeLuaReply(w, k, scriptProto, depth+1)

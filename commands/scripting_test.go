@@ -404,3 +404,40 @@ func TestScriptRefusalStats(t *testing.T) {
 		}
 	}
 }
+
+// What a script encodes from a table with string keys (cmsgpack, a RESP3
+// map reply) comes out in pairs() order, the same bytes on every run and on
+// every node of a group; the circular-reference case is Redis' own bytes.
+func TestScriptTableOrderDeterministic(t *testing.T) {
+	s := testserver.Start(t)
+	const circular = `local a = {x=nil,y=5}
+local b = {x=a}
+a['x'] = b
+local encoded = cmsgpack.pack(a)
+local h = ''
+for i = 1, #encoded do h = h .. string.format('%02x', string.byte(encoded, i)) end
+return h`
+	const want = "82a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a178c0"
+	const many = `local t = {} for i = 1, 40 do t['k' .. i] = i end
+local h = '' local e = cmsgpack.pack(t)
+for i = 1, #e do h = h .. string.format('%02x', string.byte(e, i)) end
+return h`
+	s.Protocols(t, func(t *testing.T, c *redis.Client) {
+		ctx := context.Background()
+		first := ""
+		for i := 0; i < 20; i++ {
+			if got, err := c.Eval(ctx, circular, nil).Text(); err != nil || got != want {
+				t.Fatalf("circular pack = %q, %v; want %q", got, err, want)
+			}
+			got, err := c.Eval(ctx, many, nil).Text()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first == "" {
+				first = got
+			} else if got != first {
+				t.Fatalf("pack of a 40-key table changed between runs:\n%s\n%s", first, got)
+			}
+		}
+	})
+}
