@@ -117,6 +117,7 @@ func newLuaVM() *luaVM {
 	g.RawSetString("bit", vm.bitLib())
 	g.RawSetString("cjson", vm.cjsonLib())
 	g.RawSetString("cmsgpack", vm.cmsgpackLib())
+	g.RawSetString("struct", vm.structLib())
 	g.RawSetString("redis", vm.redisLib())
 
 	// Wrappers that refuse to touch protected tables: the wrapped function
@@ -151,7 +152,7 @@ func newLuaVM() *luaVM {
 		return 1
 	}))
 	// Library tables are read-only too.
-	for _, name := range []string{"string", "math", "table", "coroutine", "bit", "cjson", "cmsgpack", "redis"} {
+	for _, name := range []string{"string", "math", "table", "coroutine", "bit", "cjson", "cmsgpack", "struct", "redis"} {
 		if t, ok := g.RawGetString(name).(*lua.LTable); ok {
 			g.RawSetString(name, vm.protect(t))
 		}
