@@ -66,6 +66,7 @@ func init() {
 				{Name: "stats", Arity: 2, Summary: "Returns details about memory usage: used_memory's parts (sessiond's estimate, README \"Memory\"), keys, eviction candidates, the Go heap.",
 					Example: "> MEMORY STATS\n 1) \"peak.allocated\"\n 2) (integer) 1349040\n...", Run: cmdMemoryStats},
 				{Name: "doctor", Arity: 2, Summary: "Outputs a memory problems report.", Example: "> MEMORY DOCTOR\n\"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\"", Run: cmdMemoryDoctor},
+				{Name: "malloc-stats", Arity: 2, Summary: "Returns the allocator's statistics (the Go runtime's heap figures).", Example: "> MEMORY MALLOC-STATS\n\"___ Begin Go runtime allocator statistics ___\\nheap_alloc_bytes: 4183928\\n...\"", Run: cmdMemoryMallocStats},
 				{Name: "purge", Arity: 2, Summary: "Returns freed memory to the operating system (runs Go's collector and releases its free pages).", Example: "> MEMORY PURGE\nOK", Run: cmdMemoryPurge},
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("MEMORY")},
 			}},

@@ -192,3 +192,26 @@ func cmdMemoryPurge(c *Call) {
 	debug.FreeOSMemory()
 	c.W.OK()
 }
+
+// cmdMemoryMallocStats is MEMORY MALLOC-STATS: Redis prints its
+// allocator's (jemalloc's) report; sessiond's allocator is the Go runtime,
+// so this is the runtime's view of the heap, one "name: value" per line.
+func cmdMemoryMallocStats(c *Call) {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	var b strings.Builder
+	b.WriteString("___ Begin Go runtime allocator statistics ___\n")
+	for _, f := range []struct {
+		name string
+		v    uint64
+	}{
+		{"heap_alloc_bytes", m.HeapAlloc}, {"heap_inuse_bytes", m.HeapInuse}, {"heap_idle_bytes", m.HeapIdle},
+		{"heap_released_bytes", m.HeapReleased}, {"heap_sys_bytes", m.HeapSys}, {"heap_objects", m.HeapObjects},
+		{"stack_inuse_bytes", m.StackInuse}, {"sys_bytes", m.Sys}, {"total_alloc_bytes", m.TotalAlloc},
+		{"mallocs", m.Mallocs}, {"frees", m.Frees}, {"gc_cycles", uint64(m.NumGC)}, {"next_gc_bytes", m.NextGC},
+	} {
+		fmt.Fprintf(&b, "%s: %d\n", f.name, f.v)
+	}
+	b.WriteString("___ End Go runtime allocator statistics ___\n")
+	c.W.Verbatim(b.String())
+}

@@ -1,6 +1,9 @@
 package commands
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // min-replicas-to-write and min-replicas-max-lag: Redis refuses writes
 // (NOREPLICAS) unless that many replicas are in good standing. A standalone
@@ -69,4 +72,57 @@ func (d *Dispatcher) goodReplicas() int64 {
 		}
 	}
 	return n
+}
+
+// cmdWait is WAIT numreplicas timeout: how many replicas hold the client's
+// writes so far. A standalone server has none: WAIT 0 answers 0 at once,
+// and WAIT n > 0 sleeps out its timeout (0: until CLIENT UNBLOCK or the
+// connection closes) and answers 0, as a Redis primary with no replica. In
+// a group every acknowledged write is already on a majority, so at least
+// half the other voting members hold it: that lower bound is the answer.
+func cmdWait(c *Call) {
+	want, ok := parseInt(c.Args[1])
+	if !ok {
+		c.W.Error(msgNotInt)
+		return
+	}
+	ms, ok := parseInt(c.Args[2])
+	if !ok {
+		c.W.Error("ERR timeout is not an integer or out of range")
+		return
+	}
+	if ms < 0 {
+		c.W.Error("ERR timeout is negative")
+		return
+	}
+	acked := c.d.replicasHolding()
+	if acked >= want || c.tx != nil { // inside EXEC: never blocks
+		c.W.Int(acked)
+		return
+	}
+	c.d.block(c, nil, time.Duration(ms)*time.Millisecond, func() bool {
+		acked = c.d.replicasHolding()
+		return acked >= want
+	})
+	c.W.Int(acked)
+}
+
+// replicasHolding is WAIT's count (see cmdWait).
+func (d *Dispatcher) replicasHolding() int64 {
+	if d.repl == nil {
+		return 0
+	}
+	var voters int64
+	for _, p := range d.repl.r.Peers() {
+		if p.Voter {
+			voters++
+		}
+	}
+	return voters / 2 // a majority, less this node
+}
+
+func init() {
+	register(&Spec{Name: "wait", Arity: 3, Flags: FlagBlocking | FlagNoScript, Group: "generic", Since: "3.0.0",
+		Syntax: "numreplicas timeout", Summary: "Blocks until the writes sent so far by the connection are held by numreplicas replicas, or the timeout (ms, 0: none) passes; returns how many hold them.",
+		Example: "> WAIT 0 0\n(integer) 0", Run: cmdWait})
 }
