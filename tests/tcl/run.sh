@@ -167,6 +167,14 @@ else
 	[ "$all" = 1 ] && tags+=(--tags -needs:save --tags -needs:reset --tags -needs:pfdebug
 		--tags -needs:latency --tags -needs:local-process)
 fi
+# The suite's tools (integration/redis-cli runs src/redis-cli): the
+# machine's own (Debian's redis-tools), in every mode and for both targets.
+mkdir -p "$suite/src"
+for tool in redis-cli redis-benchmark redis-check-aof redis-check-rdb; do
+	if [ ! -e "$suite/src/$tool" ] && command -v "$tool" >/dev/null; then
+		ln -s "$(command -v "$tool")" "$suite/src/$tool"
+	fi
+done
 baseport=$((20000 + RANDOM % 20000))
 extra=()
 [ "${DURABLE:-0}" = 1 ] && extra+=(--durable)
