@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -538,7 +539,7 @@ func cmdConfigGet(c *Call) {
 				continue
 			}
 			p := c.d.Config.Lookup(name)
-			if p.Sensitive {
+			if p.Sensitive || p.Hidden && pat != name {
 				continue
 			}
 			seen[name] = true
@@ -565,6 +566,9 @@ func cmdConfigSet(c *Call) {
 	}
 	local := IsLocalClient(c.Client.Conn)
 	seen := map[*config.Param]bool{}
+	// same marks immutable parameters set to the value they have: a no-op
+	// that is accepted (see config.Unchanged).
+	same := map[int]bool{}
 	for i := 0; i < len(args); i += 2 {
 		p := c.d.Config.Lookup(string(args[i]))
 		if p == nil {
@@ -572,8 +576,11 @@ func cmdConfigSet(c *Call) {
 			return
 		}
 		if err := c.d.Config.MaySet(p.Name, local); err != nil {
-			failed(args[i], err)
-			return
+			if !errors.Is(err, config.ErrImmutable) || !c.d.Config.Unchanged(p.Name, string(args[i+1])) {
+				failed(args[i], err)
+				return
+			}
+			same[i] = true
 		}
 		if seen[p] {
 			failed(args[i], "duplicate parameter")
@@ -588,7 +595,9 @@ func cmdConfigSet(c *Call) {
 		}
 	}
 	for i := 0; i < len(args); i += 2 {
-		_ = c.d.Config.Set(string(args[i]), string(args[i+1]))
+		if !same[i] {
+			_ = c.d.Config.Set(string(args[i]), string(args[i+1]))
+		}
 	}
 	evictAfterConfig(c)
 	c.W.OK()

@@ -160,7 +160,26 @@ func Defaults() *Config {
 		{Name: "raft-follower-reads", Kind: Enum, Default: "consistent", Enum: []string{"consistent", "local"}},
 		{Name: "announce-ip", Kind: String, Default: "", Immutable: true},
 		{Name: "announce-port", Kind: Int, Default: "0", Min: 0, Max: 65535, Immutable: true},
+
+		// Accepted for Redis parity (clients and Redis' suite save and set
+		// them back); sessiond's replication is raft's log, so there is no
+		// backlog buffer to size.
+		{Name: "repl-backlog-size", Kind: Int, Memory: true, Default: "1mb", Min: 1, Max: 1 << 50},
+		// replicaof is always empty: sessiond is never a replica of a Redis
+		// master (a replicated group is raft's, raft-node-id); shown by
+		// CONFIG GET as Redis shows it on a master, refused when set.
+		{Name: "replicaof", Alias: "slaveof", Kind: String, Default: "", Immutable: true, Check: noReplicaOf},
+		// Hidden: Redis' debugging knob that slows loading per key
+		// (microseconds); shown only when asked for by name.
+		{Name: "key-load-delay", Kind: Int, Default: "0", Min: -1 << 31, Max: 1<<31 - 1, Hidden: true},
 	})
+}
+
+func noReplicaOf(v string) error {
+	if v != "" {
+		return fmt.Errorf("replicaof is not supported: %s", unsupported["replicaof"])
+	}
+	return nil
 }
 
 // OutputLimit is one class of client-output-buffer-limit.
