@@ -333,7 +333,7 @@ func aclRequest(spec *Spec, args [][]byte) acl.Request {
 	r := acl.Request{Cmd: spec.aclCmd, Args: args, NoAuth: spec.Flags&FlagNoAuth != 0}
 	if spec.KeyRefs != nil {
 		r.Keys = spec.KeyRefs(args)
-	} else if spec.FirstKey > 0 || spec.MovableKeys != nil {
+	} else if spec.hasKeys() {
 		access := spec.keyAccess()
 		for _, p := range spec.keyPositions(args) {
 			if p > 0 && p < len(args) {

@@ -699,40 +699,7 @@ func writeCommandInfo(c *Call, s *Spec) {
 		c.W.Simple(cat)
 	}
 	c.W.Array(0) // tips
-	if s.FirstKey > 0 {
-		c.W.Array(1)
-		c.W.Map(4)
-		c.W.BulkString("flags")
-		c.W.Set(0)
-		c.W.BulkString("begin_search")
-		c.W.Map(2)
-		c.W.BulkString("type")
-		c.W.BulkString("index")
-		c.W.BulkString("spec")
-		c.W.Map(1)
-		c.W.BulkString("index")
-		c.W.Int(int64(s.FirstKey))
-		c.W.BulkString("find_keys")
-		c.W.Map(2)
-		c.W.BulkString("type")
-		c.W.BulkString("range")
-		c.W.BulkString("spec")
-		c.W.Map(3)
-		c.W.BulkString("lastkey")
-		last := s.LastKey
-		if last > 0 {
-			last -= s.FirstKey
-		}
-		c.W.Int(int64(last))
-		c.W.BulkString("keystep")
-		c.W.Int(int64(s.Step))
-		c.W.BulkString("limit")
-		c.W.Int(0)
-		c.W.BulkString("notes")
-		c.W.BulkString("")
-	} else {
-		c.W.Array(0)
-	}
+	writeKeySpecs(c, s)
 	subs := s.Subs()
 	c.W.Array(len(subs))
 	for _, sub := range subs {
