@@ -295,54 +295,41 @@ func writeKeySpecs(c *Call, s *Spec) {
 			c.W.Simple(f)
 		}
 		c.W.BulkString("begin_search")
-		c.W.Map(2)
-		c.W.BulkString("type")
-		if k.Unknown {
-			c.W.BulkString("unknown")
-			c.W.BulkString("spec")
-			c.W.Map(0)
-		} else if k.Keyword != "" {
-			c.W.BulkString("keyword")
-			c.W.BulkString("spec")
-			c.W.Map(2)
-			c.W.BulkString("keyword")
-			c.W.BulkString(k.Keyword)
-			c.W.BulkString("startfrom")
-			c.W.Int(int64(k.StartFrom))
-		} else {
-			c.W.BulkString("index")
-			c.W.BulkString("spec")
-			c.W.Map(1)
-			c.W.BulkString("index")
-			c.W.Int(int64(k.Index))
+		switch {
+		case k.Unknown:
+			writeSearch(c, "unknown")
+		case k.Keyword != "":
+			writeSearch(c, "keyword", "keyword", k.Keyword, "startfrom", k.StartFrom)
+		default:
+			writeSearch(c, "index", "index", k.Index)
 		}
 		c.W.BulkString("find_keys")
-		c.W.Map(2)
-		c.W.BulkString("type")
-		if k.Unknown {
-			c.W.BulkString("unknown")
-			c.W.BulkString("spec")
-			c.W.Map(0)
-		} else if k.KeyNum {
-			c.W.BulkString("keynum")
-			c.W.BulkString("spec")
-			c.W.Map(3)
-			c.W.BulkString("keynumidx")
-			c.W.Int(int64(k.KeyNumIdx))
-			c.W.BulkString("firstkey")
-			c.W.Int(int64(k.FirstKey))
-			c.W.BulkString("keystep")
-			c.W.Int(int64(max(k.Step, 1)))
-		} else {
-			c.W.BulkString("range")
-			c.W.BulkString("spec")
-			c.W.Map(3)
-			c.W.BulkString("lastkey")
-			c.W.Int(int64(k.LastKey))
-			c.W.BulkString("keystep")
-			c.W.Int(int64(max(k.Step, 1)))
-			c.W.BulkString("limit")
-			c.W.Int(int64(k.Limit))
+		switch {
+		case k.Unknown:
+			writeSearch(c, "unknown")
+		case k.KeyNum:
+			writeSearch(c, "keynum", "keynumidx", k.KeyNumIdx, "firstkey", k.FirstKey, "keystep", max(k.Step, 1))
+		default:
+			writeSearch(c, "range", "lastkey", k.LastKey, "keystep", max(k.Step, 1), "limit", k.Limit)
+		}
+	}
+}
+
+// writeSearch writes {type: typ, spec: {name: value, ...}}, values being
+// strings or ints.
+func writeSearch(c *Call, typ string, spec ...any) {
+	c.W.Map(2)
+	c.W.BulkString("type")
+	c.W.BulkString(typ)
+	c.W.BulkString("spec")
+	c.W.Map(len(spec) / 2)
+	for i := 0; i+1 < len(spec); i += 2 {
+		c.W.BulkString(spec[i].(string))
+		switch v := spec[i+1].(type) {
+		case string:
+			c.W.BulkString(v)
+		case int:
+			c.W.Int(int64(v))
 		}
 	}
 }

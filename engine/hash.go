@@ -266,18 +266,24 @@ func (tx *Tx) HSet(db int, key string, pairs []string, nx bool) (int, error) {
 		return 0, err
 	}
 	added := 0
+	o := c.openOrder()
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if nx {
 			if _, ok := c.get(subField + pairs[i]); ok {
 				continue
 			}
 		}
+		if !o.fits(tx, pairs[i], pairs[i+1]) {
+			o.drop()
+		}
 		if c.set(subField+pairs[i], pairs[i+1]) {
 			added++
 			c.n++
+			o.add(pairs[i])
 		}
 	}
 	if c.changed {
+		o.save(c)
 		c.save()
 		tx.Notify('h', "hset", db, key)
 	}
@@ -311,11 +317,15 @@ func (tx *Tx) HMGet(db int, key string, fields []string) (vals []string, ok []bo
 	return vals, ok, nil
 }
 
-// HGetAll returns every field and value, in field order.
+// HGetAll returns every field and value: a small hash's in insertion
+// order, a large one's in field order.
 func (tx *Tx) HGetAll(db int, key string) (fields, vals []string, err error) {
 	c, err := tx.openComp(db, key, TypeHash)
 	if err != nil {
 		return nil, nil, err
+	}
+	if fields, vals, ok := c.ordered(); ok {
+		return fields, vals, nil
 	}
 	c.each(subField, func(k, v string) bool {
 		fields = append(fields, k)
@@ -341,13 +351,18 @@ func (tx *Tx) HDel(db int, key string, fields []string) (int, error) {
 		return 0, err
 	}
 	n := 0
+	gone := map[string]bool{}
 	for _, f := range fields {
 		if c.del(subField + f) {
 			n++
 			c.n--
+			gone[f] = true
 		}
 	}
 	if n > 0 {
+		o := c.openOrder()
+		o.remove(gone)
+		o.save(c)
 		deleted := c.save()
 		tx.Notify('h', "hdel", db, key)
 		if deleted {
@@ -376,6 +391,9 @@ func (tx *Tx) HIncrBy(db int, key, field string, delta int64) (int64, error) {
 	cur += delta
 	if c.set(subField+field, strconv.FormatInt(cur, 10)) {
 		c.n++
+		o := c.openOrder()
+		o.add(field)
+		o.save(c)
 	}
 	c.save()
 	tx.Notify('h', "hincrby", db, key)
@@ -406,6 +424,9 @@ func (tx *Tx) HIncrByFloat(db int, key, field string, delta float64) (string, er
 	}
 	if c.set(subField+field, s) {
 		c.n++
+		o := c.openOrder()
+		o.add(field)
+		o.save(c)
 	}
 	c.save()
 	tx.Notify('h', "hincrbyfloat", db, key)
@@ -419,12 +440,30 @@ func (tx *Tx) HRandField(db int, key string, count int64, rnd *rand.Rand) (field
 	if err != nil {
 		return nil, nil, err
 	}
+	if count >= c.n {
+		// The whole hash: a small one in insertion order, as Redis.
+		if fields, vals, ok := c.ordered(); ok {
+			return fields, vals, nil
+		}
+	}
 	fields, vals = c.pickRandom(subField, count, rnd)
 	return fields, vals, nil
 }
 
-// HScan is one HSCAN step: fn receives each field and value examined.
+// HScan is one HSCAN step: fn receives each field and value examined. A
+// small hash is returned whole, in insertion order, with cursor 0, as
+// Redis scans a listpack.
 func (tx *Tx) HScan(db int, key string, cursor uint64, count int, fn func(field, val string)) (uint64, error) {
+	c, err := tx.openComp(db, key, TypeHash)
+	if err != nil {
+		return 0, err
+	}
+	if fields, vals, ok := c.ordered(); ok {
+		for i := range fields {
+			fn(fields[i], vals[i])
+		}
+		return 0, nil
+	}
 	return tx.scanComp(db, key, TypeHash, subField, cursor, count, fn)
 }
 
