@@ -91,16 +91,15 @@ func Defaults() *Config {
 		// latency-monitor-threshold (ms): events at least this long are
 		// kept for LATENCY; 0 turns the monitor off.
 		{Name: "latency-monitor-threshold", Kind: Int, Default: "0", Min: 0, Max: 1 << 40},
-		// Encoding thresholds: accepted for compatibility (clients and tests
-		// save and restore them); sessiond's layouts do not depend on them.
-		{Name: "hash-max-listpack-entries", Kind: Int, Default: "128", Min: 0, Max: 1 << 40},
-		{Name: "hash-max-listpack-value", Kind: Int, Default: "64", Min: 0, Max: 1 << 40},
-		{Name: "hash-max-ziplist-entries", Kind: Int, Default: "128", Min: 0, Max: 1 << 40},
-		{Name: "hash-max-ziplist-value", Kind: Int, Default: "64", Min: 0, Max: 1 << 40},
-		{Name: "zset-max-listpack-entries", Kind: Int, Default: "128", Min: 0, Max: 1 << 40},
-		{Name: "zset-max-listpack-value", Kind: Int, Default: "64", Min: 0, Max: 1 << 40},
-		{Name: "zset-max-ziplist-entries", Kind: Int, Default: "128", Min: 0, Max: 1 << 40},
-		{Name: "zset-max-ziplist-value", Kind: Int, Default: "64", Min: 0, Max: 1 << 40},
+		// Encoding thresholds. Small hashes (at most hash-max-listpack-entries fields, none
+		// longer than hash-max-listpack-value bytes) keep insertion order,
+		// as Redis' listpack; the ziplist names are Redis 6's aliases.
+		{Name: "hash-max-listpack-entries", Alias: "hash-max-ziplist-entries", Kind: Int, Default: "128", Min: 0, Max: 1 << 40},
+		{Name: "hash-max-listpack-value", Alias: "hash-max-ziplist-value", Kind: Int, Default: "64", Min: 0, Max: 1 << 40},
+		// The others are accepted for compatibility (clients and tests save
+		// and restore them); sessiond's layouts do not depend on them.
+		{Name: "zset-max-listpack-entries", Alias: "zset-max-ziplist-entries", Kind: Int, Default: "128", Min: 0, Max: 1 << 40},
+		{Name: "zset-max-listpack-value", Alias: "zset-max-ziplist-value", Kind: Int, Default: "64", Min: 0, Max: 1 << 40},
 		{Name: "set-max-intset-entries", Kind: Int, Default: "512", Min: 0, Max: 1 << 40},
 		{Name: "list-max-listpack-size", Kind: Int, Default: "-2", Min: -5, Max: 1 << 31},
 		{Name: "list-max-ziplist-size", Kind: Int, Default: "-2", Min: -5, Max: 1 << 31},
