@@ -20,7 +20,6 @@ func hashFields(t *testing.T, e *Engine, key string) []string {
 	return fields
 }
 
-
 // A small hash lists its fields in insertion order, through updates,
 // deletes, increments and a copy; past either limit it lists them in field
 // order for good.
