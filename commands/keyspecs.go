@@ -1,6 +1,9 @@
 package commands
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // COMMAND GETKEYSANDFLAGS: each key of a command with its Redis 7 key-spec
 // flags (RO/RW/OW/RM and access/update/insert/delete). The flags of the
@@ -71,20 +74,36 @@ func cmdCommandGetkeysandflags(c *Call) {
 		flags []string
 	}
 	var keys []flagged
-	for _, k := range s.keySpecs() {
-		for _, p := range k.positions(args, nil) {
+	if s.MovableKeys != nil && s.incompleteSpecs() {
+		// The command finds its keys itself (MIGRATE); each takes the
+		// flags of the spec that would find it, else the last spec's.
+		specs := s.keySpecs()
+		for _, p := range s.MovableKeys(args) {
+			k := specs[len(specs)-1]
+			for _, sp := range specs {
+				if slices.Contains(sp.positions(args, nil), p) {
+					k = sp
+					break
+				}
+			}
 			keys = append(keys, flagged{p, s.flagsOf(k)})
 		}
-	}
-	if s.MovableKeys != nil {
-		// Keys found by option (SORT ... STORE): the last flags listed
-		// for the command, else those of its own flags.
-		f := s.flagsOf(KeySpec{})
-		if fl := keySpecFlags[s.FullName()]; len(fl) > 0 {
-			f = fl[len(fl)-1]
+	} else {
+		for _, k := range s.keySpecs() {
+			for _, p := range k.positions(args, nil) {
+				keys = append(keys, flagged{p, s.flagsOf(k)})
+			}
 		}
-		for _, p := range s.MovableKeys(args) {
-			keys = append(keys, flagged{p, f})
+		if s.MovableKeys != nil {
+			// Keys found by option (SORT ... STORE): the last flags
+			// listed for the command, else those of its own flags.
+			f := s.flagsOf(KeySpec{})
+			if fl := keySpecFlags[s.FullName()]; len(fl) > 0 {
+				f = fl[len(fl)-1]
+			}
+			for _, p := range s.MovableKeys(args) {
+				keys = append(keys, flagged{p, f})
+			}
 		}
 	}
 	c.W.Array(len(keys))
@@ -269,6 +288,16 @@ func (s *Spec) flagsOf(k KeySpec) []string {
 		return []string{"RW", "access", "update"}
 	}
 	return []string{"RO", "access"}
+}
+
+// incompleteSpecs reports whether a declared spec is flagged incomplete.
+func (s *Spec) incompleteSpecs() bool {
+	for _, k := range s.KeySpecs {
+		if strings.Contains(" "+k.Flags+" ", " incomplete ") {
+			return true
+		}
+	}
+	return false
 }
 
 // hasKeys reports whether the command names keys at all.

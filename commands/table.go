@@ -334,6 +334,12 @@ func (s *Spec) keyAccess() acl.KeyAccess {
 // those MovableKeys finds.
 func (s *Spec) keyPositions(args [][]byte) []int {
 	var out []int
+	if s.MovableKeys != nil && s.incompleteSpecs() {
+		// Specs that cannot find every key (MIGRATE's KEYS after AUTH
+		// arguments): the command's own finder does, as Redis'
+		// getkeys_proc.
+		return s.MovableKeys(args)
+	}
 	if len(s.KeySpecs) > 0 {
 		for _, k := range s.KeySpecs {
 			out = k.positions(args, out)
