@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/sessiond/sessiond/rdb"
 )
 
 // Composite values (hash, set, sorted set) keep each element as its own
@@ -548,7 +550,30 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // Restore creates key from a Dump payload with the given deadline (Unix ms,
 // 0 none). An existing key is an error unless replace. A deadline already
 // past leaves no key, as Redis does.
+//
+// A payload in Redis' DUMP format (RDB object, version, CRC-64) is read too
+// (see restoreRedis): values DUMPed by Redis restore here.
 func (tx *Tx) Restore(db int, key, payload string, deadline int64, replace bool) error {
+	if !strings.HasPrefix(payload, dumpMagic) && rdb.IsDump([]byte(payload)) {
+		v, err := decodeRedisDump(payload)
+		if err != nil {
+			return err // before anything changes, as Redis checks the payload first
+		}
+		if old, ok := tx.Lookup(db, key); ok {
+			if !replace {
+				return ErrBusyKey
+			}
+			tx.removeRecord(old, DropDeleted)
+		}
+		if deadline != 0 && deadline < tx.Now {
+			return nil
+		}
+		if err := tx.restoreRedis(db, key, v, deadline); err != nil {
+			return err
+		}
+		tx.Notify('g', "restore", db, key)
+		return nil
+	}
 	if len(payload) < len(dumpMagic)+5 || payload[:len(dumpMagic)] != dumpMagic {
 		return ErrBadDump
 	}
