@@ -24,3 +24,7 @@ var crcTable = func() (t [256]uint64) {
 	}
 	return t
 }()
+
+// Checksum is the CRC-64 a DUMP payload ends with (little-endian), over
+// the value and its RDB version.
+func Checksum(b []byte) uint64 { return crc64(0, b) }
