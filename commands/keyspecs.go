@@ -3,6 +3,8 @@ package commands
 import (
 	"slices"
 	"strings"
+
+	"github.com/sessiond/sessiond/acl"
 )
 
 // COMMAND GETKEYSANDFLAGS: each key of a command with its Redis 7 key-spec
@@ -13,44 +15,42 @@ import (
 // write command's "RW access update".
 
 var keySpecFlags = map[string][][]string{
-	"set":               {{"OW", "update"}},
-	"mset":              {{"OW", "update"}},
-	"msetnx":            {{"OW", "insert"}},
-	"setex":             {{"OW", "update"}},
-	"psetex":            {{"OW", "update"}},
-	"setnx":             {{"OW", "insert"}},
-	"getset":            {{"RW", "access", "update"}},
-	"getdel":            {{"RW", "access", "delete"}},
-	"del":               {{"RM", "delete"}},
-	"unlink":            {{"RM", "delete"}},
-	"rename":            {{"RW", "access", "delete"}, {"OW", "update"}},
-	"renamenx":          {{"RW", "access", "delete"}, {"OW", "insert"}},
-	"copy":              {{"RO", "access"}, {"OW", "update"}},
-	"lmove":             {{"RW", "access", "delete"}, {"RW", "insert"}},
-	"blmove":            {{"RW", "access", "delete"}, {"RW", "insert"}},
-	"rpoplpush":         {{"RW", "access", "delete"}, {"RW", "insert"}},
-	"brpoplpush":        {{"RW", "access", "delete"}, {"RW", "insert"}},
-	"smove":             {{"RW", "access", "delete"}, {"RW", "insert"}},
-	"lpush":             {{"RW", "insert"}},
-	"rpush":             {{"RW", "insert"}},
-	"sadd":              {{"RW", "insert"}},
-	"sort":              {{"RO", "access"}, {"OW", "update"}},
-	"sinterstore":       {{"OW", "update"}, {"RO", "access"}},
-	"sunionstore":       {{"OW", "update"}, {"RO", "access"}},
-	"sdiffstore":        {{"OW", "update"}, {"RO", "access"}},
-	"zunionstore":       {{"OW", "update"}, {"RO", "access"}},
-	"zinterstore":       {{"OW", "update"}, {"RO", "access"}},
-	"zdiffstore":        {{"OW", "update"}, {"RO", "access"}},
-	"zrangestore":       {{"OW", "update"}, {"RO", "access"}},
-	"bitop":             {{"OW", "update"}, {"RO", "access"}},
-	"geosearchstore":    {{"OW", "update"}, {"RO", "access"}},
-	"georadius":         {{"RO", "access"}, {"OW", "update"}},
-	"georadiusbymember": {{"RO", "access"}, {"OW", "update"}},
-	"pfmerge":           {{"RW", "access", "insert"}, {"RO", "access"}},
-	"xadd":              {{"RW", "update"}},
-	"expire":            {{"RW", "update"}},
-	"pexpire":           {{"RW", "update"}},
-	"persist":           {{"RW", "update"}},
+	"set":            {{"OW", "update"}},
+	"mset":           {{"OW", "update"}},
+	"msetnx":         {{"OW", "insert"}},
+	"setex":          {{"OW", "update"}},
+	"psetex":         {{"OW", "update"}},
+	"setnx":          {{"OW", "insert"}},
+	"getset":         {{"RW", "access", "update"}},
+	"getdel":         {{"RW", "access", "delete"}},
+	"del":            {{"RM", "delete"}},
+	"unlink":         {{"RM", "delete"}},
+	"rename":         {{"RW", "access", "delete"}, {"OW", "update"}},
+	"renamenx":       {{"RW", "access", "delete"}, {"OW", "insert"}},
+	"copy":           {{"RO", "access"}, {"OW", "update"}},
+	"lmove":          {{"RW", "access", "delete"}, {"RW", "insert"}},
+	"blmove":         {{"RW", "access", "delete"}, {"RW", "insert"}},
+	"rpoplpush":      {{"RW", "access", "delete"}, {"RW", "insert"}},
+	"brpoplpush":     {{"RW", "access", "delete"}, {"RW", "insert"}},
+	"smove":          {{"RW", "access", "delete"}, {"RW", "insert"}},
+	"lpush":          {{"RW", "insert"}},
+	"rpush":          {{"RW", "insert"}},
+	"sadd":           {{"RW", "insert"}},
+	"sort":           {{"RO", "access"}, {"OW", "update"}},
+	"sinterstore":    {{"OW", "update"}, {"RO", "access"}},
+	"sunionstore":    {{"OW", "update"}, {"RO", "access"}},
+	"sdiffstore":     {{"OW", "update"}, {"RO", "access"}},
+	"zunionstore":    {{"OW", "update"}, {"RO", "access"}},
+	"zinterstore":    {{"OW", "update"}, {"RO", "access"}},
+	"zdiffstore":     {{"OW", "update"}, {"RO", "access"}},
+	"zrangestore":    {{"OW", "update"}, {"RO", "access"}},
+	"bitop":          {{"OW", "update"}, {"RO", "access"}},
+	"geosearchstore": {{"OW", "update"}, {"RO", "access"}},
+	"pfmerge":        {{"RW", "access", "insert"}, {"RO", "access"}},
+	"xadd":           {{"RW", "update"}},
+	"expire":         {{"RW", "update"}},
+	"pexpire":        {{"RW", "update"}},
+	"persist":        {{"RW", "update"}},
 }
 
 // noMandatoryKeys reports whether a command may name no key at all (Redis'
@@ -298,6 +298,44 @@ func (s *Spec) incompleteSpecs() bool {
 		}
 	}
 	return false
+}
+
+// aclAccess is what a key spec's flags ask of a user's key permissions,
+// as Redis' ACL check: read for access, write for insert, delete or
+// update; neither (EXISTS' keys) needs no particular one.
+func (s *Spec) aclAccess(k KeySpec) acl.KeyAccess {
+	var a acl.KeyAccess
+	for _, f := range s.flagsOf(k) {
+		switch f {
+		case "access":
+			a |= acl.KeyRead
+		case "insert", "delete", "update":
+			a |= acl.KeyWrite
+		}
+	}
+	if a == 0 {
+		return acl.KeyNone
+	}
+	return a
+}
+
+// keySpecRefs finds the keys of a command that declares key specs, each
+// with the access its spec asks for (then those MovableKeys finds, with the
+// command's own access).
+func (s *Spec) keySpecRefs(args [][]byte) []acl.KeyRef {
+	var out []acl.KeyRef
+	for _, k := range s.KeySpecs {
+		access := s.aclAccess(k)
+		for _, p := range k.positions(args, nil) {
+			out = append(out, acl.KeyRef{Pos: p, Access: access})
+		}
+	}
+	if s.MovableKeys != nil {
+		for _, p := range s.MovableKeys(args) {
+			out = append(out, acl.KeyRef{Pos: p, Access: s.keyAccess()})
+		}
+	}
+	return out
 }
 
 // hasKeys reports whether the command names keys at all.

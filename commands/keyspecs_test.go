@@ -44,6 +44,17 @@ func TestKeySpecsGetKeys(t *testing.T) {
 				[]any{"a", []any{"RW", "access", "delete"}}}},
 			{Cmd: []any{"COMMAND", "GETKEYSANDFLAGS", "XREAD", "STREAMS", "s", "0"}, Want: []any{
 				[]any{"s", []any{"RO", "access"}}}},
+			{Cmd: []any{"COMMAND", "GETKEYSANDFLAGS", "GEORADIUS", "src", "1", "2", "3", "m", "STOREDIST", "dst"}, Want: []any{
+				[]any{"src", []any{"RO", "access"}}, []any{"dst", []any{"OW", "update"}}}},
+			// ACLs ask what each key spec does: read for access, write
+			// for insert/delete/update.
+			{Cmd: []any{"ACL", "SETUSER", "ks", "on", "nopass", "+@all", "%R~read*", "%W~write*"}, Want: "OK"},
+			{Cmd: []any{"ACL", "DRYRUN", "ks", "GEORADIUS", "read", "1", "2", "3", "m", "STOREDIST", "write"}, Want: "OK"},
+			{Cmd: []any{"ACL", "DRYRUN", "ks", "GEORADIUS", "write", "1", "2", "3", "m", "STORE", "write"}, Want: "This user has no permissions to access the 'write' key"},
+			{Cmd: []any{"ACL", "DRYRUN", "ks", "XREAD", "STREAMS", "read1", "0"}, Want: "OK"},
+			{Cmd: []any{"ACL", "DRYRUN", "ks", "XREADGROUP", "GROUP", "g", "c", "STREAMS", "read1", ">"}, Want: "This user has no permissions to access the 'read1' key"},
+			{Cmd: []any{"ACL", "DRYRUN", "ks", "ZUNION", "2", "read1", "read2"}, Want: "OK"},
+			{Cmd: []any{"ACL", "DELUSER", "ks"}, Want: int64(1)},
 			{Cmd: []any{"COMMAND", "GETKEYSANDFLAGS", "RENAME", "a", "b"}, Want: []any{
 				[]any{"a", []any{"RW", "access", "delete"}}, []any{"b", []any{"OW", "update"}}}},
 		})
