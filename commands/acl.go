@@ -333,7 +333,9 @@ func aclRequest(spec *Spec, args [][]byte) acl.Request {
 	r := acl.Request{Cmd: spec.aclCmd, Args: args, NoAuth: spec.Flags&FlagNoAuth != 0}
 	if spec.KeyRefs != nil {
 		r.Keys = spec.KeyRefs(args)
-	} else if spec.FirstKey > 0 || spec.MovableKeys != nil {
+	} else if len(spec.KeySpecs) > 0 && !spec.incompleteSpecs() {
+		r.Keys = spec.keySpecRefs(args)
+	} else if spec.hasKeys() {
 		access := spec.keyAccess()
 		for _, p := range spec.keyPositions(args) {
 			if p > 0 && p < len(args) {

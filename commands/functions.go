@@ -44,10 +44,10 @@ func init() {
 		return &Spec{Name: name, Arity: arity, Flags: flags, Syntax: syntax, Summary: summary, Run: run}
 	}
 	register(
-		&Spec{Name: "fcall", Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong, MovableKeys: fcallKeys, Group: "scripting", Since: "7.0.0",
+		&Spec{Name: "fcall", Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong, KeySpecs: []KeySpec{keynumSpec(2, "RW access update")}, Group: "scripting", Since: "7.0.0",
 			Syntax: "function numkeys [key [key ...]] [arg [arg ...]]", Summary: "Invokes a function.",
 			Example: "> FCALL myfunc 1 k v\n\"OK\"", Run: func(c *Call) { cmdFcall(c, false) }},
-		&Spec{Name: "fcall_ro", Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagReadonly | FlagLong, MovableKeys: fcallKeys, Group: "scripting", Since: "7.0.0",
+		&Spec{Name: "fcall_ro", Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagReadonly | FlagLong, KeySpecs: []KeySpec{keynumSpec(2, "RO access")}, Group: "scripting", Since: "7.0.0",
 			Syntax: "function numkeys [key [key ...]] [arg [arg ...]]", Summary: "Invokes a read-only function.",
 			Example: "> FCALL_RO myget 1 k\n\"v\"", Run: func(c *Call) { cmdFcall(c, true) }},
 		&Spec{Name: "function", Arity: -2, Group: "scripting", Since: "7.0.0", Summary: "A container for function commands.",
@@ -63,22 +63,6 @@ func init() {
 				sub("help", 2, FlagLoading|FlagStale, "", "Returns helpful text about the different subcommands.", cmdFunctionHelp),
 			}},
 	)
-}
-
-// fcallKeys finds FCALL's keys: numkeys of them after the function name.
-func fcallKeys(args [][]byte) []int {
-	if len(args) < 3 {
-		return nil
-	}
-	n, ok := parseInt(args[2])
-	if !ok || n < 0 || n > int64(len(args)-3) {
-		return nil
-	}
-	out := make([]int, n)
-	for i := range out {
-		out[i] = 3 + i
-	}
-	return out
 }
 
 // Function flags, in the order Redis lists them.

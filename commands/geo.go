@@ -30,13 +30,13 @@ func init() {
 		k1(&Spec{Name: "geohash", Arity: -2, Flags: r, Group: "geo", Since: "3.2.0",
 			Syntax: "key [member [member ...]]", Summary: "Returns members from a geospatial index as geohash strings.",
 			Example: "> GEOHASH places Palermo\n1) \"sqc8b49rny0\"", Run: cmdGeohash}),
-		k1(&Spec{Name: "georadius", Arity: -6, Flags: w | d, MovableKeys: geoStoreKeys(6), Group: "geo", Since: "3.2.0",
+		k1(&Spec{Name: "georadius", Arity: -6, Flags: w | d, KeySpecs: geoRadiusSpecs(6), Group: "geo", Since: "3.2.0",
 			Syntax: "key longitude latitude radius M|KM|FT|MI [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC|DESC] [STORE key|STOREDIST key]", Summary: "Queries a geospatial index for members within a distance from a coordinate, optionally stores the result.",
 			Example: "> GEORADIUS places 15 37 200 km\n1) \"Palermo\"\n2) \"Catania\"", Run: func(c *Call) { geoSearch(c, geoByCoords) }}),
 		k1(&Spec{Name: "georadius_ro", Arity: -6, Flags: r, Group: "geo", Since: "3.2.10",
 			Syntax: "key longitude latitude radius M|KM|FT|MI [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC|DESC]", Summary: "Returns members from a geospatial index that are within a distance from a coordinate.",
 			Example: "> GEORADIUS_RO places 15 37 200 km\n1) \"Palermo\"\n2) \"Catania\"", Run: func(c *Call) { geoSearch(c, geoByCoords|geoNoStore) }}),
-		k1(&Spec{Name: "georadiusbymember", Arity: -5, Flags: w | d, MovableKeys: geoStoreKeys(5), Group: "geo", Since: "3.2.0",
+		k1(&Spec{Name: "georadiusbymember", Arity: -5, Flags: w | d, KeySpecs: geoRadiusSpecs(5), Group: "geo", Since: "3.2.0",
 			Syntax: "key member radius M|KM|FT|MI [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC|DESC] [STORE key|STOREDIST key]", Summary: "Queries a geospatial index for members within a distance from a member, optionally stores the result.",
 			Example: "> GEORADIUSBYMEMBER places Palermo 200 km\n1) \"Palermo\"\n2) \"Catania\"", Run: func(c *Call) { geoSearch(c, geoByMember) }}),
 		k1(&Spec{Name: "georadiusbymember_ro", Arity: -5, Flags: r, Group: "geo", Since: "3.2.10",
@@ -51,19 +51,12 @@ func init() {
 	)
 }
 
-// geoStoreKeys finds GEORADIUS' STORE/STOREDIST destination after base
-// arguments.
-func geoStoreKeys(base int) func(args [][]byte) []int {
-	return func(args [][]byte) []int {
-		var out []int
-		for i := base; i+1 < len(args); i++ {
-			if keyword(args[i], "STORE") || keyword(args[i], "STOREDIST") {
-				out = append(out, i+1)
-				i++
-			}
-		}
-		return out
-	}
+// geoRadiusSpecs are GEORADIUS' key specs: the source, read, and the
+// STORE or STOREDIST destination searched from argument base on, written.
+func geoRadiusSpecs(base int) []KeySpec {
+	return []KeySpec{{Flags: "RO access", Index: 1},
+		{Flags: "OW update", Keyword: "STORE", StartFrom: base},
+		{Flags: "OW update", Keyword: "STOREDIST", StartFrom: base}}
 }
 
 func cmdGeoadd(c *Call) {

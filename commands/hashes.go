@@ -558,3 +558,25 @@ func cmdRestore(c *Call) {
 	}
 	c.W.OK()
 }
+
+func init() {
+	onNewDispatcher(func(d *Dispatcher) {
+		// The engine reads the listpack thresholds on its hash write path:
+		// keep its copy in step with the parameters.
+		apply := func(string) {
+			d.Engine.SetHashListpackLimits(d.Config.Int("hash-max-listpack-entries"), d.Config.Int("hash-max-listpack-value"))
+		}
+		apply("")
+		for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value"} {
+			if p := d.Config.Lookup(name); p != nil {
+				prev := p.OnChange
+				p.OnChange = func(v string) {
+					apply(v)
+					if prev != nil {
+						prev(v)
+					}
+				}
+			}
+		}
+	})
+}

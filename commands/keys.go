@@ -90,20 +90,31 @@ func cmdDel(c *Call) {
 func cmdExists(c *Call) {
 	db, keys := c.DB(), keyArgs(c, 1)
 	n := 0
-	_ = c.Read(func(tx *engine.Tx) error {
+	count := func(tx *engine.Tx) error {
 		for _, k := range keys {
 			if tx.Exists(db, k) {
 				n++
 			}
 		}
 		return nil
+	}
+	// EXISTS, TYPE and the TTL family look a key up without counting as an
+	// access (Redis' LOOKUP_NOTOUCH): OBJECT IDLETIME and eviction see the
+	// key as idle as before. TOUCH (the same count) is the access.
+	_ = c.Read(func(tx *engine.Tx) error {
+		if c.Spec.Name == "touch" {
+			return count(tx)
+		}
+		return tx.NoTouch(func() error { return count(tx) })
 	})
 	c.W.Int(int64(n))
 }
 
 func cmdType(c *Call) {
 	var t string
-	_ = c.Read(func(tx *engine.Tx) error { t = tx.Type(c.DB(), c.Arg(1)); return nil })
+	_ = c.Read(func(tx *engine.Tx) error {
+		return tx.NoTouch(func() error { t = tx.Type(c.DB(), c.Arg(1)); return nil })
+	})
 	c.W.Simple(t)
 }
 
@@ -345,7 +356,9 @@ func ttlCmd(ms, absolute bool) func(c *Call) {
 	return func(c *Call) {
 		var dl int64
 		var ok bool
-		_ = c.Read(func(tx *engine.Tx) error { dl, ok = tx.Deadline(c.DB(), c.Arg(1)); return nil })
+		_ = c.Read(func(tx *engine.Tx) error {
+			return tx.NoTouch(func() error { dl, ok = tx.Deadline(c.DB(), c.Arg(1)); return nil })
+		})
 		switch {
 		case !ok:
 			c.W.Int(-2)

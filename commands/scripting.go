@@ -49,16 +49,16 @@ func init() {
 		return &Spec{Name: name, Arity: arity, Flags: flags, Syntax: syntax, Summary: summary, Run: run}
 	}
 	register(
-		&Spec{Name: "eval", KeyRefs: numKeys(2, keyRW), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong | flagMayReplicate, MovableKeys: fcallKeys, Group: "scripting", Since: "2.6.0",
+		&Spec{Name: "eval", KeyRefs: numKeys(2, keyRW), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong | flagMayReplicate, KeySpecs: []KeySpec{keynumSpec(2, "RW access update")}, Group: "scripting", Since: "2.6.0",
 			Syntax: "script numkeys [key [key ...]] [arg [arg ...]]", Summary: "Executes a server-side Lua script.",
 			Example: "> EVAL \"return redis.call('INCR', KEYS[1])\" 1 counter\n(integer) 1", Run: func(c *Call) { cmdEval(c, false, false) }},
-		&Spec{Name: "evalsha", KeyRefs: numKeys(2, keyRW), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong | flagMayReplicate, MovableKeys: fcallKeys, Group: "scripting", Since: "2.6.0",
+		&Spec{Name: "evalsha", KeyRefs: numKeys(2, keyRW), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagLong | flagMayReplicate, KeySpecs: []KeySpec{keynumSpec(2, "RW access update")}, Group: "scripting", Since: "2.6.0",
 			Syntax: "sha1 numkeys [key [key ...]] [arg [arg ...]]", Summary: "Executes a server-side Lua script by SHA1 digest.",
 			Example: "> EVALSHA 3e6c8c4bd6c7ef5b5d7c2b4a2a0a4c1e9f7f6a11 0\n(error) NOSCRIPT No matching script. Please use EVAL.", Run: func(c *Call) { cmdEval(c, true, false) }},
-		&Spec{Name: "eval_ro", KeyRefs: numKeys(2, keyR), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagReadonly | FlagLong, MovableKeys: fcallKeys, Group: "scripting", Since: "7.0.0",
+		&Spec{Name: "eval_ro", KeyRefs: numKeys(2, keyR), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagReadonly | FlagLong, KeySpecs: []KeySpec{keynumSpec(2, "RO access")}, Group: "scripting", Since: "7.0.0",
 			Syntax: "script numkeys [key [key ...]] [arg [arg ...]]", Summary: "Executes a read-only server-side Lua script.",
 			Example: "> EVAL_RO \"return redis.call('GET', KEYS[1])\" 1 k\n\"v\"", Run: func(c *Call) { cmdEval(c, false, true) }},
-		&Spec{Name: "evalsha_ro", KeyRefs: numKeys(2, keyR), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagReadonly | FlagLong, MovableKeys: fcallKeys, Group: "scripting", Since: "7.0.0",
+		&Spec{Name: "evalsha_ro", KeyRefs: numKeys(2, keyR), Arity: -3, Flags: FlagNoScript | FlagStale | FlagSkipMonitor | FlagReadonly | FlagLong, KeySpecs: []KeySpec{keynumSpec(2, "RO access")}, Group: "scripting", Since: "7.0.0",
 			Syntax: "sha1 numkeys [key [key ...]] [arg [arg ...]]", Summary: "Executes a read-only server-side Lua script by SHA1 digest.",
 			Example: "> EVALSHA_RO 3e6c8c4bd6c7ef5b5d7c2b4a2a0a4c1e9f7f6a11 0\n(error) NOSCRIPT No matching script. Please use EVAL.", Run: func(c *Call) { cmdEval(c, true, true) }},
 		&Spec{Name: "script", Arity: -2, Group: "scripting", Since: "2.6.0", Summary: "A container for Lua scripts management commands.",

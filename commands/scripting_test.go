@@ -323,20 +323,6 @@ func TestScriptACLCheckCmd(t *testing.T) {
 	})
 }
 
-// CLUSTER answers as a Redis without cluster support, and CLUSTER RESET is
-// refused from a script (noscript), as in Redis.
-func TestClusterDisabled(t *testing.T) {
-	s := testserver.Start(t)
-	s.Protocols(t, func(t *testing.T, c *redis.Client) {
-		testserver.Run(t, c, []C{
-			{Cmd: []any{"cluster", "info"}, WantErr: "ERR This instance has cluster support disabled"},
-			{Cmd: []any{"cluster", "slots"}, WantErr: "ERR This instance has cluster support disabled"},
-			{Cmd: []any{"cluster", "nosuch"}, WantErr: "ERR unknown subcommand 'nosuch'"},
-			{Cmd: []any{"eval", "redis.call('cluster', 'reset', 'hard')", "0"}, WantErr: "ERR This Redis command is not allowed from script"},
-		})
-	})
-}
-
 // min-replicas-to-write: a standalone server has no replica, so writes are
 // refused with NOREPLICAS (top level, MULTI, a script's write, a shebang
 // script that may write, a function) while reads and no-writes scripts go

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -538,7 +539,7 @@ func cmdConfigGet(c *Call) {
 				continue
 			}
 			p := c.d.Config.Lookup(name)
-			if p.Sensitive {
+			if p.Sensitive || p.Hidden && pat != name {
 				continue
 			}
 			seen[name] = true
@@ -565,6 +566,9 @@ func cmdConfigSet(c *Call) {
 	}
 	local := IsLocalClient(c.Client.Conn)
 	seen := map[*config.Param]bool{}
+	// same marks immutable parameters set to the value they have: a no-op
+	// that is accepted (see config.Unchanged).
+	same := map[int]bool{}
 	for i := 0; i < len(args); i += 2 {
 		p := c.d.Config.Lookup(string(args[i]))
 		if p == nil {
@@ -572,8 +576,11 @@ func cmdConfigSet(c *Call) {
 			return
 		}
 		if err := c.d.Config.MaySet(p.Name, local); err != nil {
-			failed(args[i], err)
-			return
+			if !errors.Is(err, config.ErrImmutable) || !c.d.Config.Unchanged(p.Name, string(args[i+1])) {
+				failed(args[i], err)
+				return
+			}
+			same[i] = true
 		}
 		if seen[p] {
 			failed(args[i], "duplicate parameter")
@@ -588,7 +595,9 @@ func cmdConfigSet(c *Call) {
 		}
 	}
 	for i := 0; i < len(args); i += 2 {
-		_ = c.d.Config.Set(string(args[i]), string(args[i+1]))
+		if !same[i] {
+			_ = c.d.Config.Set(string(args[i]), string(args[i+1]))
+		}
 	}
 	evictAfterConfig(c)
 	c.W.OK()
@@ -690,40 +699,7 @@ func writeCommandInfo(c *Call, s *Spec) {
 		c.W.Simple(cat)
 	}
 	c.W.Array(0) // tips
-	if s.FirstKey > 0 {
-		c.W.Array(1)
-		c.W.Map(4)
-		c.W.BulkString("flags")
-		c.W.Set(0)
-		c.W.BulkString("begin_search")
-		c.W.Map(2)
-		c.W.BulkString("type")
-		c.W.BulkString("index")
-		c.W.BulkString("spec")
-		c.W.Map(1)
-		c.W.BulkString("index")
-		c.W.Int(int64(s.FirstKey))
-		c.W.BulkString("find_keys")
-		c.W.Map(2)
-		c.W.BulkString("type")
-		c.W.BulkString("range")
-		c.W.BulkString("spec")
-		c.W.Map(3)
-		c.W.BulkString("lastkey")
-		last := s.LastKey
-		if last > 0 {
-			last -= s.FirstKey
-		}
-		c.W.Int(int64(last))
-		c.W.BulkString("keystep")
-		c.W.Int(int64(s.Step))
-		c.W.BulkString("limit")
-		c.W.Int(0)
-		c.W.BulkString("notes")
-		c.W.BulkString("")
-	} else {
-		c.W.Array(0)
-	}
+	writeKeySpecs(c, s)
 	subs := s.Subs()
 	c.W.Array(len(subs))
 	for _, sub := range subs {

@@ -40,7 +40,7 @@ func init() {
 		&Spec{Name: "sinter", Arity: -2, Flags: r, FirstKey: 1, LastKey: -1, Group: "set", Since: "1.0.0",
 			Syntax: "key [key ...]", Summary: "Returns the intersect of multiple sets.",
 			Example: "> SINTER a b\n1) \"x\"", Run: setOp(opInter, false)},
-		&Spec{Name: "sintercard", KeyRefs: numKeys(1, keyR), Arity: -3, Flags: r, FirstKey: 2, LastKey: -1, Group: "set", Since: "7.0.0",
+		&Spec{Name: "sintercard", KeyRefs: numKeys(1, keyR), Arity: -3, Flags: r, KeySpecs: []KeySpec{keynumSpec(1, "RO access")}, Group: "set", Since: "7.0.0",
 			Syntax: "numkeys key [key ...] [LIMIT limit]", Summary: "Returns the number of members of the intersect of multiple sets.",
 			Example: "> SINTERCARD 2 a b LIMIT 10\n(integer) 1", Run: cmdSintercard},
 		&Spec{Name: "sinterstore", KeyRefs: storeKeys(false, 2), Arity: -3, Flags: w | d, FirstKey: 1, LastKey: -1, Group: "set", Since: "1.0.0",

@@ -17,11 +17,12 @@ import (
 
 func init() {
 	register(
-		&Spec{Name: "sort", ACL: "@set @sortedset @list @dangerous", KeyRefs: sortKeys, Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagLong, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
+		&Spec{Name: "sort", ACL: "@set @sortedset @list @dangerous", KeyRefs: sortKeys, Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagLong, FirstKey: 1, LastKey: 1, Step: 1,
+			KeySpecs: []KeySpec{{Flags: "RO access", Index: 1}, sortPatternSpec, sortStoreSpec}, Group: "generic", Since: "1.0.0",
 			Syntax:  "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC|DESC] [ALPHA] [STORE destination]",
 			Summary: "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
 			Example: "> RPUSH ids 3 1 2\n(integer) 3\n> SORT ids DESC LIMIT 0 2\n1) \"3\"\n2) \"2\"", Run: sortCmd(false), MovableKeys: sortStoreKey},
-		&Spec{Name: "sort_ro", Arity: -2, Flags: FlagReadonly | FlagLong, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "7.0.0",
+		&Spec{Name: "sort_ro", Arity: -2, Flags: FlagReadonly | FlagLong, FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: []KeySpec{{Flags: "RO access", Index: 1}, sortPatternSpec}, Group: "generic", Since: "7.0.0",
 			Syntax:  "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC|DESC] [ALPHA]",
 			Summary: "Returns the sorted elements of a list, a set, or a sorted set.",
 			Example: "> SORT_RO ids BY nosort GET #\n1) \"3\"\n2) \"1\"\n3) \"2\"", Run: sortCmd(true)},

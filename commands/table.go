@@ -79,6 +79,10 @@ type Spec struct {
 	// (SORT's STORE destination): their argument indexes, counting the
 	// command name as 0. COMMAND shows such commands as "movablekeys".
 	MovableKeys func(args [][]byte) []int
+	// KeySpecs declare keys that one range cannot describe (see KeySpec);
+	// FirstKey/LastKey/Step then hold Redis' legacy range (the keys at
+	// fixed positions, or 0 0 0).
+	KeySpecs []KeySpec
 	// Subcommands of a container command (CLIENT, CONFIG, ...), by name.
 	Subcommands []*Spec
 	// ACL names ACL categories beyond those the group and flags give
@@ -224,7 +228,11 @@ func (s *Spec) FlagNames() []string {
 			out = append(out, fn.name)
 		}
 	}
-	if s.MovableKeys != nil {
+	movable := s.MovableKeys != nil
+	for _, k := range s.KeySpecs {
+		movable = movable || k.movable()
+	}
+	if movable {
 		out = append(out, "movablekeys")
 	}
 	return out
@@ -321,10 +329,22 @@ func (s *Spec) keyAccess() acl.KeyAccess {
 	return 0
 }
 
-// keyPositions returns the argument indexes holding keys for args.
+// keyPositions returns the argument indexes holding keys for args: those
+// of the declared key specs, or of the FirstKey/LastKey/Step range, then
+// those MovableKeys finds.
 func (s *Spec) keyPositions(args [][]byte) []int {
 	var out []int
-	if s.FirstKey > 0 {
+	if s.MovableKeys != nil && s.incompleteSpecs() {
+		// Specs that cannot find every key (MIGRATE's KEYS after AUTH
+		// arguments): the command's own finder does, as Redis'
+		// getkeys_proc.
+		return s.MovableKeys(args)
+	}
+	if len(s.KeySpecs) > 0 {
+		for _, k := range s.KeySpecs {
+			out = k.positions(args, out)
+		}
+	} else if s.FirstKey > 0 {
 		last := s.LastKey
 		if last < 0 {
 			last = len(args) + last

@@ -49,6 +49,10 @@ type Param struct {
 	Protected bool
 	Memory    bool // an Int that takes units (1gb, 64mb), as Redis' MEMORY_CONFIG
 	Sensitive bool // never shown by CONFIG GET (secrets)
+	// Hidden parameters (Redis' HIDDEN_CONFIG, test and debug knobs) are
+	// left out of CONFIG GET patterns and CONFIG REWRITE: CONFIG GET shows
+	// one only when asked for it by its exact name.
+	Hidden bool
 	// Check validates a value beyond its kind; it returns a message in Redis' words.
 	Check func(v string) error
 	// CheckLive validates a value set at run time (CONFIG SET) beyond Check:
@@ -202,6 +206,19 @@ func (c *Config) protectedAllowed(local bool) bool {
 		return local
 	}
 	return false
+}
+
+// Unchanged reports whether setting name to value would leave it as it is:
+// the value, parsed and normalized, equals the current one. CONFIG SET of an
+// immutable parameter to its current value is accepted as a no-op on that
+// ground (a client that saves every parameter and sets it back works).
+func (c *Config) Unchanged(name, value string) bool {
+	p := c.params[strings.ToLower(name)]
+	if p == nil {
+		return false
+	}
+	text, _, err := parse(p, value)
+	return err == nil && text == *p.val.Load()
 }
 
 // Validate reports whether value is acceptable for name at run time (CONFIG

@@ -91,16 +91,15 @@ func Defaults() *Config {
 		// latency-monitor-threshold (ms): events at least this long are
 		// kept for LATENCY; 0 turns the monitor off.
 		{Name: "latency-monitor-threshold", Kind: Int, Default: "0", Min: 0, Max: 1 << 40},
-		// Encoding thresholds: accepted for compatibility (clients and tests
-		// save and restore them); sessiond's layouts do not depend on them.
-		{Name: "hash-max-listpack-entries", Kind: Int, Default: "128", Min: 0, Max: 1 << 40},
-		{Name: "hash-max-listpack-value", Kind: Int, Default: "64", Min: 0, Max: 1 << 40},
-		{Name: "hash-max-ziplist-entries", Kind: Int, Default: "128", Min: 0, Max: 1 << 40},
-		{Name: "hash-max-ziplist-value", Kind: Int, Default: "64", Min: 0, Max: 1 << 40},
-		{Name: "zset-max-listpack-entries", Kind: Int, Default: "128", Min: 0, Max: 1 << 40},
-		{Name: "zset-max-listpack-value", Kind: Int, Default: "64", Min: 0, Max: 1 << 40},
-		{Name: "zset-max-ziplist-entries", Kind: Int, Default: "128", Min: 0, Max: 1 << 40},
-		{Name: "zset-max-ziplist-value", Kind: Int, Default: "64", Min: 0, Max: 1 << 40},
+		// Encoding thresholds. Small hashes (at most hash-max-listpack-entries fields, none
+		// longer than hash-max-listpack-value bytes) keep insertion order,
+		// as Redis' listpack; the ziplist names are Redis 6's aliases.
+		{Name: "hash-max-listpack-entries", Alias: "hash-max-ziplist-entries", Kind: Int, Default: "128", Min: 0, Max: 1 << 40},
+		{Name: "hash-max-listpack-value", Alias: "hash-max-ziplist-value", Kind: Int, Default: "64", Min: 0, Max: 1 << 40},
+		// The others are accepted for compatibility (clients and tests save
+		// and restore them); sessiond's layouts do not depend on them.
+		{Name: "zset-max-listpack-entries", Alias: "zset-max-ziplist-entries", Kind: Int, Default: "128", Min: 0, Max: 1 << 40},
+		{Name: "zset-max-listpack-value", Alias: "zset-max-ziplist-value", Kind: Int, Default: "64", Min: 0, Max: 1 << 40},
 		{Name: "set-max-intset-entries", Kind: Int, Default: "512", Min: 0, Max: 1 << 40},
 		{Name: "list-max-listpack-size", Kind: Int, Default: "-2", Min: -5, Max: 1 << 31},
 		{Name: "list-max-ziplist-size", Kind: Int, Default: "-2", Min: -5, Max: 1 << 31},
@@ -164,7 +163,26 @@ func Defaults() *Config {
 		{Name: "raft-follower-reads", Kind: Enum, Default: "consistent", Enum: []string{"consistent", "local"}},
 		{Name: "announce-ip", Kind: String, Default: "", Immutable: true},
 		{Name: "announce-port", Kind: Int, Default: "0", Min: 0, Max: 65535, Immutable: true},
+
+		// Accepted for Redis parity (clients and Redis' suite save and set
+		// them back); sessiond's replication is raft's log, so there is no
+		// backlog buffer to size.
+		{Name: "repl-backlog-size", Kind: Int, Memory: true, Default: "1mb", Min: 1, Max: 1 << 50},
+		// replicaof is always empty: sessiond is never a replica of a Redis
+		// master (a replicated group is raft's, raft-node-id); shown by
+		// CONFIG GET as Redis shows it on a master, refused when set.
+		{Name: "replicaof", Alias: "slaveof", Kind: String, Default: "", Immutable: true, Check: noReplicaOf},
+		// Hidden: Redis' debugging knob that slows loading per key
+		// (microseconds); shown only when asked for by name.
+		{Name: "key-load-delay", Kind: Int, Default: "0", Min: -1 << 31, Max: 1<<31 - 1, Hidden: true},
 	})
+}
+
+func noReplicaOf(v string) error {
+	if v != "" {
+		return fmt.Errorf("replicaof is not supported: %s", unsupported["replicaof"])
+	}
+	return nil
 }
 
 // OutputLimit is one class of client-output-buffer-limit.

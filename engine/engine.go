@@ -75,6 +75,7 @@ type Engine struct {
 	timeCommits  atomic.Bool // see TimeCommits
 	commitHist   latency.Histogram
 	expireHz     atomic.Int64 // see SetExpireTuning; 0: expireTick
+	hashLimits   hashLimits   // see SetHashListpackLimits
 	expireEffort atomic.Int64
 
 	notifyMask  atomic.Uint32 // keyspace event classes wanted (see NotifyClass)
@@ -148,6 +149,7 @@ func Open(opts Options) (*Engine, error) {
 	if e.clock == nil {
 		e.clock = time.Now
 	}
+	e.SetHashListpackLimits(128, 64) // Redis' defaults
 	e.lat = opts.Latency
 	if e.lat == nil {
 		e.lat = latency.New()

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/sessiond/sessiond/rdb"
 )
 
 // Composite values (hash, set, sorted set) keep each element as its own
@@ -266,18 +268,24 @@ func (tx *Tx) HSet(db int, key string, pairs []string, nx bool) (int, error) {
 		return 0, err
 	}
 	added := 0
+	o := c.openOrder()
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if nx {
 			if _, ok := c.get(subField + pairs[i]); ok {
 				continue
 			}
 		}
+		if !o.fits(tx, pairs[i], pairs[i+1]) {
+			o.drop()
+		}
 		if c.set(subField+pairs[i], pairs[i+1]) {
 			added++
 			c.n++
+			o.add(pairs[i])
 		}
 	}
 	if c.changed {
+		o.save(c)
 		c.save()
 		tx.Notify('h', "hset", db, key)
 	}
@@ -311,11 +319,15 @@ func (tx *Tx) HMGet(db int, key string, fields []string) (vals []string, ok []bo
 	return vals, ok, nil
 }
 
-// HGetAll returns every field and value, in field order.
+// HGetAll returns every field and value: a small hash's in insertion
+// order, a large one's in field order.
 func (tx *Tx) HGetAll(db int, key string) (fields, vals []string, err error) {
 	c, err := tx.openComp(db, key, TypeHash)
 	if err != nil {
 		return nil, nil, err
+	}
+	if fields, vals, ok := c.ordered(); ok {
+		return fields, vals, nil
 	}
 	c.each(subField, func(k, v string) bool {
 		fields = append(fields, k)
@@ -341,13 +353,18 @@ func (tx *Tx) HDel(db int, key string, fields []string) (int, error) {
 		return 0, err
 	}
 	n := 0
+	gone := map[string]bool{}
 	for _, f := range fields {
 		if c.del(subField + f) {
 			n++
 			c.n--
+			gone[f] = true
 		}
 	}
 	if n > 0 {
+		o := c.openOrder()
+		o.remove(gone)
+		o.save(c)
 		deleted := c.save()
 		tx.Notify('h', "hdel", db, key)
 		if deleted {
@@ -376,6 +393,9 @@ func (tx *Tx) HIncrBy(db int, key, field string, delta int64) (int64, error) {
 	cur += delta
 	if c.set(subField+field, strconv.FormatInt(cur, 10)) {
 		c.n++
+		o := c.openOrder()
+		o.add(field)
+		o.save(c)
 	}
 	c.save()
 	tx.Notify('h', "hincrby", db, key)
@@ -406,6 +426,9 @@ func (tx *Tx) HIncrByFloat(db int, key, field string, delta float64) (string, er
 	}
 	if c.set(subField+field, s) {
 		c.n++
+		o := c.openOrder()
+		o.add(field)
+		o.save(c)
 	}
 	c.save()
 	tx.Notify('h', "hincrbyfloat", db, key)
@@ -419,12 +442,30 @@ func (tx *Tx) HRandField(db int, key string, count int64, rnd *rand.Rand) (field
 	if err != nil {
 		return nil, nil, err
 	}
+	if count >= c.n {
+		// The whole hash: a small one in insertion order, as Redis.
+		if fields, vals, ok := c.ordered(); ok {
+			return fields, vals, nil
+		}
+	}
 	fields, vals = c.pickRandom(subField, count, rnd)
 	return fields, vals, nil
 }
 
-// HScan is one HSCAN step: fn receives each field and value examined.
+// HScan is one HSCAN step: fn receives each field and value examined. A
+// small hash is returned whole, in insertion order, with cursor 0, as
+// Redis scans a listpack.
 func (tx *Tx) HScan(db int, key string, cursor uint64, count int, fn func(field, val string)) (uint64, error) {
+	c, err := tx.openComp(db, key, TypeHash)
+	if err != nil {
+		return 0, err
+	}
+	if fields, vals, ok := c.ordered(); ok {
+		for i := range fields {
+			fn(fields[i], vals[i])
+		}
+		return 0, nil
+	}
 	return tx.scanComp(db, key, TypeHash, subField, cursor, count, fn)
 }
 
@@ -509,7 +550,30 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // Restore creates key from a Dump payload with the given deadline (Unix ms,
 // 0 none). An existing key is an error unless replace. A deadline already
 // past leaves no key, as Redis does.
+//
+// A payload in Redis' DUMP format (RDB object, version, CRC-64) is read too
+// (see restoreRedis): values DUMPed by Redis restore here.
 func (tx *Tx) Restore(db int, key, payload string, deadline int64, replace bool) error {
+	if !strings.HasPrefix(payload, dumpMagic) && rdb.IsDump([]byte(payload)) {
+		v, err := decodeRedisDump(payload)
+		if err != nil {
+			return err // before anything changes, as Redis checks the payload first
+		}
+		if old, ok := tx.Lookup(db, key); ok {
+			if !replace {
+				return ErrBusyKey
+			}
+			tx.removeRecord(old, DropDeleted)
+		}
+		if deadline != 0 && deadline < tx.Now {
+			return nil
+		}
+		if err := tx.restoreRedis(db, key, v, deadline); err != nil {
+			return err
+		}
+		tx.Notify('g', "restore", db, key)
+		return nil
+	}
 	if len(payload) < len(dumpMagic)+5 || payload[:len(dumpMagic)] != dumpMagic {
 		return ErrBadDump
 	}

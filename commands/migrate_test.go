@@ -1,0 +1,93 @@
+package commands_test
+
+import (
+	"context"
+	"net"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sessiond/sessiond/internal/testserver"
+)
+
+// MIGRATE moves (or with COPY copies) keys to another sessiond over a real
+// connection: DUMP here, AUTH/SELECT/RESTORE there, DEL here once the
+// target acknowledged; TTLs, REPLACE, KEYS, NOKEY and the target's errors
+// as Redis.
+func TestMigrate(t *testing.T) {
+	src := testserver.Start(t)
+	dst := testserver.Start(t, "requirepass", "secret")
+	host, port, _ := net.SplitHostPort(dst.Addr)
+	ctx := context.Background()
+	target := dst.ClientAs(2, "default", "secret")
+	src.Protocols(t, func(t *testing.T, c *redis.Client) {
+		if err := target.FlushAll(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		mig := func(args ...any) []any { return append([]any{"MIGRATE", host, port}, args...) }
+		testserver.Run(t, c, []testserver.Case{
+			{Cmd: []any{"SET", "k", "v", "EX", "1000"}, Want: "OK"},
+			{Cmd: []any{"HSET", "h", "z", "1", "a", "2"}, Want: int64(2)},
+			{Cmd: []any{"SET", "c", "copied"}, Want: "OK"},
+			{Cmd: mig("k", "0", "5000", "AUTH", "secret"), Want: "OK"},
+			{Cmd: []any{"EXISTS", "k"}, Want: int64(0)},
+			{Cmd: mig("c", "0", "5000", "COPY", "AUTH2", "default", "secret"), Want: "OK"},
+			{Cmd: []any{"GET", "c"}, Want: "copied"},
+			// The target has c now: BUSYKEY unless REPLACE.
+			{Cmd: mig("c", "0", "5000", "AUTH", "secret"), WantErr: "ERR Target instance replied with error: BUSYKEY Target key name already exists."},
+			{Cmd: []any{"GET", "c"}, Want: "copied"},
+			{Cmd: []any{"SET", "c", "newer"}, Want: "OK"},
+			{Cmd: mig("c", "0", "5000", "REPLACE", "AUTH", "secret"), Want: "OK"},
+			// Several keys into database 3, the missing one skipped.
+			{Cmd: mig("", "3", "5000", "AUTH", "secret", "KEYS", "h", "missing"), Want: "OK"},
+			{Cmd: []any{"EXISTS", "h"}, Want: int64(0)},
+			{Cmd: mig("", "3", "5000", "AUTH", "secret", "KEYS", "missing"), Want: "NOKEY"},
+			{Cmd: mig("missing", "0", "5000"), Want: "NOKEY"},
+			{Cmd: []any{"SET", "x", "1"}, Want: "OK"},
+			{Cmd: mig("x", "0", "5000", "AUTH", "wrong"), WantErr: "ERR Target instance replied with error: WRONGPASS"},
+			{Cmd: []any{"GET", "x"}, Want: "1"},
+			{Cmd: mig("x", "0", "5000"), WantErr: "ERR Target instance replied with error: NOAUTH"},
+			{Cmd: mig("x", "0", "5000", "KEYS", "x"), WantErr: "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"},
+			{Cmd: mig("x", "0", "5000", "BOGUS"), WantErr: "ERR syntax error"},
+			{Cmd: mig("x", "db", "5000"), WantErr: "ERR value is not an integer or out of range"},
+			{Cmd: []any{"MIGRATE", "127.0.0.1", "1", "x", "0", "500"}, WantErr: "IOERR error or timeout connecting to the client"},
+			{Cmd: []any{"GET", "x"}, Want: "1"},
+		})
+		if v := target.Get(ctx, "k").Val(); v != "v" {
+			t.Errorf("target k = %q", v)
+		}
+		if ttl := target.TTL(ctx, "k").Val(); ttl <= 0 {
+			t.Errorf("target k TTL %v: the TTL did not travel", ttl)
+		}
+		if v := target.Get(ctx, "c").Val(); v != "newer" {
+			t.Errorf("target c = %q after REPLACE", v)
+		}
+		t3 := redis.NewClient(&redis.Options{Addr: dst.Addr, Password: "secret", DB: 3})
+		defer t3.Close()
+		if v := t3.HKeys(ctx, "h").Val(); len(v) != 2 || v[0] != "z" {
+			t.Errorf("target db 3 h fields %v", v)
+		}
+	})
+}
+
+// MIGRATE's keys for COMMAND GETKEYS and ACLs: the key argument, or those
+// after KEYS (AUTH and AUTH2 arguments are not keys), as Redis.
+func TestMigrateKeys(t *testing.T) {
+	s := testserver.Start(t)
+	s.Protocols(t, func(t *testing.T, c *redis.Client) {
+		testserver.Run(t, c, []testserver.Case{
+			{Cmd: []any{"COMMAND", "GETKEYS", "MIGRATE", "h", "1", "k", "0", "500"}, Want: []any{"k"}},
+			{Cmd: []any{"COMMAND", "GETKEYS", "MIGRATE", "h", "1", "", "0", "500", "AUTH2", "KEYS", "p", "KEYS", "a", "b"}, Want: []any{"a", "b"}},
+			{Cmd: []any{"COMMAND", "GETKEYSANDFLAGS", "MIGRATE", "h", "1", "", "0", "500", "KEYS", "a"}, Want: []any{
+				[]any{"a", []any{"RW", "access", "delete", "incomplete"}}}},
+			{Cmd: []any{"ACL", "SETUSER", "m", "on", "nopass", "+@all", "%R~read*", "%W~write*", "%RW~rw*"}, Want: "OK"},
+			{Cmd: []any{"ACL", "DRYRUN", "m", "MIGRATE", "h", "1", "rw", "0", "500"}, Want: "OK"},
+			{Cmd: []any{"ACL", "DRYRUN", "m", "MIGRATE", "h", "1", "read", "0", "500"}, Want: "This user has no permissions to access the 'read' key"},
+			{Cmd: []any{"ACL", "DRYRUN", "m", "MIGRATE", "h", "1", "", "0", "500", "AUTH", "KEYS", "KEYS", "rw"}, Want: "OK"},
+			{Cmd: []any{"ACL", "DRYRUN", "m", "MIGRATE", "h", "1", "", "0", "500", "AUTH2", "KEYS", "1", "KEYS", "write"}, Want: "This user has no permissions to access the 'write' key"},
+		})
+		info := commandInfo(t, c, "migrate")
+		if !containsWord(info[2], "movablekeys") {
+			t.Errorf("MIGRATE flags %v lack movablekeys", info[2])
+		}
+	})
+}

@@ -1,0 +1,98 @@
+package engine
+
+import (
+	"errors"
+
+	"github.com/sessiond/sessiond/rdb"
+)
+
+// ErrBadDumpFormat is RESTORE's error for a Redis payload whose checksum
+// is right but whose content cannot be decoded, in Redis' words.
+var ErrBadDumpFormat = errorString("ERR Bad data format")
+
+// decodeRedisDump decodes a Redis DUMP payload (RDB object format), with
+// RESTORE's errors.
+func decodeRedisDump(payload string) (rdb.Value, error) {
+	v, err := rdb.Decode([]byte(payload))
+	switch {
+	case errors.Is(err, rdb.ErrChecksum):
+		return v, ErrBadDump
+	case err != nil:
+		return v, ErrBadDumpFormat
+	}
+	return v, nil
+}
+
+// restoreRedis creates key from a decoded Redis DUMP payload: values
+// DUMPed by Redis restore here, and MIGRATE from Redis lands here. The
+// caller has removed any old key and checked the deadline.
+func (tx *Tx) restoreRedis(db int, key string, v rdb.Value, deadline int64) error {
+	var err error
+	// The value is built with the commands' own writes; their events are
+	// dropped: RESTORE's one event is "restore".
+	events := len(tx.commit.Events)
+	defer func() { tx.commit.Events = tx.commit.Events[:events] }()
+	switch v.Kind {
+	case rdb.String:
+		_, err = tx.Set(db, key, v.Str, SetOptions{})
+	case rdb.List:
+		_, err = tx.ListPush(db, key, v.Members, false, false)
+	case rdb.Set:
+		_, err = tx.SAdd(db, key, v.Members)
+	case rdb.ZSet:
+		items := make([]ScoreMember, len(v.Scores))
+		for i, s := range v.Scores {
+			items[i] = ScoreMember{Score: s.Score, Member: s.Member}
+		}
+		_, err = tx.ZAdd(db, key, ZAddOptions{}, items)
+	case rdb.Hash:
+		_, err = tx.HSet(db, key, v.Pairs, false)
+	case rdb.Stream:
+		tx.restoreStream(db, key, v.Stream)
+	}
+	if err != nil {
+		return err
+	}
+	if deadline != 0 {
+		tx.SetDeadline(db, key, deadline)
+	}
+	return nil
+}
+
+func streamID(id rdb.ID) StreamID { return StreamID{Ms: id.Ms, Seq: id.Seq} }
+
+// restoreStream writes a decoded stream: its entries, metadata and groups.
+// A Redis 6 payload lacks the first ID, max deleted ID, entries added and
+// groups' entries read: they are derived as Redis 7 does when it loads one
+// (entries added = length, entries read estimated from the group's ID).
+func (tx *Tx) restoreStream(db int, key string, v *rdb.StreamValue) {
+	s := &stream{prefix: childPrefix(db, key)}
+	s.meta = StreamMeta{Last: streamID(v.Last), First: streamID(v.First), MaxDeleted: streamID(v.MaxDeleted),
+		Length: int64(v.Length), EntriesAdded: int64(v.EntriesAdded)}
+	if v.V1 {
+		s.meta.EntriesAdded = s.meta.Length
+		s.meta.MaxDeleted = StreamID{}
+		s.meta.First = StreamID{}
+		if len(v.Entries) > 0 {
+			s.meta.First = streamID(v.Entries[0].ID)
+		}
+	}
+	tx.saveStream(db, key, s)
+	for _, e := range v.Entries {
+		_, _, _ = tx.bt.Set(s.entryKey(streamID(e.ID)), encodeFields(e.Fields), nil)
+	}
+	for _, g := range v.Groups {
+		sg := &StreamGroup{Name: g.Name, LastID: streamID(g.LastID), EntriesRead: g.EntriesRead}
+		if v.V1 {
+			sg.EntriesRead = s.meta.estimateRead(sg.LastID)
+		}
+		for _, c := range g.Consumers {
+			sg.Consumers = append(sg.Consumers, StreamConsumer{Name: c.Name, SeenTime: c.SeenTime, ActiveTime: c.ActiveTime})
+		}
+		for _, p := range g.PEL {
+			sg.putNACK(StreamNACK{ID: streamID(p.ID), Consumer: p.Consumer, Time: p.DeliveryTime, Count: int64(p.DeliveryCount)})
+		}
+		tx.saveGroup(s, sg)
+	}
+	tx.wrote = true
+}
