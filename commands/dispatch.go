@@ -55,6 +55,7 @@ type Dispatcher struct {
 	repl         *replState       // nil: a standalone server (replicated.go)
 	funcs        functionRegistry // FUNCTION libraries (functions.go)
 	tracking     trackingRegistry // CLIENT TRACKING (tracking.go)
+	cmem         clientMemAccount // clients' memory, maxmemory-clients (clientmem.go)
 }
 
 type serverStats struct {
@@ -138,8 +139,10 @@ type Client struct {
 	// AUTH or HELLO AUTH): permission checks load its current rules.
 	account atomic.Pointer[acl.Account]
 	proto   int
-	noEvict bool
+	noEvict atomic.Bool // CLIENT NO-EVICT: read by eviction on any goroutine
 	noTouch bool
+	// mem is the client's memory accounting (clientmem.go).
+	mem clientMem
 
 	// CloseAfterReply asks the server to close the connection once the
 	// pending replies are flushed (QUIT, CLIENT KILL of itself).
@@ -200,6 +203,7 @@ func (d *Dispatcher) Release(cl *Client) {
 	d.watch.unwatchAll(cl)
 	d.hub.unsubscribeAll(cl)
 	d.trackingForget(cl)
+	d.forgetClientMemory(cl)
 	d.clientsMu.Lock()
 	delete(d.clients, cl.ID)
 	d.clientsMu.Unlock()
@@ -356,6 +360,7 @@ func (d *Dispatcher) execAt(cl *Client, args [][]byte, now time.Time) {
 		// The arguments point into the connection's input buffer, which is
 		// reused once this command returns: the queue keeps its own copy.
 		cl.multi.queue = append(cl.multi.queue, queued{spec: spec, args: CloneArgs(args)})
+		cl.mem.multi.Add(queuedMem(args))
 		cl.W.Simple("QUEUED")
 		return
 	}
