@@ -56,6 +56,7 @@ type Dispatcher struct {
 	funcs        functionRegistry // FUNCTION libraries (functions.go)
 	tracking     trackingRegistry // CLIENT TRACKING (tracking.go)
 	cmem         clientMemAccount // clients' memory, maxmemory-clients (clientmem.go)
+	latTrack     latencyTracking  // latency-tracking (latencystats.go)
 }
 
 type serverStats struct {

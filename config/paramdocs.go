@@ -56,7 +56,7 @@ var paramDocs = map[string]string{
 	"notify-keyspace-events":            "Redis' keyspace notification flags (KEA, Ex, ...). Empty: none.",
 	"maxmemory":                         "Memory limit for the data set (0: none).",
 	"maxmemory-clients":                 "Memory all clients together may hold (input and output buffers, MULTI queues, watched keys, subscriptions), a size or a percentage of maxmemory; past it the largest clients are disconnected (client eviction). 0: no limit.",
-	"latency-tracking":                  "Keep per-command latency histograms for INFO latencystats.",
+	"latency-tracking":                  "Keep per-command latency histograms: INFO latencystats, LATENCY HISTOGRAM and the metrics endpoint's command histograms.",
 	"latency-tracking-info-percentiles": "The percentiles INFO latencystats reports per command (numbers from 0 to 100).",
 	"maxmemory-policy":                  "What happens at maxmemory: noeviction or an eviction policy.",
 	"lazyfree-lazy-user-del":            "DEL frees in the background (sessiond's memory is always freed by the Go collector).",
