@@ -786,15 +786,21 @@ func (c *loopConn) maybeFinish() {
 	}
 }
 
-// checkOutputLimit disconnects the client when its unwritten replies pass
-// the normal class of client-output-buffer-limit; it reports whether the
-// connection is still open.
+// checkOutputLimit disconnects the client when its unwritten output passes
+// its class of client-output-buffer-limit (pubsub for a subscriber, as
+// Redis classes clients, else normal); it reports whether the connection is
+// still open.
 func (c *loopConn) checkOutputLimit() bool {
+	if c.cl.Subscribed() {
+		return c.checkLimit(pubsubLimit(c.l.s.cfg))
+	}
 	return c.checkLimit(normalLimit(c.l.s.cfg))
 }
 
+// checkPushLimit checks the limit after pushes were queued: a subscriber's
+// messages, or a tracking client's invalidations (its own class).
 func (c *loopConn) checkPushLimit() bool {
-	return c.checkLimit(pubsubLimit(c.l.s.cfg))
+	return c.checkOutputLimit()
 }
 
 func (c *loopConn) checkLimit(lim config.OutputLimit) bool {
