@@ -113,12 +113,7 @@ func TestClientListOmemAndPubsubHardLimit(t *testing.T) {
 		if err := c.ConfigSet(ctx, "client-output-buffer-limit", "pubsub 2000000 0 0").Err(); err != nil {
 			t.Fatal(err)
 		}
-		raw := dialRaw(t, s)
-		name := "slowsub" + strconv.Itoa(c.Options().Protocol)
-		raw.send("CLIENT", "SETNAME", name)
-		raw.read()
-		raw.send("SUBSCRIBE", "ch")
-		raw.read()
+		name := subscriberNotReading(t, s, c, "slowsub")
 		msg := strings.Repeat("m", 10000)
 		var most int64
 		for i := 0; i < 5000; i++ {
@@ -323,12 +318,7 @@ func TestPubsubSoftLimitWithoutTraffic(t *testing.T) {
 		if err := c.ConfigSet(ctx, "client-output-buffer-limit", "pubsub 0 100000 1").Err(); err != nil {
 			t.Fatal(err)
 		}
-		raw := dialRaw(t, s)
-		name := "softsub" + strconv.Itoa(c.Options().Protocol)
-		raw.send("CLIENT", "SETNAME", name)
-		raw.read()
-		raw.send("SUBSCRIBE", "ch")
-		raw.read()
+		name := subscriberNotReading(t, s, c, "softsub")
 		msg := strings.Repeat("m", 10000)
 		for i := 0; ; i++ {
 			if i == 10000 {
@@ -345,4 +335,16 @@ func TestPubsubSoftLimitWithoutTraffic(t *testing.T) {
 		}
 		waitFor(t, func() bool { return clientField(t, c, name, "omem") == "" })
 	})
+}
+
+// subscriberNotReading connects a client subscribed to "ch" that reads
+// nothing more, and returns its name (prefix and c's protocol).
+func subscriberNotReading(t *testing.T, s *testserver.Server, c *redis.Client, prefix string) string {
+	raw := dialRaw(t, s)
+	name := prefix + strconv.Itoa(c.Options().Protocol)
+	raw.send("CLIENT", "SETNAME", name)
+	raw.read()
+	raw.send("SUBSCRIBE", "ch")
+	raw.read()
+	return name
 }
