@@ -117,3 +117,33 @@ func (c *loopConn) resizeInput(now time.Time) {
 		c.cl.W.Release()
 	}
 }
+
+// Buffers implements commands.BufferReporter.
+func (c *clientConn) Buffers() commands.ConnBuffers { return c.stats.Buffers() }
+
+// clientConnOverhead is a goroutine connection's own structures: the
+// connection, its guard with its read buffer, and the RESP reader's buffer
+// (an estimate: redcon keeps it to itself).
+const clientConnOverhead = int64(unsafe.Sizeof(clientConn{})+unsafe.Sizeof(guard{})) + guardBufSize + 4096
+
+// publishMem publishes the buffers of a goroutine connection (the TLS path)
+// and the client's memory, between batches on the connection's goroutine.
+// Input still inside the RESP reader is not seen until its command is
+// whole, nor is output queued by pushes between batches.
+func (c *clientConn) publishMem(d *commands.Dispatcher, cl *commands.Client, g *guard) {
+	argv, _, carried := g.inProgress()
+	c.outMu.Lock()
+	out, held, outCap := int64(len(c.outbox)), int64(len(c.held)), int64(cap(c.outbox))
+	c.outMu.Unlock()
+	rbs := int64(cap(cl.W.Bytes()))
+	b := commands.ConnBuffers{
+		QueryBuf: carried,
+		ArgvMem:  argv,
+		OutBuf:   out,
+		OutMem:   out + held,
+		ReplyBuf: rbs,
+		Alloc:    clientConnOverhead + outCap + held + rbs + carried + argv,
+	}
+	c.stats.publish(b)
+	d.ClientMemory(cl, b.Alloc, true)
+}

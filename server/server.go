@@ -574,6 +574,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		if cl.CloseAfterReply {
 			return
 		}
+		conn.publishMem(s.disp, cl, g)
 	}
 }
 
