@@ -567,6 +567,11 @@ func (s *Server) serveConn(nc net.Conn) {
 			s.disp.ExecBatch(cl, args[start:end], stop)
 			start = end
 		}
+		if alive {
+			// Before the replies go: the client's next command sees
+			// its memory as of this batch.
+			conn.publishMem(s.disp, cl, g)
+		}
 		if !alive || !s.flush(conn, cl) {
 			return
 		}
@@ -574,7 +579,6 @@ func (s *Server) serveConn(nc net.Conn) {
 		if cl.CloseAfterReply {
 			return
 		}
-		conn.publishMem(s.disp, cl, g)
 	}
 }
 

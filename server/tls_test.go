@@ -67,10 +67,7 @@ func freePort(t *testing.T) int {
 // With tls-port set, the server also serves RESP over TLS; both listeners
 // share the same data.
 func TestTLSListener(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile, pool := selfSigned(t, dir)
-	port := freePort(t)
-	s := testserver.Start(t, "tls-port", strconv.Itoa(port), "tls-cert-file", certFile, "tls-key-file", keyFile, "tls-auth-clients", "no")
+	s, port, pool := startTLS(t)
 	ctx := context.Background()
 	if err := s.Client(2).Set(ctx, "k", "plain", 0).Err(); err != nil {
 		t.Fatal(err)
@@ -241,10 +238,7 @@ func TestPortZeroMeansNoPlainListener(t *testing.T) {
 // A client on the TLS port shows its memory in CLIENT LIST (the commands it
 // queued in MULTI), and client eviction counts and disconnects it.
 func TestTLSClientMemory(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile, pool := selfSigned(t, dir)
-	port := freePort(t)
-	s := testserver.Start(t, "tls-port", strconv.Itoa(port), "tls-cert-file", certFile, "tls-key-file", keyFile, "tls-auth-clients", "no")
+	s, port, pool := startTLS(t)
 	ctx := context.Background()
 	admin := s.Client(2)
 	admin.Do(ctx, "client", "no-evict", "on")
@@ -290,4 +284,13 @@ func TestTLSClientMemory(t *testing.T) {
 		conn.Close()
 		c.Close()
 	}
+}
+
+// startTLS starts a server with a TLS port (self-signed, no client
+// certificates) beside its plain one; it returns the TLS port and the CA.
+func startTLS(t *testing.T) (*testserver.Server, int, *x509.CertPool) {
+	certFile, keyFile, pool := selfSigned(t, t.TempDir())
+	port := freePort(t)
+	s := testserver.Start(t, "tls-port", strconv.Itoa(port), "tls-cert-file", certFile, "tls-key-file", keyFile, "tls-auth-clients", "no")
+	return s, port, pool
 }
