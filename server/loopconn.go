@@ -244,7 +244,9 @@ func (c *loopConn) readOnce() bool {
 	} else {
 		c.publishMem() // not served this pass: its input waits, and counts
 	}
-	return n == len(c.l.readBuf) && c.guard.state == stPayload && c.guard.payload > 0 && c.guard.err == nil
+	// Until the socket has nothing more (EAGAIN ends the next read): more
+	// of the argument may arrive while the reads take what came.
+	return c.guard.state == stPayload && c.guard.payload > 0 && c.guard.err == nil
 }
 
 // peerGone handles the end of the peer's stream. Commands the peer sent
