@@ -30,7 +30,8 @@
 #   RESULTS=file          also write "unit passed failed notrun status" lines
 #   BASELINE=file         a RESULTS file of an earlier run (e.g. redis-server's)
 #               printed as extra columns beside this run
-#   UNIT_LIMIT=seconds    the per-unit limit (default 300 in `all` mode)
+#   UNIT_LIMIT=seconds    the per-unit limit (default 300 in `all` and --own
+#               modes, else none)
 #   ALLOW_MAXMEMORY=1  also run the tests tagged needs:config-maxmemory
 #               (they CONFIG SET maxmemory and maxmemory-policy)
 #
@@ -56,7 +57,9 @@ fi
 fresh=${FRESH:-$all}
 target=${TARGET:-sessiond}
 [ "${SERVER:-}" = redis ] && target=redis-server
-unit_limit=${UNIT_LIMIT:-$([ "$all" = 1 ] && echo 300 || echo 0)}
+# `all` and the own mode (whose units start servers of their own and may
+# wait on them) stop a unit at 300 s.
+unit_limit=${UNIT_LIMIT:-$([ "$all" = 1 ] || [ "$own" = 1 ] && echo 300 || echo 0)}
 
 need_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
