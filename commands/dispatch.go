@@ -35,6 +35,10 @@ type Dispatcher struct {
 	Config *config.Config
 	// Shutdown is set by the server: it stops the process (SHUTDOWN).
 	Shutdown func(save bool)
+	// PrepareShutdown, set by the server, makes every write so far durable
+	// before a SHUTDOWN that saves; an error keeps the server running
+	// (Redis' "Errors trying to SHUTDOWN").
+	PrepareShutdown func() error
 
 	started time.Time
 	nextID  atomic.Int64

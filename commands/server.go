@@ -496,12 +496,14 @@ func cmdBgrewriteaof(c *Call) {
 }
 
 func cmdShutdown(c *Call) {
-	save := true
+	save, force := true, false
 	for _, a := range c.Args[1:] {
 		switch upper(a) {
 		case "NOSAVE":
 			save = false
-		case "SAVE", "NOW", "FORCE":
+		case "FORCE":
+			force = true
+		case "SAVE", "NOW":
 		case "ABORT":
 			c.W.Error("ERR No shutdown in progress.")
 			return
@@ -521,6 +523,14 @@ func cmdShutdown(c *Call) {
 		slog.Warn("SHUTDOWN NOSAVE while a script is running: exiting now")
 		hardExit()
 		return
+	}
+	if save && c.d.PrepareShutdown != nil {
+		if err := c.d.PrepareShutdown(); err != nil && !force {
+			// The data file cannot be flushed: exiting now could lose
+			// acknowledged writes. NOSAVE or FORCE exit anyway.
+			c.W.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+			return
+		}
 	}
 	c.Client.CloseAfterReply = true
 	c.d.Shutdown(save)
