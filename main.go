@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/sessiond/sessiond/commands"
@@ -74,16 +75,27 @@ func run(cfg *config.Config) int {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	var serving atomic.Pointer[server.Server]
 	go func() {
 		// The first signal starts a graceful shutdown; restoring the default
 		// action lets a second one end the process at once, as Redis does
-		// when it is told twice, should the shutdown ever hang.
-		select {
-		case sig := <-sigs:
-			slog.Warn("received signal, shutting down", "signal", sig.String())
-			signal.Reset(os.Interrupt, syscall.SIGTERM)
-			cancel()
-		case <-ctx.Done():
+		// when it is told twice, should the shutdown ever hang. A data file
+		// that cannot be flushed keeps the server running, as Redis does
+		// when its save fails: a later signal tries again.
+		for {
+			select {
+			case sig := <-sigs:
+				if srv := serving.Load(); srv != nil && srv.SyncForShutdown() != nil {
+					slog.Error("received signal but errors trying to shut down the server, check the logs for more information", "signal", sig.String())
+					continue
+				}
+				slog.Warn("received signal, shutting down", "signal", sig.String())
+				signal.Reset(os.Interrupt, syscall.SIGTERM)
+				cancel()
+				return
+			case <-ctx.Done():
+				return
+			}
 		}
 	}()
 	bi := buildinfo.Get()
@@ -103,6 +115,7 @@ func run(cfg *config.Config) int {
 	var records int
 	_ = st.DB().View(func(tx *buntdb.Tx) error { records, _ = tx.Len(); return nil })
 	slog.Info("data file loaded", "path", dataFile(cfg), "records", records, "took", st.LoadTime().String(), "appendfsync", cfg.Get("appendfsync"))
+	serving.Store(srv)
 	slog.Info("Ready to accept connections", "addr", srv.Addr().String(), "port", cfg.Int("port"), "tls_port", cfg.Int("tls-port"))
 	if err := srv.Serve(ctx); err != nil {
 		slog.Error("server stopped with an error", "error", err)

@@ -39,7 +39,7 @@ func init() {
 				{Name: "info", Arity: 2, Flags: FlagNoScript | FlagLoading | FlagStale, Summary: "Returns information about the connection.", Example: "> CLIENT INFO\n\"id=7 addr=127.0.0.1:50412 ...\"", Run: cmdClientInfo},
 				{Name: "kill", Arity: -3, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Syntax: "ip:port | [ID client-id] [ADDR ip:port] [LADDR ip:port] [TYPE NORMAL|PUBSUB] [SKIPME yes|no]", Summary: "Terminates open connections.", Example: "> CLIENT KILL ID 9\n(integer) 1", Run: cmdClientKill},
 				{Name: "unblock", Arity: -3, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Syntax: "client-id [TIMEOUT|ERROR]", Summary: "Unblocks a client blocked by a blocking command from a different connection.", Example: "> CLIENT UNBLOCK 9\n(integer) 1", Run: cmdClientUnblock},
-				{Name: "no-evict", Arity: 3, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Syntax: "ON|OFF", Summary: "Sets the client eviction mode of the connection.", Example: "> CLIENT NO-EVICT on\nOK", Run: cmdClientOnOff(func(cl *Client, on bool) { cl.noEvict = on })},
+				{Name: "no-evict", Arity: 3, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Syntax: "ON|OFF", Summary: "Sets the client eviction mode of the connection.", Example: "> CLIENT NO-EVICT on\nOK", Run: cmdClientOnOff(func(cl *Client, on bool) { cl.noEvict.Store(on) })},
 				{Name: "no-touch", Arity: 3, Flags: FlagNoScript | FlagLoading | FlagStale, Syntax: "ON|OFF", Summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", Example: "> CLIENT NO-TOUCH on\nOK", Run: cmdClientOnOff(func(cl *Client, on bool) { cl.noTouch = on })},
 				{Name: "maint_notifications", Arity: -3, Flags: FlagNoScript | FlagLoading | FlagStale, Syntax: "ON|OFF [option value ...]", Summary: "Accepted for clients that ask for maintenance notifications; a standalone server sends none.", Example: "> CLIENT MAINT_NOTIFICATIONS on\nOK", Run: func(c *Call) { c.W.OK() }},
 				{Name: "reply", Arity: 3, Flags: FlagNoScript | FlagLoading | FlagStale, Syntax: "ON|OFF|SKIP", Summary: "Instructs the server whether to reply to commands (only ON is supported).", Example: "> CLIENT REPLY ON\nOK", Run: cmdClientReply},
@@ -86,7 +86,8 @@ func cmdReset(c *Call) {
 	cl.mu.Unlock()
 	cl.proto = 2
 	cl.W.SetProto(2)
-	cl.noEvict, cl.noTouch = false, false
+	cl.noEvict.Store(false)
+	cl.noTouch = false
 	c.d.resetAuth(cl)
 	c.W.Simple("RESET")
 }
@@ -314,9 +315,11 @@ func (d *Dispatcher) describe(cl *Client, now time.Time, self *Call) string {
 		lastCmd = "NULL"
 	}
 	multi := -1
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
+	bufs, multiMem, totMem := cl.memFields()
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=%d rbs=%d rbp=0 obl=%d oll=0 omem=%d tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
 		cl.ID, cl.Conn.RemoteAddr(), cl.Conn.LocalAddr(), name, int(now.Sub(cl.Created).Seconds()), int(now.Sub(inter).Seconds()),
-		flags, db, sub, psub, ssub, multi, lastCmd, cl.Username(), cl.proto, lib, ver)
+		flags, db, sub, psub, ssub, multi, bufs.QueryBuf, bufs.QueryBufFree, bufs.ArgvMem, multiMem, bufs.ReplyBuf, bufs.OutBuf, bufs.OutMem, totMem,
+		lastCmd, cl.Username(), cl.proto, lib, ver)
 }
 
 func cmdClientList(c *Call) {

@@ -35,6 +35,10 @@ type Dispatcher struct {
 	Config *config.Config
 	// Shutdown is set by the server: it stops the process (SHUTDOWN).
 	Shutdown func(save bool)
+	// PrepareShutdown, set by the server, makes every write so far durable
+	// before a SHUTDOWN that saves; an error keeps the server running
+	// (Redis' "Errors trying to SHUTDOWN").
+	PrepareShutdown func() error
 
 	started time.Time
 	nextID  atomic.Int64
@@ -56,6 +60,8 @@ type Dispatcher struct {
 	minReplicas  minReplicas      // min-replicas-to-write (minreplicas.go)
 	funcs        functionRegistry // FUNCTION libraries (functions.go)
 	tracking     trackingRegistry // CLIENT TRACKING (tracking.go)
+	cmem         clientMemAccount // clients' memory, maxmemory-clients (clientmem.go)
+	latTrack     latencyTracking  // latency-tracking (latencystats.go)
 }
 
 type serverStats struct {
@@ -143,8 +149,10 @@ type Client struct {
 	// AUTH or HELLO AUTH): permission checks load its current rules.
 	account atomic.Pointer[acl.Account]
 	proto   int
-	noEvict bool
+	noEvict atomic.Bool // CLIENT NO-EVICT: read by eviction on any goroutine
 	noTouch bool
+	// mem is the client's memory accounting (clientmem.go).
+	mem clientMem
 
 	// CloseAfterReply asks the server to close the connection once the
 	// pending replies are flushed (QUIT, CLIENT KILL of itself).
@@ -205,6 +213,7 @@ func (d *Dispatcher) Release(cl *Client) {
 	d.watch.unwatchAll(cl)
 	d.hub.unsubscribeAll(cl)
 	d.trackingForget(cl)
+	d.forgetClientMemory(cl)
 	d.clientsMu.Lock()
 	delete(d.clients, cl.ID)
 	d.clientsMu.Unlock()
@@ -361,6 +370,7 @@ func (d *Dispatcher) execAt(cl *Client, args [][]byte, now time.Time) {
 		// The arguments point into the connection's input buffer, which is
 		// reused once this command returns: the queue keeps its own copy.
 		cl.multi.queue = append(cl.multi.queue, queued{spec: spec, args: CloneArgs(args)})
+		cl.mem.multi.Add(queuedMem(args))
 		cl.W.Simple("QUEUED")
 		return
 	}

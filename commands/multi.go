@@ -186,6 +186,7 @@ func cmdWatch(c *Call) {
 			continue
 		}
 		c.Client.multi.watched[k] = ""
+		c.Client.mem.watch.Add(watchEntryMem + int64(len(a)))
 		set := w.watchers[k]
 		if set == nil {
 			set = map[*Client]struct{}{}

@@ -109,7 +109,9 @@ func (d *Dispatcher) account(cl *Client, spec *Spec, args [][]byte, dur time.Dur
 	us := dur.Microseconds()
 	spec.stats.calls.Add(1)
 	spec.stats.usec.Add(us)
-	spec.stats.hist.AddCount(us)
+	if d.latTrack.on.Load() {
+		spec.stats.hist.AddCount(us)
+	}
 	o := &d.obs
 	if cl.scriptCaller {
 		// Commands a script calls are part of the script's run (Redis

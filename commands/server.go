@@ -190,6 +190,7 @@ func infoMemory(c *Call, b *strings.Builder) {
 	d.scripts.cacheMu.RLock()
 	fmt.Fprintf(b, "number_of_cached_scripts:%d\r\n", len(d.scripts.cache))
 	d.scripts.cacheMu.RUnlock()
+	fmt.Fprintf(b, "mem_clients_slaves:0\r\nmem_clients_normal:%d\r\n", d.ClientsMemory())
 }
 
 func readRSS() int64 {
@@ -255,8 +256,8 @@ func infoStats(c *Call, b *strings.Builder) {
 	// when they are not in use.
 	fmt.Fprintf(b, "total_connections_received:%d\r\ntotal_commands_processed:%d\r\ninstantaneous_ops_per_sec:%d\r\ntotal_net_input_bytes:%d\r\ntotal_net_output_bytes:%d\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:%.2f\r\ninstantaneous_output_kbps:%.2f\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:%d\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n",
 		d.stats.connections.Load(), d.stats.commands.Load(), ops, d.stats.netInput.Load(), d.stats.netOutput.Load(), inKbps, outKbps, d.stats.rejectedConns.Load())
-	fmt.Fprintf(b, "expired_keys:%d\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:%d\r\nevicted_keys:%d\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:%d\r\nkeyspace_misses:%d\r\npubsub_channels:%d\r\npubsub_patterns:%d\r\npubsubshard_channels:%d\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:%d\r\ntracking_total_items:%d\r\ntracking_total_prefixes:%d\r\nunexpected_error_replies:0\r\ntotal_error_replies:%d\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:%d\r\ntotal_writes_processed:%d\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\ntotal_writes_committed:%d\r\n",
-		es.ExpiredKeys.Load(), es.ExpireTimeUsec.Load()/1000, es.EvictedKeys.Load(), es.KeyspaceHits.Load(), es.KeyspaceMisses.Load(),
+	fmt.Fprintf(b, "expired_keys:%d\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:%d\r\nevicted_keys:%d\r\nevicted_clients:%d\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:%d\r\nkeyspace_misses:%d\r\npubsub_channels:%d\r\npubsub_patterns:%d\r\npubsubshard_channels:%d\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:%d\r\ntracking_total_items:%d\r\ntracking_total_prefixes:%d\r\nunexpected_error_replies:0\r\ntotal_error_replies:%d\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:%d\r\ntotal_writes_processed:%d\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\ntotal_writes_committed:%d\r\n",
+		es.ExpiredKeys.Load(), es.ExpireTimeUsec.Load()/1000, es.EvictedKeys.Load(), d.cmem.evicted.Load(), es.KeyspaceHits.Load(), es.KeyspaceMisses.Load(),
 		d.hub.channelCount(), d.hub.patternCount(), d.hub.shardCount(), keys, items, prefixes, d.stats.errorReplies.Load(), d.stats.reads.Load(), d.stats.writes.Load(), es.WriteCommits.Load())
 	fmt.Fprintf(b, "acl_access_denied_auth:%d\r\nacl_access_denied_cmd:%d\r\nacl_access_denied_key:%d\r\nacl_access_denied_channel:%d\r\n",
 		d.acl.deniedAuth.Load(), d.acl.deniedCmd.Load(), d.acl.deniedKey.Load(), d.acl.deniedChannel.Load())
@@ -496,12 +497,14 @@ func cmdBgrewriteaof(c *Call) {
 }
 
 func cmdShutdown(c *Call) {
-	save := true
+	save, force := true, false
 	for _, a := range c.Args[1:] {
 		switch upper(a) {
 		case "NOSAVE":
 			save = false
-		case "SAVE", "NOW", "FORCE":
+		case "FORCE":
+			force = true
+		case "SAVE", "NOW":
 		case "ABORT":
 			c.W.Error("ERR No shutdown in progress.")
 			return
@@ -521,6 +524,14 @@ func cmdShutdown(c *Call) {
 		slog.Warn("SHUTDOWN NOSAVE while a script is running: exiting now")
 		hardExit()
 		return
+	}
+	if save && c.d.PrepareShutdown != nil {
+		if err := c.d.PrepareShutdown(); err != nil && !force {
+			// The data file cannot be flushed: exiting now could lose
+			// acknowledged writes. NOSAVE or FORCE exit anyway.
+			c.W.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+			return
+		}
 	}
 	c.Client.CloseAfterReply = true
 	c.d.Shutdown(save)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -72,6 +73,13 @@ func Defaults() *Config {
 		// Keyspace.
 		{Name: "notify-keyspace-events", Kind: String, Default: "", Check: checkKeyspaceEvents, Normalize: NormalizeKeyspaceEvents},
 		{Name: "maxmemory", Kind: Int, Memory: true, Default: "0", Min: 0, Max: 1 << 50},
+		// Client eviction (README "Client memory"): all clients together
+		// may hold this much (a size, or a percentage of maxmemory); past
+		// it the largest are disconnected. 0: no limit.
+		{Name: "maxmemory-clients", Kind: String, Default: "0", Check: CheckPercentOrMemory, Normalize: normalizePercentOrMemory},
+		// Per-command latency percentiles in INFO latencystats.
+		{Name: "latency-tracking", Kind: Bool, Default: "yes"},
+		{Name: "latency-tracking-info-percentiles", Kind: String, Default: "50 99 99.9", Check: checkPercentiles, Normalize: normalizePercentiles},
 		{Name: "maxmemory-policy", Kind: Enum, Default: "noeviction", Enum: []string{"noeviction", "allkeys-lru", "volatile-lru", "allkeys-random", "volatile-random", "volatile-ttl", "allkeys-lfu", "volatile-lfu"}},
 		{Name: "lazyfree-lazy-user-del", Kind: Bool, Default: "no"},
 		{Name: "lazyfree-lazy-user-flush", Kind: Bool, Default: "no"},
@@ -324,3 +332,74 @@ func NormalizeKeyspaceEvents(v string) string {
 // Enum kinds), without the name lookup of Config.Int: for hot paths that
 // keep the *Param.
 func (p *Param) Int() int64 { return p.num.Load() }
+
+// CheckPercentOrMemory validates a size (with units) or a percentage from
+// 0% to 100% (maxmemory-clients).
+func CheckPercentOrMemory(v string) error {
+	v = strings.TrimSpace(v)
+	if strings.HasSuffix(v, "%") {
+		pct, err := strconv.ParseInt(strings.TrimSuffix(v, "%"), 10, 64)
+		if err != nil || pct < 0 || pct > 100 {
+			return fmt.Errorf("percentage argument must be between 0 and 100")
+		}
+		return nil
+	}
+	if n, err := ParseMemory(v); err != nil || n < 0 {
+		return fmt.Errorf("argument must be a memory or percent value")
+	}
+	return nil
+}
+
+// normalizePercentOrMemory keeps a percentage as written ("7%") and turns a
+// size into bytes, as Redis shows them.
+func normalizePercentOrMemory(v string) string {
+	v = strings.TrimSpace(v)
+	if strings.HasSuffix(v, "%") {
+		pct, _ := strconv.ParseInt(strings.TrimSuffix(v, "%"), 10, 64)
+		return strconv.FormatInt(pct, 10) + "%"
+	}
+	n, _ := ParseMemory(v)
+	return strconv.FormatInt(n, 10)
+}
+
+// PercentOrMemory resolves a value CheckPercentOrMemory accepts: a size in
+// bytes, or the percentage of base.
+func PercentOrMemory(v string, base int64) int64 {
+	v = strings.TrimSpace(v)
+	if strings.HasSuffix(v, "%") {
+		pct, _ := strconv.ParseInt(strings.TrimSuffix(v, "%"), 10, 64)
+		return base * pct / 100
+	}
+	n, _ := ParseMemory(v)
+	return n
+}
+
+// Percentiles parses latency-tracking-info-percentiles: numbers from 0 to
+// 100, separated by spaces.
+func Percentiles(v string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Fields(v) {
+		x, err := strconv.ParseFloat(f, 64)
+		if err != nil || x < 0 || x > 100 || x != x {
+			return nil, fmt.Errorf("latency-tracking-info-percentiles: %q is not a percentile between 0 and 100", f)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+func checkPercentiles(v string) error {
+	_, err := Percentiles(v)
+	return err
+}
+
+// normalizePercentiles writes each percentile in its shortest form
+// ("0.0 50.0 100.0" reads back "0 50 100", as Redis).
+func normalizePercentiles(v string) string {
+	ps, _ := Percentiles(v)
+	f := make([]string, len(ps))
+	for i, p := range ps {
+		f[i] = strconv.FormatFloat(p, 'f', -1, 64)
+	}
+	return strings.Join(f, " ")
+}

@@ -41,6 +41,10 @@ func (w *Writer) Len() int { return len(w.buf) }
 // Reset discards pending bytes, keeping the buffer's capacity.
 func (w *Writer) Reset() { w.buf = w.buf[:0] }
 
+// Release drops the buffer, so the room a big reply took is given back;
+// the next reply starts a new one.
+func (w *Writer) Release() { w.buf = nil }
+
 // Truncate drops everything written after the first n bytes.
 func (w *Writer) Truncate(n int) { w.buf = w.buf[:n] }
 

@@ -39,6 +39,7 @@ type clientConn struct {
 	remote    string
 	local     string
 	done      chan struct{} // closed by Close
+	stats     bufStats      // buffer figures for CLIENT LIST (connmem.go)
 }
 
 func newClientConn(nc net.Conn, cfg *config.Config) *clientConn {

@@ -13,6 +13,9 @@ const (
 	maxHeaderLine = 64 * 1024   // a *N or $N line without its CRLF
 )
 
+// guardBufSize is the buffer a streaming guard reads into (Read).
+const guardBufSize = 16 * 1024
+
 // ProtocolError is a framing violation. Its text is the error reply, without
 // the leading '-'; the connection is closed after it is sent.
 type ProtocolError struct{ Msg string }
@@ -57,6 +60,13 @@ type guard struct {
 	// reader parsing in place knows when another attempt can succeed.
 	complete int64
 
+	// The command in progress, for CLIENT LIST's qbuf and argv-mem (Redis
+	// moves the complete arguments of a command it has not all of into
+	// argv, so its qbuf is the unparsed rest): partial is the bytes of it
+	// delivered so far, elem those of its current argument's payload, and
+	// argBytes the payload bytes of its complete arguments.
+	partial, elem, argBytes int64
+
 	// unauth applies Redis' limits for clients that have not authenticated
 	// (at most 10 arguments, bulks of at most 16 KB), so an unauthenticated
 	// client cannot make the server hold large input. It is set by the
@@ -82,7 +92,9 @@ const (
 )
 
 func newGuard(r io.Reader, maxBulk int64) *guard {
-	return &guard{r: r, maxBulk: maxBulk, buf: make([]byte, 16*1024)}
+	// buf is only for Read (the streaming path): an event loop's
+	// connections feed the guard and never need it.
+	return &guard{r: r, maxBulk: maxBulk}
 }
 
 // Read implements io.Reader.
@@ -107,10 +119,15 @@ func (g *guard) Read(p []byte) (int, error) {
 			n, err := g.r.Read(p)
 			g.readBytes += int64(n)
 			g.payload -= int64(n)
+			g.partial += int64(n)
+			g.elem += int64(n)
 			if g.payload == 0 {
 				g.state, g.termLeft = stTerminator, 2
 			}
 			return n, err
+		}
+		if g.buf == nil {
+			g.buf = make([]byte, guardBufSize)
 		}
 		n, err := g.r.Read(g.buf)
 		if n > 0 {
@@ -236,6 +253,7 @@ func (g *guard) scan(data []byte) []byte {
 				}
 				g.argsLeft = count
 				g.state = stBulkHeader
+				g.partial, g.elem, g.argBytes = int64(j+1), 0, 0
 				i += j + 1
 				continue
 			}
@@ -296,6 +314,8 @@ func (g *guard) scan(data []byte) []byte {
 			if size == 0 {
 				g.state, g.termLeft = stTerminator, 2
 			}
+			g.partial += int64(j + 1)
+			g.elem = 0
 			i += j + 1
 		case stPayload:
 			k := int64(len(data) - i)
@@ -304,6 +324,8 @@ func (g *guard) scan(data []byte) []byte {
 			}
 			i += int(k)
 			g.payload -= k
+			g.partial += k
+			g.elem += k
 			if g.payload == 0 {
 				g.state, g.termLeft = stTerminator, 2
 			}
@@ -319,11 +341,16 @@ func (g *guard) scan(data []byte) []byte {
 			}
 			i++
 			g.termLeft--
+			g.partial++
+			g.elem++
 			if g.termLeft == 0 {
 				g.argsLeft--
+				g.argBytes += g.elem - 2
+				g.elem = 0
 				if g.argsLeft == 0 {
 					g.state = stCommand
 					g.complete++
+					g.partial, g.argBytes = 0, 0
 				} else {
 					g.state = stBulkHeader
 				}
@@ -359,4 +386,16 @@ func parseLen(b []byte) (int64, bool) {
 		n = -n
 	}
 	return n, true
+}
+
+// inProgress reports the command the guard is inside of, as Redis would
+// hold it: argv is the payload bytes of its complete arguments (Redis'
+// argv), parsed the bytes of it that Redis would have consumed from its
+// query buffer (headers and complete arguments), and carried the bytes of
+// an incomplete header or inline line kept back from delivery.
+func (g *guard) inProgress() (argv, parsed, carried int64) {
+	if g.state == stCommand {
+		return 0, 0, int64(len(g.carry))
+	}
+	return g.argBytes, g.partial - g.elem, int64(len(g.carry))
 }

@@ -221,6 +221,7 @@ func (l *loop) runReady() {
 			c.runBatch(cmds[c.shared:], c.shared > 0)
 		}
 		c.process()
+		c.publishMem()
 	}
 	l.ready = l.ready[:0]
 	for i := range groups {
@@ -279,9 +280,8 @@ func (l *loop) tick(now time.Time) {
 		if len(c.out) > 0 {
 			c.checkOutputLimit()
 		}
-		if len(c.in) == 0 && cap(c.inbuf) > readBufSize {
-			c.inbuf = nil // a burst is over: give its buffer back
-		}
+		c.resizeInput(now)
+		c.publishMem()
 	}
 }
 

@@ -63,6 +63,8 @@ type loopConn struct {
 	peerEOF       bool          // the peer closed its end while a batch waited
 	paused        bool          // CLIENT PAUSE holds the commands at the front of in
 	gone          chan struct{} // closed at peerEOF (WatchPeer)
+	inPeak        int64         // the most input held since the last tick (resizeInput)
+	stats         bufStats      // buffer figures for CLIENT LIST (connmem.go)
 
 	mu         sync.Mutex
 	state      connState // written by the loop under mu; read by Push
@@ -170,30 +172,46 @@ func (c *loopConn) flushPushes() {
 	c.mu.Unlock()
 	if len(held) > 0 {
 		c.send(nil, held)
-		c.checkPushLimit()
+		if c.checkPushLimit() {
+			c.publishMem()
+		}
 	}
 }
 
-// onReadable reads what the socket has and serves it.
+// onReadable reads what the socket has and serves it. A big argument in
+// progress is read to its end while the socket has it (as Redis reads a
+// big bulk at once), so the client's input is whole when others look at it
+// (CLIENT LIST, client eviction) rather than one read buffer at a time.
 func (c *loopConn) onReadable() {
+	// At most maxBigReads reads per event, so one client's big value does
+	// not hold the loop's other clients for long.
+	for i := 0; i < maxBigReads && c.readOnce(); i++ {
+	}
+}
+
+// maxBigReads bounds the reads of one readiness event (4 MB).
+const maxBigReads = 64
+
+// readOnce does one read for onReadable; it reports whether to read again.
+func (c *loopConn) readOnce() bool {
 	if c.torn {
-		return
+		return false
 	}
 	n, err := unix.Read(c.fd, c.l.readBuf)
 	if err == unix.EAGAIN || err == unix.EINTR {
-		return
+		return false
 	}
 	if err != nil { // reset: the peer can take nothing more
 		c.abandon()
-		return
+		return false
 	}
 	if n == 0 { // the end of the peer's stream
 		c.peerGone()
-		return
+		return false
 	}
 	c.l.s.disp.CountRead(n)
 	if c.protoErr != "" || c.closeAfterOut {
-		return // closing: what it sends now is never run
+		return false // closing: what it sends now is never run
 	}
 	c.guard.unauth = !c.cl.Authed
 	data := c.guard.feed(c.l.readBuf[:n])
@@ -204,17 +222,31 @@ func (c *loopConn) onReadable() {
 		c.in = append(c.inbuf[:0], data...)
 		c.inbuf = c.in[:0]
 	} else {
+		grown := cap(c.in) < len(c.in)+len(data)
 		c.in = append(c.in, data...)
+		if grown {
+			// Keep the grown buffer for the next commands: resizeInput
+			// gives the room back once it goes unused.
+			c.inbuf = c.in[:0]
+		}
 		if limit := c.l.s.cfg.Int("client-query-buffer-limit"); int64(len(c.in)) > limit {
 			slog.Warn("closing client: query buffer over client-query-buffer-limit", "client", c.cl.ID, "addr", c.remote, "limit", limit)
 			c.Close()
-			return
+			return false
 		}
+	}
+	if n := int64(len(c.in)); n > c.inPeak {
+		c.inPeak = n
 	}
 	if c.state == stIdle && !c.queued {
 		c.queued = true
 		c.l.ready = append(c.l.ready, c)
+	} else {
+		c.publishMem() // not served this pass: its input waits, and counts
 	}
+	// Until the socket has nothing more (EAGAIN ends the next read): more
+	// of the argument may arrive while the reads take what came.
+	return c.guard.state == stPayload && c.guard.payload > 0 && c.guard.err == nil
 }
 
 // peerGone handles the end of the peer's stream. Commands the peer sent
@@ -470,10 +502,11 @@ func (c *loopConn) putBack(cmds [][][]byte) {
 const outPause = 1 << 20
 
 // backedUp reports whether the client's unwritten replies have reached
-// outPause with no hard limit to stop them; its commands then wait until
-// the socket takes them (onWritable).
+// outPause with no hard limit and no client eviction (maxmemory-clients)
+// to stop them; its commands then wait until the socket takes them
+// (onWritable).
 func (c *loopConn) backedUp() bool {
-	return len(c.out) >= outPause && normalLimit(c.l.s.cfg).Hard == 0
+	return len(c.out) >= outPause && normalLimit(c.l.s.cfg).Hard == 0 && !c.l.s.disp.Evictable(c.cl)
 }
 
 // holdPaused puts commands that CLIENT PAUSE holds back in front of the
@@ -529,6 +562,7 @@ func (c *loopConn) resume() {
 	if !c.torn && !c.closeAfterOut {
 		c.process()
 	}
+	c.publishMem()
 	if c.peerEOF && c.state == stIdle && !c.torn {
 		// No more input will come: what was sent before the end has run;
 		// close once its replies are out.
@@ -744,6 +778,7 @@ func (c *loopConn) onWritable() {
 		}
 	}
 	c.maybeFinish()
+	c.publishMem()
 }
 
 // maybeFinish closes a connection marked to close once its output is out.
@@ -753,15 +788,21 @@ func (c *loopConn) maybeFinish() {
 	}
 }
 
-// checkOutputLimit disconnects the client when its unwritten replies pass
-// the normal class of client-output-buffer-limit; it reports whether the
-// connection is still open.
+// checkOutputLimit disconnects the client when its unwritten output passes
+// its class of client-output-buffer-limit (pubsub for a subscriber, as
+// Redis classes clients, else normal); it reports whether the connection is
+// still open.
 func (c *loopConn) checkOutputLimit() bool {
+	if c.cl.Subscribed() {
+		return c.checkLimit(pubsubLimit(c.l.s.cfg))
+	}
 	return c.checkLimit(normalLimit(c.l.s.cfg))
 }
 
+// checkPushLimit checks the limit after pushes were queued: a subscriber's
+// messages, or a tracking client's invalidations (its own class).
 func (c *loopConn) checkPushLimit() bool {
-	return c.checkLimit(pubsubLimit(c.l.s.cfg))
+	return c.checkOutputLimit()
 }
 
 func (c *loopConn) checkLimit(lim config.OutputLimit) bool {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sessiond/sessiond/config"
-	"github.com/sessiond/sessiond/internal/testserver"
 	"github.com/sessiond/sessiond/server"
 )
 
@@ -179,10 +178,7 @@ func TestStartBindsBeforeDataFile(t *testing.T) {
 
 // CLIENT PAUSE WRITE holds a TLS client's write too (the goroutine path).
 func TestClientPauseOverTLS(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile, pool := selfSigned(t, dir)
-	port := freePort(t)
-	s := testserver.Start(t, "tls-port", strconv.Itoa(port), "tls-cert-file", certFile, "tls-key-file", keyFile, "tls-auth-clients", "no")
+	s, port, pool := startTLS(t)
 	ctx := context.Background()
 	tc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), Protocol: 3, MaxRetries: -1,
 		TLSConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}})

@@ -95,6 +95,7 @@ func Open(cfg *config.Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
+	disp.PrepareShutdown = s.SyncForShutdown
 	disp.Shutdown = func(bool) {
 		slog.Warn("shutdown requested by a client (SHUTDOWN)")
 		go s.Stop()
@@ -567,6 +568,11 @@ func (s *Server) serveConn(nc net.Conn) {
 			s.disp.ExecBatch(cl, args[start:end], stop)
 			start = end
 		}
+		if alive {
+			// Before the replies go: the client's next command sees
+			// its memory as of this batch.
+			conn.publishMem(s.disp, cl, g)
+		}
 		if !alive || !s.flush(conn, cl) {
 			return
 		}
@@ -662,4 +668,21 @@ func (s *Server) sampleMetrics(stop <-chan struct{}) {
 			}
 		}
 	}
+}
+
+// SyncForShutdown makes every write committed so far durable before a
+// shutdown that saves (SHUTDOWN, SHUTDOWN SAVE, a signal). When the data
+// file cannot be flushed it logs Redis' words and returns the error: the
+// caller keeps the server running rather than exit with writes it
+// acknowledged possibly lost.
+func (s *Server) SyncForShutdown() error {
+	err := s.store.Sync()
+	if err == nil {
+		err = s.store.WriteError()
+	}
+	if err != nil {
+		slog.Error("Error trying to save the DB, can't exit.", "error", err)
+		return fmt.Errorf("flushing the data file before shutdown: %w", err)
+	}
+	return nil
 }

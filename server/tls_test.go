@@ -67,10 +67,7 @@ func freePort(t *testing.T) int {
 // With tls-port set, the server also serves RESP over TLS; both listeners
 // share the same data.
 func TestTLSListener(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile, pool := selfSigned(t, dir)
-	port := freePort(t)
-	s := testserver.Start(t, "tls-port", strconv.Itoa(port), "tls-cert-file", certFile, "tls-key-file", keyFile, "tls-auth-clients", "no")
+	s, port, pool := startTLS(t)
 	ctx := context.Background()
 	if err := s.Client(2).Set(ctx, "k", "plain", 0).Err(); err != nil {
 		t.Fatal(err)
@@ -236,4 +233,64 @@ func TestPortZeroMeansNoPlainListener(t *testing.T) {
 	if err := c.Ping(ctx).Err(); err != nil {
 		t.Fatalf("TLS with port 0: %v", err)
 	}
+}
+
+// A client on the TLS port shows its memory in CLIENT LIST (the commands it
+// queued in MULTI), and client eviction counts and disconnects it.
+func TestTLSClientMemory(t *testing.T) {
+	s, port, pool := startTLS(t)
+	ctx := context.Background()
+	admin := s.Client(2)
+	admin.Do(ctx, "client", "no-evict", "on")
+	for _, proto := range []int{2, 3} {
+		c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), Protocol: proto, MaxRetries: -1,
+			TLSConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}})
+		conn := c.Conn()
+		name := "tls" + strconv.Itoa(proto)
+		conn.Do(ctx, "client", "setname", name)
+		conn.Do(ctx, "multi")
+		conn.Do(ctx, "set", "k", strings.Repeat("x", 300000))
+		var line string
+		for _, l := range strings.Split(admin.ClientList(ctx).Val(), "\n") {
+			if strings.Contains(l, " name="+name+" ") {
+				line = l
+			}
+		}
+		var multiMem, totMem int64
+		for _, kv := range strings.Fields(line) {
+			k, v, _ := strings.Cut(kv, "=")
+			n, _ := strconv.ParseInt(v, 10, 64)
+			switch k {
+			case "multi-mem":
+				multiMem = n
+			case "tot-mem":
+				totMem = n
+			}
+		}
+		if multiMem < 300000 || totMem < multiMem {
+			t.Errorf("RESP%d over TLS: multi-mem=%d tot-mem=%d with a 300000-byte SET queued (%q)", proto, multiMem, totMem, line)
+		}
+		// Over maxmemory-clients, the TLS client is the largest: evicted.
+		if err := admin.ConfigSet(ctx, "maxmemory-clients", "200000").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(admin.ClientList(ctx).Val(), " name="+name+" ") {
+			t.Errorf("RESP%d over TLS: the client over maxmemory-clients is still listed", proto)
+		}
+		if err := conn.Do(ctx, "ping").Err(); err == nil {
+			t.Errorf("RESP%d over TLS: the evicted client still answers", proto)
+		}
+		admin.ConfigSet(ctx, "maxmemory-clients", "0")
+		conn.Close()
+		c.Close()
+	}
+}
+
+// startTLS starts a server with a TLS port (self-signed, no client
+// certificates) beside its plain one; it returns the TLS port and the CA.
+func startTLS(t *testing.T) (*testserver.Server, int, *x509.CertPool) {
+	certFile, keyFile, pool := selfSigned(t, t.TempDir())
+	port := freePort(t)
+	s := testserver.Start(t, "tls-port", strconv.Itoa(port), "tls-cert-file", certFile, "tls-key-file", keyFile, "tls-auth-clients", "no")
+	return s, port, pool
 }

@@ -25,11 +25,13 @@
 #   VERBOSE=1   show the suite's full output
 #   LOGDIR=dir  keep each unit's output (and the server log) in dir
 #   TARGET=redis-server   run the same units against /usr/bin/redis-server
-#               (the baseline column) instead of sessiond
+#               (the baseline column) instead of sessiond; with --own,
+#               src/redis-server is /usr/bin/redis-server itself
 #   RESULTS=file          also write "unit passed failed notrun status" lines
 #   BASELINE=file         a RESULTS file of an earlier run (e.g. redis-server's)
 #               printed as extra columns beside this run
-#   UNIT_LIMIT=seconds    the per-unit limit (default 300 in `all` mode)
+#   UNIT_LIMIT=seconds    the per-unit limit (default 300 in `all` and --own
+#               modes, else none)
 #   ALLOW_MAXMEMORY=1  also run the tests tagged needs:config-maxmemory
 #               (they CONFIG SET maxmemory and maxmemory-policy)
 #
@@ -55,7 +57,9 @@ fi
 fresh=${FRESH:-$all}
 target=${TARGET:-sessiond}
 [ "${SERVER:-}" = redis ] && target=redis-server
-unit_limit=${UNIT_LIMIT:-$([ "$all" = 1 ] && echo 300 || echo 0)}
+# `all` and the own mode (whose units start servers of their own and may
+# wait on them) stop a unit at 300 s.
+unit_limit=${UNIT_LIMIT:-$([ "$all" = 1 ] || [ "$own" = 1 ] && echo 300 || echo 0)}
 
 need_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -151,8 +155,14 @@ if [ "$own" = 1 ]; then
 	# The suite's own mode: src/redis-server is the shim, and runtest starts
 	# and kills the servers itself.
 	mkdir -p "$suite/src"
-	cp "$work/sessiond" "$suite/src/sessiond"
-	(cd "$repo" && go build -o "$suite/src/redis-server" ./tests/tcl/shim) || exit 2
+	if [ "$target" = sessiond ]; then
+		cp "$work/sessiond" "$suite/src/sessiond"
+		(cd "$repo" && go build -o "$suite/src/redis-server" ./tests/tcl/shim) || exit 2
+	else
+		# The baseline in the same mode: the suite starts the real
+		# redis-server with its own config files.
+		ln -s /usr/bin/redis-server "$suite/src/redis-server"
+	fi
 	for tool in redis-cli redis-benchmark redis-check-aof redis-check-rdb; do
 		if command -v "$tool" >/dev/null; then ln -s "$(command -v "$tool")" "$suite/src/$tool"; fi
 	done
