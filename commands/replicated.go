@@ -305,7 +305,7 @@ func (d *Dispatcher) proposeRun(cl *Client, cmds [][][]byte) {
 		cl.lastCmd = strings.ToLower(string(args[0]))
 		cl.mu.Unlock()
 	}
-	reply, err := d.submit(cl.DB(), cl.proto, lastOnly, cmds)
+	reply, err := d.submit(cl, cl.DB(), cl.proto, lastOnly, cmds)
 	if err != nil {
 		d.stats.errorReplies.Add(1)
 		cl.W.Error(groupError(err))
@@ -331,11 +331,11 @@ func (d *Dispatcher) watchChanged(cl *Client) bool {
 
 // submit proposes commands on the leader, or forwards them to it from a
 // follower, and returns their replies.
-func (d *Dispatcher) submit(db, proto int, lastOnly bool, cmds [][][]byte) ([]byte, error) {
+func (d *Dispatcher) submit(cl *Client, db, proto int, lastOnly bool, cmds [][][]byte) ([]byte, error) {
 	r := d.repl.r
 	for attempt := 0; ; attempt++ {
 		if r.IsLeader() {
-			reply, err := d.propose(db, proto, lastOnly, cmds)
+			reply, err := d.proposeAs(cl, db, proto, lastOnly, cmds)
 			if err == nil || !errors.Is(err, replication.ErrNotLeader) || attempt >= 3 {
 				return reply, err
 			}
@@ -406,55 +406,136 @@ func (r *entryReader) bytes(n uint64) []byte {
 
 // A proposal is one client's run of commands waiting for the log. The
 // proposals of concurrent clients are grouped into one log entry (group
-// commit on top of raft's own batching): one entry, one encoding and one
-// store write for many clients.
+// commit on top of raft's own batching): one entry, one encoding, one store
+// write and one round trip to the followers for many clients.
 type proposal struct {
 	db, proto int
 	lastOnly  bool
 	cmds      [][][]byte
 	reply     []byte
 	err       error
-	done      chan struct{}
+	// done is closed once reply and err are set (propose waits on it), or
+	// else then is called with them (ProposeAsync), on the proposer's
+	// goroutine.
+	done chan struct{}
+	then func(reply []byte, err error)
 }
 
-// batcher groups proposals: up to maxInflight entries are in the log at
-// once; proposals that arrive meanwhile wait and go together in the next.
+// batcher groups proposals. One goroutine (run) proposes them: one entry in
+// the log at a time; proposals that arrive meanwhile go together in the
+// next one.
+//
+// Before it proposes, run lingers a little while the batch is still
+// growing, up to as many proposals as there were distinct proposing clients
+// lately (see target): under load from many clients, a client whose reply
+// has just gone out sends its next write a moment later, and waiting for it
+// makes the entry several times larger. Every entry costs the same fixed
+// work on every node (a log store transaction, an AppendEntries round trip,
+// raft's bookkeeping), so larger entries are what make a group keep up with
+// a standalone node on the same CPUs. A lone client never waits: the target
+// is then 1.
 type batcher struct {
-	mu       sync.Mutex
-	pending  []*proposal
-	inflight int
+	mu      sync.Mutex
+	pending []*proposal
+	started bool
+	wake    chan struct{} // run's doorbell (capacity 1)
+
+	// Distinct clients that proposed in the current and the previous
+	// window of proposerWindow: the linger target.
+	seen      map[*Client]struct{}
+	seenPrev  int
+	windowEnd time.Time
 }
 
 const (
-	maxInflight     = 1
 	maxEntryProps   = 1024
 	maxEntryPayload = 4 << 20
+	// proposerWindow is how long a client counts as a proposer after its
+	// last write.
+	proposerWindow = 100 * time.Millisecond
+	// lingerStep and maxLinger bound the wait for a growing batch: the
+	// batch goes once a step passes with no new proposal, or after
+	// maxLinger in all.
+	lingerStep = 200 * time.Microsecond
+	maxLinger  = 2 * time.Millisecond
 )
 
 // propose sends cmds through the log (on the leader) and returns their replies.
 func (d *Dispatcher) propose(db, proto int, lastOnly bool, cmds [][][]byte) ([]byte, error) {
+	return d.proposeAs(nil, db, proto, lastOnly, cmds)
+}
+
+// proposeAs is propose for a client (nil: none in particular), which counts
+// among the proposers the batcher waits for.
+func (d *Dispatcher) proposeAs(cl *Client, db, proto int, lastOnly bool, cmds [][][]byte) ([]byte, error) {
 	p := &proposal{db: db, proto: proto, lastOnly: lastOnly, cmds: cmds, done: make(chan struct{})}
-	b := &d.repl.batch
-	b.mu.Lock()
-	b.pending = append(b.pending, p)
-	flush := b.inflight < maxInflight
-	if flush {
-		b.inflight++
-	}
-	b.mu.Unlock()
-	if flush {
-		d.flushProposals()
-	}
+	d.enqueue(cl, p)
 	<-p.done
 	return p.reply, p.err
 }
 
-// flushProposals proposes what is pending, entry after entry, until
-// nothing is left.
-func (d *Dispatcher) flushProposals() {
+// enqueue hands p to the proposer goroutine.
+func (d *Dispatcher) enqueue(cl *Client, p *proposal) {
 	b := &d.repl.batch
+	b.mu.Lock()
+	if !b.started {
+		b.started = true
+		b.wake = make(chan struct{}, 1)
+		b.seen = map[*Client]struct{}{}
+		go d.runProposer()
+	}
+	b.pending = append(b.pending, p)
+	if cl != nil {
+		b.seen[cl] = struct{}{}
+	}
+	ring := len(b.pending) == 1 || len(b.pending) >= b.target()
+	b.mu.Unlock()
+	if ring {
+		select {
+		case b.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// target is how many proposals a batch waits for (b.mu held).
+func (b *batcher) target() int {
+	return max(len(b.seen), b.seenPrev, 1)
+}
+
+// runProposer proposes what is pending, one entry at a time, for the life
+// of the process (it sleeps while nothing is pending).
+func (d *Dispatcher) runProposer() {
+	b := &d.repl.batch
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
 		b.mu.Lock()
+		for len(b.pending) == 0 {
+			b.mu.Unlock()
+			<-b.wake
+			b.mu.Lock()
+		}
+		// Linger while the batch grows (see batcher).
+		deadline := time.Now().Add(maxLinger)
+		for n := len(b.pending); n < b.target() && n < maxEntryProps; n = len(b.pending) {
+			b.mu.Unlock()
+			timer.Reset(min(lingerStep, time.Until(deadline)))
+			select {
+			case <-b.wake:
+				timer.Stop() // no stale tick is delivered after Stop (Go 1.23 timers)
+			case <-timer.C:
+			}
+			b.mu.Lock()
+			if len(b.pending) == n || !time.Now().Before(deadline) {
+				break
+			}
+		}
+		if now := time.Now(); now.After(b.windowEnd) {
+			b.seenPrev = len(b.seen)
+			clear(b.seen)
+			b.windowEnd = now.Add(proposerWindow)
+		}
 		n, size := 0, 0
 		for n < len(b.pending) && n < maxEntryProps && size < maxEntryPayload {
 			for _, args := range b.pending[n].cmds {
@@ -463,11 +544,6 @@ func (d *Dispatcher) flushProposals() {
 				}
 			}
 			n++
-		}
-		if n == 0 {
-			b.inflight--
-			b.mu.Unlock()
-			return
 		}
 		batch := append([]*proposal(nil), b.pending[:n]...)
 		rest := copy(b.pending, b.pending[n:])
@@ -486,7 +562,11 @@ func (d *Dispatcher) flushProposals() {
 			if p.err == nil {
 				p.err = err
 			}
-			close(p.done)
+			if p.then != nil {
+				p.then(p.reply, p.err)
+			} else {
+				close(p.done)
+			}
 		}
 	}
 }
