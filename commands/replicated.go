@@ -298,14 +298,72 @@ func (d *Dispatcher) proposeRun(cl *Client, cmds [][][]byte) {
 		d.watch.stopTracking(d.Engine)
 		cmds, lastOnly = run, true
 	}
-	for _, args := range cmds {
-		d.stats.commands.Add(1)
-		cl.mu.Lock()
-		cl.lastInter = time.Now()
-		cl.lastCmd = strings.ToLower(string(args[0]))
-		cl.mu.Unlock()
-	}
+	d.noteProposed(cl, cmds)
 	reply, err := d.submit(cl, cl.DB(), cl.proto, lastOnly, cmds)
+	d.writeProposed(cl, reply, err)
+}
+
+// noteProposed counts commands sent to the log and records them as the
+// client's last (CLIENT LIST, OBJECT IDLETIME of the connection).
+func (d *Dispatcher) noteProposed(cl *Client, cmds [][][]byte) {
+	d.stats.commands.Add(int64(len(cmds)))
+	last := cmds[len(cmds)-1][0]
+	cl.mu.Lock()
+	cl.lastInter = time.Now()
+	if cl.lastCmd == "" || !strings.EqualFold(cl.lastCmd, string(last)) {
+		cl.lastCmd = strings.ToLower(string(last))
+	}
+	cl.mu.Unlock()
+}
+
+// ProposeAsync lets an event loop send a leader's writes to the log without
+// waiting: it takes the run of commands at the front of cmds that would go
+// to the log as one proposal (writes, scripts; not EXEC nor anything inside
+// MULTI), proposes them, and returns how many it took. It returns 0 when
+// it takes none (not the leader, or cmds[0] is not such a command); the
+// caller runs them as before (RunsLong).
+//
+// When it took some, release is called once, on another goroutine, when
+// their replies are known (the entry is committed on a majority and
+// applied here, or the proposal failed). The caller then calls finish on
+// the goroutine that owns cl's writer: it writes the replies there. The
+// client must run nothing else until then (its replies come in order).
+func (d *Dispatcher) ProposeAsync(cl *Client, cmds [][][]byte, release func(finish func())) int {
+	rs := d.repl
+	if rs == nil || rs.r == nil || len(cmds) == 0 || len(cmds[0]) == 0 || cl.multi.active || !rs.r.IsLeader() {
+		return 0
+	}
+	n := 0
+	for n < len(cmds) && n < maxBatch && len(cmds[n]) > 0 && d.replicates(cl, cmds[n]) && !strings.EqualFold(string(cmds[n][0]), "exec") {
+		n++
+	}
+	if n == 0 {
+		return 0
+	}
+	run := cmds[:n]
+	d.noteProposed(cl, run)
+	db, proto := cl.DB(), cl.proto
+	p := &proposal{enc: encodeProp(nil, db, proto, false, run)}
+	p.then = func(reply []byte, err error) {
+		if err != nil && errors.Is(err, replication.ErrNotLeader) {
+			// Leadership moved while it was proposed: what submit does
+			// (forward to the new leader, or retry) on a goroutine.
+			r := entryReader{b: p.enc}
+			ap := decodeProp(&r)
+			go func() {
+				reply, err := d.submit(nil, db, proto, false, ap.cmds)
+				release(func() { d.writeProposed(cl, reply, err) })
+			}()
+			return
+		}
+		release(func() { d.writeProposed(cl, reply, err) })
+	}
+	d.enqueue(cl, p)
+	return n
+}
+
+// writeProposed writes the replies of a proposal to its client.
+func (d *Dispatcher) writeProposed(cl *Client, reply []byte, err error) {
 	if err != nil {
 		d.stats.errorReplies.Add(1)
 		cl.W.Error(groupError(err))
@@ -409,10 +467,8 @@ func (r *entryReader) bytes(n uint64) []byte {
 // commit on top of raft's own batching): one entry, one encoding, one store
 // write and one round trip to the followers for many clients.
 type proposal struct {
-	db, proto int
-	lastOnly  bool
-	cmds      [][][]byte
-	reply     []byte
+	enc   []byte // the client's db, protocol and commands (encodeProp)
+	reply []byte
 	err       error
 	// done is closed once reply and err are set (propose waits on it), or
 	// else then is called with them (ProposeAsync), on the proposer's
@@ -468,7 +524,7 @@ func (d *Dispatcher) propose(db, proto int, lastOnly bool, cmds [][][]byte) ([]b
 // proposeAs is propose for a client (nil: none in particular), which counts
 // among the proposers the batcher waits for.
 func (d *Dispatcher) proposeAs(cl *Client, db, proto int, lastOnly bool, cmds [][][]byte) ([]byte, error) {
-	p := &proposal{db: db, proto: proto, lastOnly: lastOnly, cmds: cmds, done: make(chan struct{})}
+	p := &proposal{enc: encodeProp(nil, db, proto, lastOnly, cmds), done: make(chan struct{})}
 	d.enqueue(cl, p)
 	<-p.done
 	return p.reply, p.err
@@ -538,11 +594,7 @@ func (d *Dispatcher) runProposer() {
 		}
 		n, size := 0, 0
 		for n < len(b.pending) && n < maxEntryProps && size < maxEntryPayload {
-			for _, args := range b.pending[n].cmds {
-				for _, a := range args {
-					size += len(a)
-				}
-			}
+			size += len(b.pending[n].enc)
 			n++
 		}
 		batch := append([]*proposal(nil), b.pending[:n]...)
@@ -576,13 +628,7 @@ func (d *Dispatcher) runProposer() {
 func encodeBatch(now int64, batch []*proposal) []byte {
 	n := 48
 	for _, p := range batch {
-		n += 8
-		for _, args := range p.cmds {
-			n += 4
-			for _, a := range args {
-				n += len(a) + 3
-			}
-		}
+		n += len(p.enc)
 	}
 	b := make([]byte, 0, n)
 	b = append(b, entryCommands)
@@ -592,22 +638,61 @@ func encodeBatch(now int64, batch []*proposal) []byte {
 	b = append(b, seed[:]...)
 	b = binary.AppendUvarint(b, uint64(len(batch)))
 	for _, p := range batch {
-		b = binary.AppendUvarint(b, uint64(p.db))
-		flags := byte(p.proto)
-		if p.lastOnly {
-			flags |= 0x80
-		}
-		b = append(b, flags)
-		b = binary.AppendUvarint(b, uint64(len(p.cmds)))
-		for _, args := range p.cmds {
-			b = binary.AppendUvarint(b, uint64(len(args)))
+		b = append(b, p.enc...)
+	}
+	return b
+}
+
+// encodeProp appends one proposal of an entry to b: the client's database,
+// protocol (and whether only the last reply is kept), then the commands.
+// It copies the arguments, which may point into a connection's input.
+func encodeProp(b []byte, db, proto int, lastOnly bool, cmds [][][]byte) []byte {
+	if b == nil {
+		n := 12
+		for _, args := range cmds {
+			n += 4
 			for _, a := range args {
-				b = binary.AppendUvarint(b, uint64(len(a)))
-				b = append(b, a...)
+				n += len(a) + 3
 			}
+		}
+		b = make([]byte, 0, n)
+	}
+	b = binary.AppendUvarint(b, uint64(db))
+	flags := byte(proto)
+	if lastOnly {
+		flags |= 0x80
+	}
+	b = append(b, flags)
+	b = binary.AppendUvarint(b, uint64(len(cmds)))
+	for _, args := range cmds {
+		b = binary.AppendUvarint(b, uint64(len(args)))
+		for _, a := range args {
+			b = binary.AppendUvarint(b, uint64(len(a)))
+			b = append(b, a...)
 		}
 	}
 	return b
+}
+
+// decodeProp reads one proposal of an entry (what encodeProp wrote); the
+// arguments point into r's bytes.
+func decodeProp(r *entryReader) appliedProp {
+	db := int(r.uvarint())
+	flags := r.bytes(1)
+	n := r.uvarint()
+	if r.bad {
+		return appliedProp{}
+	}
+	cmds := make([][][]byte, 0, min(n, 1024))
+	for j := uint64(0); j < n && !r.bad; j++ {
+		argc := r.uvarint()
+		args := make([][]byte, 0, min(argc, 1024))
+		for a := uint64(0); a < argc && !r.bad; a++ {
+			args = append(args, r.bytes(r.uvarint()))
+		}
+		cmds = append(cmds, args)
+	}
+	return appliedProp{db: db, proto: int(flags[0] & 0x7f), lastOnly: flags[0]&0x80 != 0, cmds: cmds}
 }
 
 // Apply applies one committed log entry on this node and returns the
@@ -657,25 +742,9 @@ func (d *Dispatcher) Apply(index uint64, data []byte) []byte {
 	rnd := mrand.NewChaCha8(seed)
 	props := make([]appliedProp, 0, min(count, 1024))
 	for i := uint64(0); i < count && !r.bad; i++ {
-		db := int(r.uvarint())
-		flags := r.bytes(1)
-		n := r.uvarint()
-		if r.bad {
-			break
+		if p := decodeProp(&r); !r.bad {
+			props = append(props, p)
 		}
-		cmds := make([][][]byte, 0, min(n, 1024))
-		for j := uint64(0); j < n && !r.bad; j++ {
-			argc := r.uvarint()
-			args := make([][]byte, 0, min(argc, 1024))
-			for a := uint64(0); a < argc && !r.bad; a++ {
-				args = append(args, r.bytes(r.uvarint()))
-			}
-			cmds = append(cmds, args)
-		}
-		if r.bad {
-			break
-		}
-		props = append(props, appliedProp{db: db, proto: int(flags[0] & 0x7f), lastOnly: flags[0]&0x80 != 0, cmds: cmds})
 	}
 	if r.bad {
 		log.Printf("raft: bad entry at index %d", index)
