@@ -469,7 +469,7 @@ func (r *entryReader) bytes(n uint64) []byte {
 type proposal struct {
 	enc   []byte // the client's db, protocol and commands (encodeProp)
 	reply []byte
-	err       error
+	err   error
 	// done is closed once reply and err are set (propose waits on it), or
 	// else then is called with them (ProposeAsync), on the proposer's
 	// goroutine.
