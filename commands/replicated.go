@@ -73,6 +73,7 @@ type replState struct {
 	applying atomic.Bool // a log entry is being applied
 	leader   string      // the leader's RESP address last published
 	batch    batcher
+	arena    decodeArena // Apply's (under mu)
 }
 
 // Log entry kinds (first byte; replication reserves 0xA0 and up).
@@ -349,7 +350,7 @@ func (d *Dispatcher) ProposeAsync(cl *Client, cmds [][][]byte, release func(fini
 			// Leadership moved while it was proposed: what submit does
 			// (forward to the new leader, or retry) on a goroutine.
 			r := entryReader{b: p.enc}
-			ap := decodeProp(&r)
+			ap := decodeProp(&r, nil)
 			go func() {
 				reply, err := d.submit(nil, db, proto, false, ap.cmds)
 				release(func() { d.writeProposed(cl, reply, err) })
@@ -675,24 +676,48 @@ func encodeProp(b []byte, db, proto int, lastOnly bool, cmds [][][]byte) []byte 
 }
 
 // decodeProp reads one proposal of an entry (what encodeProp wrote); the
-// arguments point into r's bytes.
-func decodeProp(r *entryReader) appliedProp {
+// arguments point into r's bytes. The slices come from a (nil: new ones).
+func decodeProp(r *entryReader, a *decodeArena) appliedProp {
+	if a == nil {
+		a = &decodeArena{}
+	}
 	db := int(r.uvarint())
 	flags := r.bytes(1)
 	n := r.uvarint()
-	if r.bad {
+	if r.bad || n > uint64(len(r.b)) {
+		r.bad = true
 		return appliedProp{}
 	}
-	cmds := make([][][]byte, 0, min(n, 1024))
+	c0 := len(a.cmds)
 	for j := uint64(0); j < n && !r.bad; j++ {
 		argc := r.uvarint()
-		args := make([][]byte, 0, min(argc, 1024))
-		for a := uint64(0); a < argc && !r.bad; a++ {
-			args = append(args, r.bytes(r.uvarint()))
+		if argc > uint64(len(r.b)) {
+			r.bad = true
+			break
 		}
-		cmds = append(cmds, args)
+		a0 := len(a.args)
+		for i := uint64(0); i < argc && !r.bad; i++ {
+			a.args = append(a.args, r.bytes(r.uvarint()))
+		}
+		a.cmds = append(a.cmds, a.args[a0:len(a.args):len(a.args)])
 	}
-	return appliedProp{db: db, proto: int(flags[0] & 0x7f), lastOnly: flags[0]&0x80 != 0, cmds: cmds}
+	return appliedProp{db: db, proto: int(flags[0] & 0x7f), lastOnly: flags[0]&0x80 != 0, cmds: a.cmds[c0:len(a.cmds):len(a.cmds)]}
+}
+
+// decodeArena holds the slices of a decoded entry's commands; an applying
+// node reuses it from entry to entry (commands do not keep their
+// arguments past their run).
+type decodeArena struct {
+	args  [][]byte
+	cmds  [][][]byte
+	props []appliedProp
+}
+
+func (a *decodeArena) reset() {
+	clear(a.args)
+	clear(a.cmds)
+	clear(a.props)
+	a.args, a.cmds, a.props = a.args[:0], a.cmds[:0], a.props[:0]
 }
 
 // Apply applies one committed log entry on this node and returns the
@@ -740,12 +765,14 @@ func (d *Dispatcher) Apply(index uint64, data []byte) []byte {
 	// One stream for the whole entry: every node draws the same bytes in
 	// the same order.
 	rnd := mrand.NewChaCha8(seed)
-	props := make([]appliedProp, 0, min(count, 1024))
+	a := &rs.arena
+	defer a.reset()
 	for i := uint64(0); i < count && !r.bad; i++ {
-		if p := decodeProp(&r); !r.bad {
-			props = append(props, p)
+		if p := decodeProp(&r, a); !r.bad {
+			a.props = append(a.props, p)
 		}
 	}
+	props := a.props
 	if r.bad {
 		log.Printf("raft: bad entry at index %d", index)
 		return nil
