@@ -66,10 +66,22 @@ func TestLeaderPipelineInOrder(t *testing.T) {
 			check("DEL", del.Val(), del.Err(), 1)
 			check("EXISTS", exists.Val(), exists.Err(), 0)
 			check("GET n after EVAL", get3.Val(), get3.Err(), "3")
+			// MULTI ... EXEC sent in one write, then a read after it.
+			var tIncr *redis.IntCmd
+			var tGet *redis.StringCmd
+			if _, err := c.TxPipelined(ctx, func(tx redis.Pipeliner) error {
+				tIncr = tx.Incr(ctx, p+"n")
+				tGet = tx.Get(ctx, p+"n")
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			check("INCR in MULTI", tIncr.Val(), tIncr.Err(), 4)
+			check("GET in MULTI", tGet.Val(), tGet.Err(), "4")
 			// Every node applied the same entries.
 			for i := range g.nodes {
-				if v := get[string](t)(g.client(i).Get(ctx, p+"n").Result()); v != "3" {
-					t.Fatalf("node %d: GET n = %q, want 3", i, v)
+				if v := get[string](t)(g.client(i).Get(ctx, p+"n").Result()); v != "4" {
+					t.Fatalf("node %d: GET n = %q, want 4", i, v)
 				}
 			}
 		})
