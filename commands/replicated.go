@@ -172,7 +172,20 @@ func (d *Dispatcher) replicates(cl *Client, args [][]byte) bool {
 	if cl.subs.count() > 0 && cl.proto == 2 {
 		return false
 	}
-	return replicatedSpec(spec)
+	if !replicatedSpec(spec) {
+		return false
+	}
+	// Entries are applied as a trusted client: a command the client's ACL
+	// user may not run is not proposed; it runs here, where dispatch
+	// answers -NOPERM (and logs the denial) as for any command.
+	if u := cl.account.Load().User(); !u.Unrestricted() {
+		aclCatalog()
+		r := aclRequest(spec, args)
+		if why, _ := u.Check(&r); why != acl.Allowed {
+			return false
+		}
+	}
+	return true
 }
 
 // replicatedSpec: writes, scripts (they may write) and the script cache.

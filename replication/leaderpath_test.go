@@ -201,3 +201,44 @@ func TestLeaderClientGoneMidProposal(t *testing.T) {
 		t.Fatalf("PING = %q", pong)
 	}
 }
+
+// TestGroupACLBeforeLog: a write the client's ACL user may not run is
+// refused with -NOPERM on the leader and on a follower, and never reaches
+// the log; what the user may write goes through (RESP2 and RESP3).
+func TestGroupACLBeforeLog(t *testing.T) {
+	g := newGroup(t, 3)
+	l := g.waitLeader(-1)
+	f := g.follower(l)
+	for i := range g.nodes {
+		c := g.client(i)
+		if err := c.Do(ctx, "ACL", "SETUSER", "limited", "on", ">pw", "~ok:*", "+get", "+set", "+ping").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, proto := range []int{2, 3} {
+		for _, i := range []int{l, f} {
+			name := fmt.Sprintf("RESP%d/node%d", proto, i)
+			c := redis.NewClient(&redis.Options{Addr: g.nodes[i].addr(), Protocol: proto, Username: "limited", Password: "pw", MaxRetries: -1})
+			key := fmt.Sprintf("ok:%d:%d", proto, i)
+			if err := c.Set(ctx, key, "v", 0).Err(); err != nil {
+				t.Fatalf("%s: SET %s: %v", name, key, err)
+			}
+			if err := c.Set(ctx, "no:"+key, "v", 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+				t.Fatalf("%s: SET outside the user's keys: %v", name, err)
+			}
+			if err := c.Incr(ctx, key).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+				t.Fatalf("%s: INCR (not allowed): %v", name, err)
+			}
+			c.Close()
+			for j := range g.nodes {
+				jc := g.client(j)
+				if v := get[string](t)(jc.Get(ctx, key).Result()); v != "v" {
+					t.Fatalf("%s: node %d: GET %s = %q", name, j, key, v)
+				}
+				if n := get[int64](t)(jc.Exists(ctx, "no:"+key).Result()); n != 0 {
+					t.Fatalf("%s: node %d: the refused write is there", name, j)
+				}
+			}
+		}
+	}
+}
