@@ -73,6 +73,7 @@ type replState struct {
 	applying atomic.Bool // a log entry is being applied
 	leader   string      // the leader's RESP address last published
 	batch    batcher
+	arena    decodeArena // Apply's (under mu)
 }
 
 // Log entry kinds (first byte; replication reserves 0xA0 and up).
@@ -171,7 +172,20 @@ func (d *Dispatcher) replicates(cl *Client, args [][]byte) bool {
 	if cl.subs.count() > 0 && cl.proto == 2 {
 		return false
 	}
-	return replicatedSpec(spec)
+	if !replicatedSpec(spec) {
+		return false
+	}
+	// Entries are applied as a trusted client: a command the client's ACL
+	// user may not run is not proposed; it runs here, where dispatch
+	// answers -NOPERM (and logs the denial) as for any command.
+	if u := cl.account.Load().User(); !u.Unrestricted() {
+		aclCatalog()
+		r := aclRequest(spec, args)
+		if why, _ := u.Check(&r); why != acl.Allowed {
+			return false
+		}
+	}
+	return true
 }
 
 // replicatedSpec: writes, scripts (they may write) and the script cache.
@@ -298,14 +312,72 @@ func (d *Dispatcher) proposeRun(cl *Client, cmds [][][]byte) {
 		d.watch.stopTracking(d.Engine)
 		cmds, lastOnly = run, true
 	}
-	for _, args := range cmds {
-		d.stats.commands.Add(1)
-		cl.mu.Lock()
-		cl.lastInter = time.Now()
-		cl.lastCmd = strings.ToLower(string(args[0]))
-		cl.mu.Unlock()
+	d.noteProposed(cl, cmds)
+	reply, err := d.submit(cl, cl.DB(), cl.proto, lastOnly, cmds)
+	d.writeProposed(cl, reply, err)
+}
+
+// noteProposed counts commands sent to the log and records them as the
+// client's last (CLIENT LIST, OBJECT IDLETIME of the connection).
+func (d *Dispatcher) noteProposed(cl *Client, cmds [][][]byte) {
+	d.stats.commands.Add(int64(len(cmds)))
+	last := cmds[len(cmds)-1][0]
+	cl.mu.Lock()
+	cl.lastInter = time.Now()
+	if cl.lastCmd == "" || !strings.EqualFold(cl.lastCmd, string(last)) {
+		cl.lastCmd = strings.ToLower(string(last))
 	}
-	reply, err := d.submit(cl.DB(), cl.proto, lastOnly, cmds)
+	cl.mu.Unlock()
+}
+
+// ProposeAsync lets an event loop send a leader's writes to the log without
+// waiting: it takes the run of commands at the front of cmds that would go
+// to the log as one proposal (writes, scripts; not EXEC nor anything inside
+// MULTI), proposes them, and returns how many it took. It returns 0 when
+// it takes none (not the leader, or cmds[0] is not such a command); the
+// caller runs them as before (RunsLong).
+//
+// When it took some, release is called once, on another goroutine, when
+// their replies are known (the entry is committed on a majority and
+// applied here, or the proposal failed). The caller then calls finish on
+// the goroutine that owns cl's writer: it writes the replies there. The
+// client must run nothing else until then (its replies come in order).
+func (d *Dispatcher) ProposeAsync(cl *Client, cmds [][][]byte, release func(finish func())) int {
+	rs := d.repl
+	if rs == nil || rs.r == nil || len(cmds) == 0 || len(cmds[0]) == 0 || cl.multi.active || !rs.r.IsLeader() {
+		return 0
+	}
+	n := 0
+	for n < len(cmds) && n < maxBatch && len(cmds[n]) > 0 && d.replicates(cl, cmds[n]) && !strings.EqualFold(string(cmds[n][0]), "exec") {
+		n++
+	}
+	if n == 0 {
+		return 0
+	}
+	run := cmds[:n]
+	d.noteProposed(cl, run)
+	db, proto := cl.DB(), cl.proto
+	p := &proposal{enc: encodeProp(nil, db, proto, false, run)}
+	p.then = func(reply []byte, err error) {
+		if err != nil && errors.Is(err, replication.ErrNotLeader) {
+			// Leadership moved while it was proposed: what submit does
+			// (forward to the new leader, or retry) on a goroutine.
+			r := entryReader{b: p.enc}
+			ap := decodeProp(&r, nil)
+			go func() {
+				reply, err := d.submit(nil, db, proto, false, ap.cmds)
+				release(func() { d.writeProposed(cl, reply, err) })
+			}()
+			return
+		}
+		release(func() { d.writeProposed(cl, reply, err) })
+	}
+	d.enqueue(cl, p)
+	return n
+}
+
+// writeProposed writes the replies of a proposal to its client.
+func (d *Dispatcher) writeProposed(cl *Client, reply []byte, err error) {
 	if err != nil {
 		d.stats.errorReplies.Add(1)
 		cl.W.Error(groupError(err))
@@ -331,11 +403,11 @@ func (d *Dispatcher) watchChanged(cl *Client) bool {
 
 // submit proposes commands on the leader, or forwards them to it from a
 // follower, and returns their replies.
-func (d *Dispatcher) submit(db, proto int, lastOnly bool, cmds [][][]byte) ([]byte, error) {
+func (d *Dispatcher) submit(cl *Client, db, proto int, lastOnly bool, cmds [][][]byte) ([]byte, error) {
 	r := d.repl.r
 	for attempt := 0; ; attempt++ {
 		if r.IsLeader() {
-			reply, err := d.propose(db, proto, lastOnly, cmds)
+			reply, err := d.proposeAs(cl, db, proto, lastOnly, cmds)
 			if err == nil || !errors.Is(err, replication.ErrNotLeader) || attempt >= 3 {
 				return reply, err
 			}
@@ -406,68 +478,138 @@ func (r *entryReader) bytes(n uint64) []byte {
 
 // A proposal is one client's run of commands waiting for the log. The
 // proposals of concurrent clients are grouped into one log entry (group
-// commit on top of raft's own batching): one entry, one encoding and one
-// store write for many clients.
+// commit on top of raft's own batching): one entry, one encoding, one store
+// write and one round trip to the followers for many clients.
 type proposal struct {
-	db, proto int
-	lastOnly  bool
-	cmds      [][][]byte
-	reply     []byte
-	err       error
-	done      chan struct{}
+	enc   []byte // the client's db, protocol and commands (encodeProp)
+	reply []byte
+	err   error
+	// done is closed once reply and err are set (propose waits on it), or
+	// else then is called with them (ProposeAsync), on the proposer's
+	// goroutine.
+	done chan struct{}
+	then func(reply []byte, err error)
 }
 
-// batcher groups proposals: up to maxInflight entries are in the log at
-// once; proposals that arrive meanwhile wait and go together in the next.
+// batcher groups proposals. One goroutine (run) proposes them: one entry in
+// the log at a time; proposals that arrive meanwhile go together in the
+// next one.
+//
+// Before it proposes, run lingers a little while the batch is still
+// growing, up to as many proposals as there were distinct proposing clients
+// lately (see target): under load from many clients, a client whose reply
+// has just gone out sends its next write a moment later, and waiting for it
+// makes the entry several times larger. Every entry costs the same fixed
+// work on every node (a log store transaction, an AppendEntries round trip,
+// raft's bookkeeping), so larger entries are what make a group keep up with
+// a standalone node on the same CPUs. A lone client never waits: the target
+// is then 1.
 type batcher struct {
-	mu       sync.Mutex
-	pending  []*proposal
-	inflight int
+	mu      sync.Mutex
+	pending []*proposal
+	started bool
+	wake    chan struct{} // run's doorbell (capacity 1)
+
+	// Distinct clients that proposed in the current and the previous
+	// window of proposerWindow: the linger target.
+	seen      map[*Client]struct{}
+	seenPrev  int
+	windowEnd time.Time
 }
 
 const (
-	maxInflight     = 1
 	maxEntryProps   = 1024
 	maxEntryPayload = 4 << 20
+	// proposerWindow is how long a client counts as a proposer after its
+	// last write.
+	proposerWindow = 100 * time.Millisecond
+	// lingerStep and maxLinger bound the wait for a growing batch: the
+	// batch goes once a step passes with no new proposal, or after
+	// maxLinger in all.
+	lingerStep = 200 * time.Microsecond
+	maxLinger  = 2 * time.Millisecond
 )
 
 // propose sends cmds through the log (on the leader) and returns their replies.
 func (d *Dispatcher) propose(db, proto int, lastOnly bool, cmds [][][]byte) ([]byte, error) {
-	p := &proposal{db: db, proto: proto, lastOnly: lastOnly, cmds: cmds, done: make(chan struct{})}
-	b := &d.repl.batch
-	b.mu.Lock()
-	b.pending = append(b.pending, p)
-	flush := b.inflight < maxInflight
-	if flush {
-		b.inflight++
-	}
-	b.mu.Unlock()
-	if flush {
-		d.flushProposals()
-	}
+	return d.proposeAs(nil, db, proto, lastOnly, cmds)
+}
+
+// proposeAs is propose for a client (nil: none in particular), which counts
+// among the proposers the batcher waits for.
+func (d *Dispatcher) proposeAs(cl *Client, db, proto int, lastOnly bool, cmds [][][]byte) ([]byte, error) {
+	p := &proposal{enc: encodeProp(nil, db, proto, lastOnly, cmds), done: make(chan struct{})}
+	d.enqueue(cl, p)
 	<-p.done
 	return p.reply, p.err
 }
 
-// flushProposals proposes what is pending, entry after entry, until
-// nothing is left.
-func (d *Dispatcher) flushProposals() {
+// enqueue hands p to the proposer goroutine.
+func (d *Dispatcher) enqueue(cl *Client, p *proposal) {
 	b := &d.repl.batch
+	b.mu.Lock()
+	if !b.started {
+		b.started = true
+		b.wake = make(chan struct{}, 1)
+		b.seen = map[*Client]struct{}{}
+		go d.runProposer()
+	}
+	b.pending = append(b.pending, p)
+	if cl != nil {
+		b.seen[cl] = struct{}{}
+	}
+	ring := len(b.pending) == 1 || len(b.pending) >= b.target()
+	b.mu.Unlock()
+	if ring {
+		select {
+		case b.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// target is how many proposals a batch waits for (b.mu held).
+func (b *batcher) target() int {
+	return max(len(b.seen), b.seenPrev, 1)
+}
+
+// runProposer proposes what is pending, one entry at a time, for the life
+// of the process (it sleeps while nothing is pending).
+func (d *Dispatcher) runProposer() {
+	b := &d.repl.batch
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
 		b.mu.Lock()
+		for len(b.pending) == 0 {
+			b.mu.Unlock()
+			<-b.wake
+			b.mu.Lock()
+		}
+		// Linger while the batch grows (see batcher).
+		deadline := time.Now().Add(maxLinger)
+		for n := len(b.pending); n < b.target() && n < maxEntryProps; n = len(b.pending) {
+			b.mu.Unlock()
+			timer.Reset(min(lingerStep, time.Until(deadline)))
+			select {
+			case <-b.wake:
+				timer.Stop() // no stale tick is delivered after Stop (Go 1.23 timers)
+			case <-timer.C:
+			}
+			b.mu.Lock()
+			if len(b.pending) == n || !time.Now().Before(deadline) {
+				break
+			}
+		}
+		if now := time.Now(); now.After(b.windowEnd) {
+			b.seenPrev = len(b.seen)
+			clear(b.seen)
+			b.windowEnd = now.Add(proposerWindow)
+		}
 		n, size := 0, 0
 		for n < len(b.pending) && n < maxEntryProps && size < maxEntryPayload {
-			for _, args := range b.pending[n].cmds {
-				for _, a := range args {
-					size += len(a)
-				}
-			}
+			size += len(b.pending[n].enc)
 			n++
-		}
-		if n == 0 {
-			b.inflight--
-			b.mu.Unlock()
-			return
 		}
 		batch := append([]*proposal(nil), b.pending[:n]...)
 		rest := copy(b.pending, b.pending[n:])
@@ -486,7 +628,11 @@ func (d *Dispatcher) flushProposals() {
 			if p.err == nil {
 				p.err = err
 			}
-			close(p.done)
+			if p.then != nil {
+				p.then(p.reply, p.err)
+			} else {
+				close(p.done)
+			}
 		}
 	}
 }
@@ -496,13 +642,7 @@ func (d *Dispatcher) flushProposals() {
 func encodeBatch(now int64, batch []*proposal) []byte {
 	n := 48
 	for _, p := range batch {
-		n += 8
-		for _, args := range p.cmds {
-			n += 4
-			for _, a := range args {
-				n += len(a) + 3
-			}
-		}
+		n += len(p.enc)
 	}
 	b := make([]byte, 0, n)
 	b = append(b, entryCommands)
@@ -512,22 +652,85 @@ func encodeBatch(now int64, batch []*proposal) []byte {
 	b = append(b, seed[:]...)
 	b = binary.AppendUvarint(b, uint64(len(batch)))
 	for _, p := range batch {
-		b = binary.AppendUvarint(b, uint64(p.db))
-		flags := byte(p.proto)
-		if p.lastOnly {
-			flags |= 0x80
-		}
-		b = append(b, flags)
-		b = binary.AppendUvarint(b, uint64(len(p.cmds)))
-		for _, args := range p.cmds {
-			b = binary.AppendUvarint(b, uint64(len(args)))
+		b = append(b, p.enc...)
+	}
+	return b
+}
+
+// encodeProp appends one proposal of an entry to b: the client's database,
+// protocol (and whether only the last reply is kept), then the commands.
+// It copies the arguments, which may point into a connection's input.
+func encodeProp(b []byte, db, proto int, lastOnly bool, cmds [][][]byte) []byte {
+	if b == nil {
+		n := 12
+		for _, args := range cmds {
+			n += 4
 			for _, a := range args {
-				b = binary.AppendUvarint(b, uint64(len(a)))
-				b = append(b, a...)
+				n += len(a) + 3
 			}
+		}
+		b = make([]byte, 0, n)
+	}
+	b = binary.AppendUvarint(b, uint64(db))
+	flags := byte(proto)
+	if lastOnly {
+		flags |= 0x80
+	}
+	b = append(b, flags)
+	b = binary.AppendUvarint(b, uint64(len(cmds)))
+	for _, args := range cmds {
+		b = binary.AppendUvarint(b, uint64(len(args)))
+		for _, a := range args {
+			b = binary.AppendUvarint(b, uint64(len(a)))
+			b = append(b, a...)
 		}
 	}
 	return b
+}
+
+// decodeProp reads one proposal of an entry (what encodeProp wrote); the
+// arguments point into r's bytes. The slices come from a (nil: new ones).
+func decodeProp(r *entryReader, a *decodeArena) appliedProp {
+	if a == nil {
+		a = &decodeArena{}
+	}
+	db := int(r.uvarint())
+	flags := r.bytes(1)
+	n := r.uvarint()
+	if r.bad || n > uint64(len(r.b)) {
+		r.bad = true
+		return appliedProp{}
+	}
+	c0 := len(a.cmds)
+	for j := uint64(0); j < n && !r.bad; j++ {
+		argc := r.uvarint()
+		if argc > uint64(len(r.b)) {
+			r.bad = true
+			break
+		}
+		a0 := len(a.args)
+		for i := uint64(0); i < argc && !r.bad; i++ {
+			a.args = append(a.args, r.bytes(r.uvarint()))
+		}
+		a.cmds = append(a.cmds, a.args[a0:len(a.args):len(a.args)])
+	}
+	return appliedProp{db: db, proto: int(flags[0] & 0x7f), lastOnly: flags[0]&0x80 != 0, cmds: a.cmds[c0:len(a.cmds):len(a.cmds)]}
+}
+
+// decodeArena holds the slices of a decoded entry's commands; an applying
+// node reuses it from entry to entry (commands do not keep their
+// arguments past their run).
+type decodeArena struct {
+	args  [][]byte
+	cmds  [][][]byte
+	props []appliedProp
+}
+
+func (a *decodeArena) reset() {
+	clear(a.args)
+	clear(a.cmds)
+	clear(a.props)
+	a.args, a.cmds, a.props = a.args[:0], a.cmds[:0], a.props[:0]
 }
 
 // Apply applies one committed log entry on this node and returns the
@@ -575,28 +778,14 @@ func (d *Dispatcher) Apply(index uint64, data []byte) []byte {
 	// One stream for the whole entry: every node draws the same bytes in
 	// the same order.
 	rnd := mrand.NewChaCha8(seed)
-	props := make([]appliedProp, 0, min(count, 1024))
+	a := &rs.arena
+	defer a.reset()
 	for i := uint64(0); i < count && !r.bad; i++ {
-		db := int(r.uvarint())
-		flags := r.bytes(1)
-		n := r.uvarint()
-		if r.bad {
-			break
+		if p := decodeProp(&r, a); !r.bad {
+			a.props = append(a.props, p)
 		}
-		cmds := make([][][]byte, 0, min(n, 1024))
-		for j := uint64(0); j < n && !r.bad; j++ {
-			argc := r.uvarint()
-			args := make([][]byte, 0, min(argc, 1024))
-			for a := uint64(0); a < argc && !r.bad; a++ {
-				args = append(args, r.bytes(r.uvarint()))
-			}
-			cmds = append(cmds, args)
-		}
-		if r.bad {
-			break
-		}
-		props = append(props, appliedProp{db: db, proto: int(flags[0] & 0x7f), lastOnly: flags[0]&0x80 != 0, cmds: cmds})
 	}
+	props := a.props
 	if r.bad {
 		log.Printf("raft: bad entry at index %d", index)
 		return nil

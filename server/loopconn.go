@@ -27,7 +27,8 @@ const (
 	// the loop keeps reading input but runs nothing until it is done.
 	stOffloaded
 	// stDurable: the batch's replies wait for the fsync that covers its
-	// writes (appendfsync always); input waits behind them.
+	// writes (appendfsync always), or on a replicated group's leader for
+	// the commit of its log entry (proposeAsync); input waits behind them.
 	stDurable
 )
 
@@ -479,6 +480,9 @@ func (c *loopConn) runBatch(cmds [][][]byte, ran bool) {
 	if split < len(cmds) {
 		if hold || c.backedUp() {
 			c.putBack(cmds[split:])
+			return
+		}
+		if c.proposeAsync(cmds[split:]) {
 			return
 		}
 		c.offload(cmds[split:])

@@ -78,3 +78,32 @@ func (s *Server) stopGroup() {
 		}
 	}
 }
+
+// proposeAsync sends the writes at the front of cmds to the replicated log
+// from the loop, on a group's leader: no goroutine waits for the commit.
+// The connection waits (stDurable, as for an fsync) until the entry is
+// applied and its replies are written; the commands after them go back to
+// the input. It reports false when it took nothing (not the leader, or not
+// a write): the caller offloads them as before.
+func (c *loopConn) proposeAsync(cmds [][][]byte) bool {
+	n := c.l.s.disp.ProposeAsync(c.cl, cmds, c.proposedLater)
+	if n == 0 {
+		return false
+	}
+	c.setState(stDurable)
+	if n < len(cmds) {
+		c.putBack(cmds[n:])
+	}
+	return true
+}
+
+// proposedLater is ProposeAsync's release: on the loop, the replies are
+// written to the client's writer and the connection goes on (resume).
+func (c *loopConn) proposedLater(finish func()) {
+	c.l.post(func() {
+		if !c.torn {
+			finish()
+		}
+		c.resume()
+	})
+}
