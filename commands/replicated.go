@@ -175,6 +175,9 @@ func (d *Dispatcher) replicates(cl *Client, args [][]byte) bool {
 	if !replicatedSpec(spec) {
 		return false
 	}
+	if (spec.Name == "publish" || spec.Name == "spublish") && !d.repl.r.IsLeader() && d.Config.Get("raft-follower-writes") == "readonly" {
+		return false // a read-only replica delivers a message to its own subscribers only, as Redis'
+	}
 	// Entries are applied as a trusted client: a command the client's ACL
 	// user may not run is not proposed; it runs here, where dispatch
 	// answers -NOPERM (and logs the denial) as for any command.
@@ -188,14 +191,18 @@ func (d *Dispatcher) replicates(cl *Client, args [][]byte) bool {
 	return true
 }
 
-// replicatedSpec: writes, scripts (they may write) and the script cache.
+// replicatedSpec: writes, scripts (they may write), the script cache, and
+// PUBLISH/SPUBLISH: as a Redis primary propagates PUBLISH to its replicas,
+// a message goes through the log and every node delivers it to its own
+// subscribers (the reply counts the leader's).
 func replicatedSpec(spec *Spec) bool {
 	if spec.Flags&FlagWrite != 0 {
 		return true
 	}
 	switch spec.FullName() {
 	case "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro",
-		"script|load", "script|flush", "function|load", "function|delete", "function|flush", "function|restore":
+		"script|load", "script|flush", "function|load", "function|delete", "function|flush", "function|restore",
+		"publish", "spublish":
 		return true
 	}
 	return false

@@ -728,3 +728,52 @@ func waitStopped(t *testing.T, pid int) {
 	}
 	t.Fatalf("process %d did not stop", pid)
 }
+
+// TestPublishReplicated: a message published on any node reaches the
+// subscribers of every node (PUBLISH and SPUBLISH go through the log, as a
+// Redis primary propagates PUBLISH to its replicas), once each.
+func TestPublishReplicated(t *testing.T) {
+	g := newGroup(t, 3)
+	l := g.waitLeader(-1)
+	f := g.follower(l)
+	var subs []*redis.PubSub
+	for i := range g.nodes {
+		ps := g.client(i).Subscribe(ctx, "news")
+		if _, err := ps.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ss := g.client(i).SSubscribe(ctx, "shard")
+		if _, err := ss.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+		subs = append(subs, ps, ss)
+		defer ps.Close()
+		defer ss.Close()
+	}
+	if n := get[int64](t)(g.client(l).Publish(ctx, "news", "from-leader").Result()); n != 1 {
+		t.Fatalf("PUBLISH on the leader counted %d subscribers, want the leader's 1", n)
+	}
+	get[int64](t)(g.client(f).Publish(ctx, "news", "from-follower").Result())
+	get[int64](t)(g.client(f).SPublish(ctx, "shard", "sharded").Result())
+	for i := range g.nodes {
+		for _, want := range []string{"from-leader", "from-follower"} {
+			m, err := subs[2*i].ReceiveTimeout(ctx, 10*time.Second)
+			if err != nil {
+				t.Fatalf("node %d: %v", i, err)
+			}
+			if msg, ok := m.(*redis.Message); !ok || msg.Payload != want {
+				t.Fatalf("node %d got %#v, want %q", i, m, want)
+			}
+		}
+		m, err := subs[2*i+1].ReceiveTimeout(ctx, 10*time.Second)
+		if msg, ok := m.(*redis.Message); err != nil || !ok || msg.Payload != "sharded" {
+			t.Fatalf("node %d shard channel: %#v, %v", i, m, err)
+		}
+	}
+	// Nothing more arrives (each node delivered each message once).
+	for i := range g.nodes {
+		if m, err := subs[2*i].ReceiveTimeout(ctx, 300*time.Millisecond); err == nil {
+			t.Fatalf("node %d: a message delivered twice: %#v", i, m)
+		}
+	}
+}
