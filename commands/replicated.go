@@ -260,9 +260,20 @@ func (d *Dispatcher) execReplicated(cl *Client, cmds [][][]byte, stop func() boo
 			}
 			continue
 		}
+		if !cl.multi.active && isBlockingPop(cmds[i]) {
+			spec := lookup(cmds[i][0])
+			keys, timeout, _ := blockingPopArgs(spec, cmds[i])
+			d.blockReplicated(cl, spec, cmds[i], keys, timeout)
+			barrierDone = true
+			i++
+			if i < len(cmds) && stop() {
+				return i
+			}
+			continue
+		}
 		j := i + 1
 		if !cl.multi.active {
-			for j < len(cmds) && j-i < maxBatch && d.replicates(cl, cmds[j]) && !strings.EqualFold(string(cmds[j][0]), "exec") {
+			for j < len(cmds) && j-i < maxBatch && d.replicates(cl, cmds[j]) && !strings.EqualFold(string(cmds[j][0]), "exec") && !isBlockingPop(cmds[j]) {
 				j++
 			}
 		}
@@ -355,7 +366,7 @@ func (d *Dispatcher) ProposeAsync(cl *Client, cmds [][][]byte, release func(fini
 		return 0
 	}
 	n := 0
-	for n < len(cmds) && n < maxBatch && len(cmds[n]) > 0 && d.replicates(cl, cmds[n]) && !strings.EqualFold(string(cmds[n][0]), "exec") {
+	for n < len(cmds) && n < maxBatch && len(cmds[n]) > 0 && d.replicates(cl, cmds[n]) && !strings.EqualFold(string(cmds[n][0]), "exec") && !isBlockingPop(cmds[n]) {
 		n++
 	}
 	if n == 0 {

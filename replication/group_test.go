@@ -777,3 +777,71 @@ func TestPublishReplicated(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockingPopsWait: in a group a blocking pop waits as on a standalone
+// server: BLPOP on a follower and BLMOVE on the leader sleep until a push
+// made on another node, each element is popped once, a timeout answers
+// null, and CLIENT UNBLOCK ends a wait.
+func TestBlockingPopsWait(t *testing.T) {
+	g := newGroup(t, 3)
+	l := g.waitLeader(-1)
+	f := g.follower(l)
+	type result struct {
+		v   []string
+		err error
+	}
+	popped := make(chan result, 2)
+	go func() {
+		v, err := g.client(f).BLPop(ctx, 20*time.Second, "q").Result()
+		popped <- result{v, err}
+	}()
+	go func() {
+		v, err := g.client(l).BLMove(ctx, "q", "dst", "LEFT", "RIGHT", 20*time.Second).Result()
+		popped <- result{[]string{v}, err}
+	}()
+	time.Sleep(300 * time.Millisecond) // both asleep (nothing to pop yet)
+	pusher := g.client(3 - l - f)
+	get[int64](t)(pusher.RPush(ctx, "q", "a").Result())
+	first := <-popped
+	if first.err != nil {
+		t.Fatalf("first pop: %v", first.err)
+	}
+	select {
+	case r := <-popped:
+		t.Fatalf("one element served two clients: %v then %v", first.v, r.v)
+	case <-time.After(300 * time.Millisecond):
+	}
+	get[int64](t)(pusher.RPush(ctx, "q", "b").Result())
+	second := <-popped
+	if second.err != nil {
+		t.Fatalf("second pop: %v", second.err)
+	}
+	got := strings.Join(append(first.v, second.v...), ",")
+	if !(strings.Contains(got, "a") && strings.Contains(got, "b")) {
+		t.Fatalf("pops got %q, want a and b once each", got)
+	}
+	if n := get[int64](t)(g.client(l).LLen(ctx, "q").Result()); n != 0 {
+		t.Fatalf("q still holds %d", n)
+	}
+	// A timeout answers null; CLIENT UNBLOCK ends a wait with no timeout.
+	if err := g.client(f).BLPop(ctx, 200*time.Millisecond, "empty").Err(); !errors.Is(err, redis.Nil) {
+		t.Fatalf("BLPOP timeout: %v", err)
+	}
+	waiter := g.client(f)
+	id := get[int64](t)(waiter.ClientID(ctx).Result())
+	done := make(chan error, 1)
+	go func() { done <- waiter.BLPop(ctx, 0, "empty").Err() }()
+	admin := g.client(f)
+	for i := 0; ; i++ {
+		if n, _ := admin.ClientUnblock(ctx, id).Result(); n == 1 {
+			break
+		}
+		if i > 500 {
+			t.Fatal("BLPOP 0 never blocked")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := <-done; !errors.Is(err, redis.Nil) {
+		t.Fatalf("unblocked BLPOP: %v", err)
+	}
+}
