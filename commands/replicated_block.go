@@ -7,7 +7,7 @@ import (
 	"github.com/sessiond/sessiond/engine"
 )
 
-// Blocking pops in a group. The log never waits: an entry's blocking pop is
+// Blocking pops (and XREADGROUP ... BLOCK) in a group. The log never waits: an entry's blocking pop is
 // applied as inside MULTI (it takes what is there, or answers null), the
 // same on every node. The waiting happens outside the log, on the node the
 // client is connected to: when the pop found nothing, the client sleeps on
@@ -19,9 +19,30 @@ import (
 // standalone server serves them in the order they blocked.
 
 // blockingPopArgs returns the keys a blocking pop waits on and its timeout
-// argument; ok is false for any other command.
+// argument (seconds; milliseconds for XREADGROUP's BLOCK); ok is false for
+// any other command.
 func blockingPopArgs(spec *Spec, args [][]byte) (keys []string, timeout []byte, ok bool) {
 	switch spec.Name {
+	case "xreadgroup":
+		for i := 4; i < len(args); i++ {
+			switch {
+			case keyword(args[i], "block") && i+1 < len(args):
+				timeout = args[i+1]
+				i++
+			case keyword(args[i], "count") && i+1 < len(args):
+				i++
+			case keyword(args[i], "streams"):
+				rest := args[i+1:]
+				if timeout == nil || len(rest) == 0 || len(rest)%2 != 0 {
+					return nil, nil, false
+				}
+				for _, k := range rest[:len(rest)/2] {
+					keys = append(keys, string(k))
+				}
+				return keys, timeout, true
+			}
+		}
+		return nil, nil, false
 	case "blpop", "brpop", "bzpopmin", "bzpopmax":
 		for _, k := range args[1 : len(args)-1] {
 			keys = append(keys, string(k))
@@ -72,7 +93,11 @@ func (d *Dispatcher) blockReplicated(cl *Client, spec *Spec, args [][]byte, keys
 		c := &Call{d: d, Spec: spec, Client: cl, Args: args, W: cl.W, Now: time.Now()}
 		if attempt == 0 {
 			// The log's copy parsed it: it is valid.
-			if t, _ := parseTimeout(c, timeoutArg); t > 0 {
+			parse := parseTimeout
+			if spec.Name == "xreadgroup" {
+				parse = parseBlockTimeout
+			}
+			if t, _ := parse(c, timeoutArg); t > 0 {
 				deadline = c.Now.Add(t)
 			}
 		}

@@ -844,4 +844,16 @@ func TestBlockingPopsWait(t *testing.T) {
 	if err := <-done; !errors.Is(err, redis.Nil) {
 		t.Fatalf("unblocked BLPOP: %v", err)
 	}
+	// XREADGROUP ... BLOCK on a follower waits for an XADD on the leader.
+	get[string](t)(g.client(l).XGroupCreateMkStream(ctx, "s", "g", "$").Result())
+	read := make(chan []redis.XStream, 1)
+	go func() {
+		v, _ := g.client(f).XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c", Streams: []string{"s", ">"}, Block: 20 * time.Second}).Result()
+		read <- v
+	}()
+	time.Sleep(300 * time.Millisecond)
+	entry := get[string](t)(g.client(l).XAdd(ctx, &redis.XAddArgs{Stream: "s", Values: []string{"f", "v"}}).Result())
+	if v := <-read; len(v) != 1 || len(v[0].Messages) != 1 || v[0].Messages[0].ID != entry {
+		t.Fatalf("XREADGROUP BLOCK got %v, want %s", v, entry)
+	}
 }
