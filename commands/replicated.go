@@ -509,11 +509,11 @@ type proposal struct {
 	then func(reply []byte, err error)
 }
 
-// batcher groups proposals. One goroutine (run) proposes them: one entry in
-// the log at a time; proposals that arrive meanwhile go together in the
-// next one.
+// batcher groups proposals. One goroutine (runProposer) proposes them: one
+// entry in the log at a time; proposals that arrive meanwhile go together in
+// the next one.
 //
-// Before it proposes, run lingers a little while the batch is still
+// Before it proposes, runProposer lingers a little while the batch is still
 // growing, up to as many proposals as there were distinct proposing clients
 // lately (see target): under load from many clients, a client whose reply
 // has just gone out sends its next write a moment later, and waiting for it
@@ -597,11 +597,24 @@ func (d *Dispatcher) runProposer() {
 	b := &d.repl.batch
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	idle := time.NewTimer(time.Hour)
+	idle.Stop()
 	for {
 		b.mu.Lock()
 		for len(b.pending) == 0 {
 			b.mu.Unlock()
-			<-b.wake
+			idle.Reset(2 * proposerWindow)
+			select {
+			case <-b.wake:
+				idle.Stop()
+			case <-idle.C:
+				// Nobody proposed for a while: forget the proposers (the
+				// clients may be gone; the map would keep them alive).
+				b.mu.Lock()
+				clear(b.seen)
+				b.seenPrev = 0
+				b.mu.Unlock()
+			}
 			b.mu.Lock()
 		}
 		// Linger while the batch grows (see batcher).
