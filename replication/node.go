@@ -93,6 +93,12 @@ type Node struct {
 // ErrNotLeader is returned by Propose on a node that is not the leader.
 var ErrNotLeader = errors.New("not the leader")
 
+// ErrOutcomeUnknown is returned by Propose when leadership was lost after
+// the entry was appended: a later leader may commit and apply it, or drop
+// it. The caller must not propose it again on its own (a write could apply
+// twice); the client is told the outcome is unknown, as after a timeout.
+var ErrOutcomeUnknown = errors.New("leadership lost while the write was being committed: it may or may not have been applied")
+
 // ErrNoLeader is returned when the group has no known leader.
 var ErrNoLeader = errors.New("CLUSTERDOWN the replicated group has no leader (no majority reachable)")
 
@@ -338,7 +344,12 @@ func (n *Node) Propose(data []byte) ([]byte, error) {
 func (n *Node) proposeRaw(data []byte) ([]byte, error) {
 	f := n.raft.Apply(data, applyTimeout)
 	if err := f.Error(); err != nil {
-		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) || errors.Is(err, raft.ErrLeadershipTransferInProgress) {
+		if errors.Is(err, raft.ErrLeadershipLost) {
+			// The entry was appended and may still be committed by the next
+			// leader: proposing it again could apply it twice.
+			return nil, fmt.Errorf("%w: %v", ErrOutcomeUnknown, err)
+		}
+		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipTransferInProgress) {
 			return nil, fmt.Errorf("%w: %v", ErrNotLeader, err)
 		}
 		return nil, fmt.Errorf("raft apply: %w", err)
