@@ -321,6 +321,14 @@ func NewRegistry(cat *Catalog) *Registry {
 	return r
 }
 
+// Nobody returns an account outside every registry that may run nothing:
+// for replicated commands whose user this server does not know.
+func Nobody(cat *Catalog) *Account {
+	a := &Account{}
+	a.cur.Store(newUser("nobody", false).finish())
+	return a
+}
+
 // Trusted returns an account outside every registry that may run anything
 // (+@all ~* &*): for the server's own clients, such as those that apply a
 // replicated log, whose commands were checked on the node they were sent to.

@@ -25,7 +25,7 @@ func init() {
 				{Name: "remove", Arity: 3, Flags: adm, Syntax: "id", Summary: "Removes a member from the group (on the leader).", Example: "> RAFT REMOVE n4\nOK", Run: cmdRaftRemove},
 				{Name: "transfer", Arity: -2, Flags: adm, Syntax: "[id]", Summary: "Hands leadership over to a member, or to the most up-to-date one (on the leader).", Example: "> RAFT TRANSFER n2\nOK", Run: cmdRaftTransfer},
 				{Name: "snapshot", Arity: 2, Flags: adm, Summary: "Takes a snapshot of the data set now and compacts the log.", Example: "> RAFT SNAPSHOT\nOK", Run: cmdRaftSnapshot},
-				{Name: "forward", Arity: -7, Flags: adm, Syntax: "db proto lastonly count argc arg [argc arg ...]", Summary: "Internal: a follower's writes, run on the leader through the log.", Run: cmdRaftForward},
+				{Name: "forward", Arity: -8, Flags: adm, Syntax: "db proto lastonly user count argc arg [argc arg ...]", Summary: "Internal: a follower's writes, run on the leader through the log.", Run: cmdRaftForward},
 				{Name: "readindex", Arity: 2, Flags: adm, Summary: "Internal: the leader's read index for a follower's consistent read.", Run: cmdRaftReadIndex},
 				{Name: "announce", Arity: 4, Flags: adm, Syntax: "id host:port", Summary: "Internal: records a member's client address in the group's address book.", Run: cmdRaftAnnounce},
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("RAFT")},
@@ -120,12 +120,13 @@ func cmdRaftForward(c *Call) {
 	db, err1 := strconv.Atoi(c.Arg(2))
 	proto, err2 := strconv.Atoi(c.Arg(3))
 	lastOnly, err3 := strconv.ParseBool(c.Arg(4))
-	n, err4 := strconv.Atoi(c.Arg(5))
+	user := c.Arg(5) // the ACL user the commands run as ("": every right)
+	n, err4 := strconv.Atoi(c.Arg(6))
 	if err := errors.Join(err1, err2, err3, err4); err != nil || db < 0 || db >= 16 || (proto != 2 && proto != 3) || n <= 0 {
 		c.W.Error("ERR RAFT FORWARD: bad header")
 		return
 	}
-	rest := c.Args[6:]
+	rest := c.Args[7:]
 	cmds := make([][][]byte, 0, n)
 	for i := 0; i < n; i++ {
 		if len(rest) == 0 {
@@ -140,7 +141,7 @@ func cmdRaftForward(c *Call) {
 		cmds = append(cmds, CloneArgs(rest[1:1+argc]))
 		rest = rest[1+argc:]
 	}
-	reply, err := c.d.propose(db, proto, lastOnly, cmds)
+	reply, err := c.d.propose(db, proto, lastOnly, user, cmds)
 	if err != nil {
 		c.W.Error(groupError(err))
 		return

@@ -74,6 +74,10 @@ type replState struct {
 	leader   string      // the leader's RESP address last published
 	batch    batcher
 	arena    decodeArena // Apply's (under mu)
+	// trusted is the account of proposals sent by a user with every right;
+	// nobody, of those whose user this node does not know (ACL users must
+	// be the same on every node: such an entry runs nothing here).
+	trusted, nobody *acl.Account
 }
 
 // Log entry kinds (first byte; replication reserves 0xA0 and up).
@@ -331,7 +335,7 @@ func (d *Dispatcher) proposeRun(cl *Client, cmds [][][]byte) {
 		cmds, lastOnly = run, true
 	}
 	d.noteProposed(cl, cmds)
-	reply, err := d.submit(cl, cl.DB(), cl.proto, lastOnly, cmds)
+	reply, err := d.submit(cl, cl.DB(), cl.proto, lastOnly, proposerUser(cl), cmds)
 	d.writeProposed(cl, reply, err)
 }
 
@@ -374,8 +378,8 @@ func (d *Dispatcher) ProposeAsync(cl *Client, cmds [][][]byte, release func(fini
 	}
 	run := cmds[:n]
 	d.noteProposed(cl, run)
-	db, proto := cl.DB(), cl.proto
-	p := &proposal{enc: encodeProp(nil, db, proto, false, run)}
+	db, proto, user := cl.DB(), cl.proto, proposerUser(cl)
+	p := &proposal{enc: encodeProp(nil, db, proto, false, user, run)}
 	p.then = func(reply []byte, err error) {
 		if err != nil && errors.Is(err, replication.ErrNotLeader) {
 			// Leadership moved while it was proposed: what submit does
@@ -383,7 +387,7 @@ func (d *Dispatcher) ProposeAsync(cl *Client, cmds [][][]byte, release func(fini
 			r := entryReader{b: p.enc}
 			ap := decodeProp(&r, nil)
 			go func() {
-				reply, err := d.submit(nil, db, proto, false, ap.cmds)
+				reply, err := d.submit(nil, db, proto, false, user, ap.cmds)
 				release(func() { d.writeProposed(cl, reply, err) })
 			}()
 			return
@@ -421,11 +425,11 @@ func (d *Dispatcher) watchChanged(cl *Client) bool {
 
 // submit proposes commands on the leader, or forwards them to it from a
 // follower, and returns their replies.
-func (d *Dispatcher) submit(cl *Client, db, proto int, lastOnly bool, cmds [][][]byte) ([]byte, error) {
+func (d *Dispatcher) submit(cl *Client, db, proto int, lastOnly bool, user string, cmds [][][]byte) ([]byte, error) {
 	r := d.repl.r
 	for attempt := 0; ; attempt++ {
 		if r.IsLeader() {
-			reply, err := d.proposeAs(cl, db, proto, lastOnly, cmds)
+			reply, err := d.proposeAs(cl, db, proto, lastOnly, user, cmds)
 			if err == nil || !errors.Is(err, replication.ErrNotLeader) || attempt >= 3 {
 				return reply, err
 			}
@@ -433,7 +437,7 @@ func (d *Dispatcher) submit(cl *Client, db, proto int, lastOnly bool, cmds [][][
 			if d.Config.Get("raft-follower-writes") == "readonly" {
 				return nil, errReadonly
 			}
-			reply, err := r.Forward(forwardArgs(db, proto, lastOnly, cmds))
+			reply, err := r.Forward(forwardArgs(db, proto, lastOnly, user, cmds))
 			if err == nil {
 				return reply, nil
 			}
@@ -460,8 +464,8 @@ func groupError(err error) string {
 }
 
 // forwardArgs is RAFT FORWARD db proto lastonly n argc arg... for the leader.
-func forwardArgs(db, proto int, lastOnly bool, cmds [][][]byte) [][]byte {
-	out := [][]byte{[]byte("RAFT"), []byte("FORWARD"), []byte(strconv.Itoa(db)), []byte(strconv.Itoa(proto)), []byte(strconv.FormatBool(lastOnly)), []byte(strconv.Itoa(len(cmds)))}
+func forwardArgs(db, proto int, lastOnly bool, user string, cmds [][][]byte) [][]byte {
+	out := [][]byte{[]byte("RAFT"), []byte("FORWARD"), []byte(strconv.Itoa(db)), []byte(strconv.Itoa(proto)), []byte(strconv.FormatBool(lastOnly)), []byte(user), []byte(strconv.Itoa(len(cmds)))}
 	for _, args := range cmds {
 		out = append(out, []byte(strconv.Itoa(len(args))))
 		out = append(out, args...)
@@ -548,15 +552,30 @@ const (
 	maxLinger  = 2 * time.Millisecond
 )
 
-// propose sends cmds through the log (on the leader) and returns their replies.
-func (d *Dispatcher) propose(db, proto int, lastOnly bool, cmds [][][]byte) ([]byte, error) {
-	return d.proposeAs(nil, db, proto, lastOnly, cmds)
+// propose sends cmds through the log (on the leader) and returns their
+// replies. user is the ACL user they run as ("": one with every right).
+func (d *Dispatcher) propose(db, proto int, lastOnly bool, user string, cmds [][][]byte) ([]byte, error) {
+	return d.proposeAs(nil, db, proto, lastOnly, user, cmds)
+}
+
+// proposerUser is the ACL user cl's commands run as on every node: "" for
+// one with every right (the common case: nothing more in the entry), else
+// its name. A script's calls are checked as it runs, so the log carries
+// who sent it.
+func proposerUser(cl *Client) string {
+	if cl == nil {
+		return ""
+	}
+	if u := cl.account.Load().User(); !u.Unrestricted() {
+		return u.Name
+	}
+	return ""
 }
 
 // proposeAs is propose for a client (nil: none in particular), which counts
 // among the proposers the batcher waits for.
-func (d *Dispatcher) proposeAs(cl *Client, db, proto int, lastOnly bool, cmds [][][]byte) ([]byte, error) {
-	p := &proposal{enc: encodeProp(nil, db, proto, lastOnly, cmds), done: make(chan struct{})}
+func (d *Dispatcher) proposeAs(cl *Client, db, proto int, lastOnly bool, user string, cmds [][][]byte) ([]byte, error) {
+	p := &proposal{enc: encodeProp(nil, db, proto, lastOnly, user, cmds), done: make(chan struct{})}
 	d.enqueue(cl, p)
 	<-p.done
 	return p.reply, p.err
@@ -691,9 +710,9 @@ func encodeBatch(now int64, batch []*proposal) []byte {
 // encodeProp appends one proposal of an entry to b: the client's database,
 // protocol (and whether only the last reply is kept), then the commands.
 // It copies the arguments, which may point into a connection's input.
-func encodeProp(b []byte, db, proto int, lastOnly bool, cmds [][][]byte) []byte {
+func encodeProp(b []byte, db, proto int, lastOnly bool, user string, cmds [][][]byte) []byte {
 	if b == nil {
-		n := 12
+		n := 12 + len(user)
 		for _, args := range cmds {
 			n += 4
 			for _, a := range args {
@@ -707,7 +726,14 @@ func encodeProp(b []byte, db, proto int, lastOnly bool, cmds [][][]byte) []byte 
 	if lastOnly {
 		flags |= 0x80
 	}
+	if user != "" {
+		flags |= 0x40
+	}
 	b = append(b, flags)
+	if user != "" {
+		b = binary.AppendUvarint(b, uint64(len(user)))
+		b = append(b, user...)
+	}
 	b = binary.AppendUvarint(b, uint64(len(cmds)))
 	for _, args := range cmds {
 		b = binary.AppendUvarint(b, uint64(len(args)))
@@ -727,6 +753,10 @@ func decodeProp(r *entryReader, a *decodeArena) appliedProp {
 	}
 	db := int(r.uvarint())
 	flags := r.bytes(1)
+	var user string
+	if !r.bad && flags[0]&0x40 != 0 {
+		user = string(r.bytes(r.uvarint()))
+	}
 	n := r.uvarint()
 	if r.bad || n > uint64(len(r.b)) {
 		r.bad = true
@@ -745,7 +775,7 @@ func decodeProp(r *entryReader, a *decodeArena) appliedProp {
 		}
 		a.cmds = append(a.cmds, a.args[a0:len(a.args):len(a.args)])
 	}
-	return appliedProp{db: db, proto: int(flags[0] & 0x7f), lastOnly: flags[0]&0x80 != 0, cmds: a.cmds[c0:len(a.cmds):len(a.cmds)]}
+	return appliedProp{db: db, proto: int(flags[0] & 0x3f), lastOnly: flags[0]&0x80 != 0, user: user, cmds: a.cmds[c0:len(a.cmds):len(a.cmds)]}
 }
 
 // decodeArena holds the slices of a decoded entry's commands; an applying
@@ -828,24 +858,42 @@ func (d *Dispatcher) Apply(index uint64, data []byte) []byte {
 type appliedProp struct {
 	db, proto int
 	lastOnly  bool
+	user      string // the ACL user it runs as ("": every right)
 	cmds      [][][]byte
 }
 
 // applierClient returns the i-th client log entries run as, reset for a
 // proposal.
-func (rs *replState) applierClient(i int, p *appliedProp, rnd *mrand.ChaCha8) *Client {
+func (rs *replState) applierClient(reg *acl.Registry, i int, p *appliedProp, rnd *mrand.ChaCha8) *Client {
 	for len(rs.appliers) <= i {
 		cl := &Client{ID: -1, Conn: nopConn{}, W: resp.NewWriter(2), proto: 2, Authed: true, Created: time.Now()}
-		// Entries were checked against ACLs where they were proposed.
-		cl.account.Store(acl.Trusted(aclCatalog()))
 		rs.appliers = append(rs.appliers, cl)
 	}
 	cl := rs.appliers[i]
+	// Commands were checked against ACLs where they were proposed; a
+	// script's calls are checked as it runs, as its sender.
+	cl.account.Store(rs.accountOf(reg, p.user))
 	cl.db, cl.proto, cl.rnd = p.db, p.proto, rnd
 	cl.W.SetProto(p.proto)
 	cl.W.Reset()
 	cl.multi = multiState{}
 	return cl
+}
+
+// accountOf is the account a proposal of user runs as (see replState).
+func (rs *replState) accountOf(reg *acl.Registry, user string) *acl.Account {
+	if rs.trusted == nil {
+		cat := aclCatalog()
+		rs.trusted = acl.Trusted(cat)
+		rs.nobody = acl.Nobody(cat)
+	}
+	if user == "" {
+		return rs.trusted
+	}
+	if a := reg.Lookup(user); a != nil {
+		return a
+	}
+	return rs.nobody
 }
 
 // applyProps applies an entry's proposals in order and returns their
@@ -870,7 +918,7 @@ func (d *Dispatcher) applyProps(now time.Time, rnd *mrand.ChaCha8, props []appli
 	}
 	for i := range props {
 		p := &props[i]
-		cl := rs.applierClient(i, p, rnd)
+		cl := rs.applierClient(d.acl.reg, i, p, rnd)
 		clients[i] = cl
 		if !p.lastOnly && allBatchable(p.cmds) {
 			write := false

@@ -363,8 +363,8 @@ func TestFollowerWrites(t *testing.T) {
 				t.Fatalf("node %d: key set by a script = %q", i, v)
 			}
 		}
-		if err := fc.BLPop(ctx, 0, "empty"+p).Err(); !errors.Is(err, redis.Nil) {
-			t.Fatalf("BLPOP 0 on an empty list in a group: %v", err)
+		if err := fc.BLPop(ctx, 100*time.Millisecond, "empty"+p).Err(); !errors.Is(err, redis.Nil) {
+			t.Fatalf("BLPOP on an empty list in a group, after its timeout: %v", err)
 		}
 		if v := get[[]string](t)(fc.BLPop(ctx, 0, "list"+p).Result()); len(v) != 2 || v[1] != "0" {
 			t.Fatalf("BLPOP list = %v", v)

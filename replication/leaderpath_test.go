@@ -211,7 +211,7 @@ func TestGroupACLBeforeLog(t *testing.T) {
 	f := g.follower(l)
 	for i := range g.nodes {
 		c := g.client(i)
-		if err := c.Do(ctx, "ACL", "SETUSER", "limited", "on", ">pw", "~ok:*", "+get", "+set", "+ping").Err(); err != nil {
+		if err := c.Do(ctx, "ACL", "SETUSER", "limited", "on", ">pw", "~ok:*", "+get", "+set", "+ping", "+eval").Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -228,6 +228,17 @@ func TestGroupACLBeforeLog(t *testing.T) {
 			}
 			if err := c.Incr(ctx, key).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
 				t.Fatalf("%s: INCR (not allowed): %v", name, err)
+			}
+			// A script runs as its sender on every node: its calls are
+			// checked against that user's rules, as on a standalone server.
+			if err := c.Eval(ctx, "return redis.call('INCR', KEYS[1])", []string{key}).Err(); err == nil || !strings.Contains(err.Error(), "can't run this command") {
+				t.Fatalf("%s: a script's INCR (not allowed): %v", name, err)
+			}
+			if err := c.Eval(ctx, "return redis.call('SET', KEYS[1], 'w')", []string{"no:" + key}).Err(); err == nil || !strings.Contains(err.Error(), "no permissions to access") {
+				t.Fatalf("%s: a script's SET outside the user's keys: %v", name, err)
+			}
+			if err := c.Eval(ctx, "return redis.call('SET', KEYS[1], 'v')", []string{key}).Err(); err != nil {
+				t.Fatalf("%s: a script's allowed SET: %v", name, err)
 			}
 			c.Close()
 			for j := range g.nodes {
