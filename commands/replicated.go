@@ -268,7 +268,7 @@ func (d *Dispatcher) execReplicated(cl *Client, cmds [][][]byte, stop func() boo
 			spec := lookup(cmds[i][0])
 			keys, timeout, _ := blockingPopArgs(spec, cmds[i])
 			d.blockReplicated(cl, spec, cmds[i], keys, timeout)
-			barrierDone = true
+			barrierDone = d.repl.r.IsLeader() // see below
 			i++
 			if i < len(cmds) && stop() {
 				return i
@@ -281,8 +281,13 @@ func (d *Dispatcher) execReplicated(cl *Client, cmds [][][]byte, stop func() boo
 				j++
 			}
 		}
+		j = i + skipRun(cl, j-i)
 		d.proposeRun(cl, cmds[i:j])
-		barrierDone = true // what this client wrote is applied here (leader) or was read through the leader
+		// On the leader what this client wrote is applied here. A follower
+		// forwarded it: the leader applied it, this node may not have yet,
+		// so the client's next read waits for the leader's read index again
+		// (read your writes).
+		barrierDone = d.repl.r.IsLeader()
 		i = j
 		if i < len(cmds) && stop() {
 			return i
@@ -376,6 +381,7 @@ func (d *Dispatcher) ProposeAsync(cl *Client, cmds [][][]byte, release func(fini
 	if n == 0 {
 		return 0
 	}
+	n = skipRun(cl, n)
 	run := cmds[:n]
 	d.noteProposed(cl, run)
 	db, proto, user := cl.DB(), cl.proto, proposerUser(cl)
@@ -402,10 +408,28 @@ func (d *Dispatcher) ProposeAsync(cl *Client, cmds [][][]byte, release func(fini
 func (d *Dispatcher) writeProposed(cl *Client, reply []byte, err error) {
 	if err != nil {
 		d.stats.errorReplies.Add(1)
+	}
+	switch cl.replyMode {
+	case replyOff:
+		return // CLIENT REPLY OFF
+	case replySkip:
+		cl.replyMode = replyOn // the run was this one command (see skipRun)
+		return
+	}
+	if err != nil {
 		cl.W.Error(groupError(err))
 		return
 	}
 	cl.W.Raw(reply)
+}
+
+// skipRun limits a run of commands for the log to its first under CLIENT
+// REPLY SKIP, whose reply alone is dropped.
+func skipRun(cl *Client, n int) int {
+	if cl.replyMode == replySkip && n > 1 {
+		return 1
+	}
+	return n
 }
 
 // watchChanged reports whether a key cl watches changed since WATCH (a

@@ -857,3 +857,52 @@ func TestBlockingPopsWait(t *testing.T) {
 		t.Fatalf("XREADGROUP BLOCK got %v, want %s", v, entry)
 	}
 }
+
+// TestClientReplyInGroup: CLIENT REPLY OFF and SKIP silence the replies of
+// writes that go through the log, on the leader and on a follower, as on a
+// standalone server (SKIP: the next command's only). The pipeline also reads
+// its own writes: on a follower, a read after a forwarded write waits for
+// the leader's read index again (it used to read this node's older state).
+func TestClientReplyInGroup(t *testing.T) {
+	g := newGroup(t, 3)
+	l := g.waitLeader(-1)
+	for _, i := range []int{l, g.follower(l)} {
+		conn, err := net.DialTimeout("tcp", g.nodes[i].addr(), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := fmt.Sprintf("n%d:", i)
+		var req bytes.Buffer
+		for _, cmd := range [][]string{
+			{"CLIENT", "REPLY", "SKIP"}, {"SET", p + "a", "1"}, {"SET", p + "b", "2"},
+			{"CLIENT", "REPLY", "OFF"}, {"SET", p + "c", "3"}, {"INCR", p + "c"}, {"GET", p + "c"},
+			{"CLIENT", "REPLY", "ON"}, {"GET", p + "c"},
+		} {
+			fmt.Fprintf(&req, "*%d\r\n", len(cmd))
+			for _, a := range cmd {
+				fmt.Fprintf(&req, "$%d\r\n%s\r\n", len(a), a)
+			}
+		}
+		if _, err := conn.Write(req.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+		want := "+OK\r\n+OK\r\n$1\r\n4\r\n" // SET b, CLIENT REPLY ON, GET c
+		got := make([]byte, 0, len(want))
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		buf := make([]byte, 256)
+		for len(got) < len(want) {
+			n, err := conn.Read(buf)
+			if err != nil {
+				t.Fatalf("node %d: read after %q: %v", i, got, err)
+			}
+			got = append(got, buf[:n]...)
+		}
+		if string(got) != want {
+			t.Fatalf("node %d: replies %q, want %q", i, got, want)
+		}
+		conn.Close()
+		if v := get[string](t)(g.client(l).Get(ctx, p+"a").Result()); v != "1" {
+			t.Fatalf("node %d: the skipped SET did not run: %q", i, v)
+		}
+	}
+}
