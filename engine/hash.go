@@ -505,10 +505,11 @@ func (tx *Tx) MemoryUsage(db int, key string, samples int) (int64, bool) {
 	return size + bytes, true
 }
 
-// DUMP/RESTORE. The payload is sessiond's own (not Redis' RDB format): a
-// magic, the record's type and payload, its children as they are stored,
-// and a CRC-32C. Being layout-agnostic, it serves every type, composite or
-// not.
+// DUMP/RESTORE. Strings, lists, sets, sorted sets and hashes are dumped in
+// Redis' format (dumpRedis); the other types (streams) in sessiond's own:
+// a magic, the record's type and payload, its children as they are
+// stored, and a CRC-32C. Being layout-agnostic, it serves every type,
+// composite or not. RESTORE reads both.
 const dumpMagic = "SDD1"
 
 // Errors of RESTORE.
@@ -517,11 +518,16 @@ var (
 	ErrBadDump = errorString("ERR DUMP payload version or checksum are wrong")
 )
 
-// Dump serializes key's value (DUMP).
+// Dump serializes key's value (DUMP): a string, list, set, sorted set or
+// hash in Redis' DUMP format (Redis' RESTORE reads it), a stream in
+// sessiond's own.
 func (tx *Tx) Dump(db int, key string) (string, bool) {
 	r, ok := tx.Lookup(db, key)
 	if !ok {
 		return "", false
+	}
+	if p, ok := tx.dumpRedis(r); ok {
+		return p, true
 	}
 	b := []byte(dumpMagic)
 	b = append(b, r.Type)

@@ -96,3 +96,49 @@ func (tx *Tx) restoreStream(db int, key string, v *rdb.StreamValue) {
 	}
 	tx.wrote = true
 }
+
+// dumpRedis serializes a string, list, set, sorted set or hash in Redis'
+// DUMP format (rdb.Encode), which Redis' RESTORE reads, so that DUMP and
+// MIGRATE reach redis-server too. Other types (streams) report false and
+// keep sessiond's own format.
+func (tx *Tx) dumpRedis(r Record) (string, bool) {
+	var v rdb.Value
+	switch r.Type {
+	case TypeString:
+		v = rdb.Value{Kind: rdb.String, Str: r.Payload}
+	case TypeList:
+		items, err := tx.ListRange(r.DB, r.Key, 0, -1)
+		if err != nil {
+			return "", false
+		}
+		v = rdb.Value{Kind: rdb.List, Members: items}
+	case TypeSet, TypeZSet:
+		c, err := tx.openComp(r.DB, r.Key, r.Type)
+		if err != nil {
+			return "", false
+		}
+		if r.Type == TypeSet {
+			v.Kind = rdb.Set
+			c.each(subMember, func(m, _ string) bool { v.Members = append(v.Members, m); return true })
+		} else {
+			v.Kind = rdb.ZSet
+			c.each(subMember, func(m, s string) bool {
+				v.Scores = append(v.Scores, rdb.Scored{Member: m, Score: scoreOf(s)})
+				return true
+			})
+		}
+	case TypeHash:
+		fields, vals, err := tx.HGetAll(r.DB, r.Key)
+		if err != nil {
+			return "", false
+		}
+		v.Kind = rdb.Hash
+		for i := range fields {
+			v.Pairs = append(v.Pairs, fields[i], vals[i])
+		}
+	default:
+		return "", false
+	}
+	p, err := rdb.Encode(v)
+	return string(p), err == nil
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -173,4 +174,34 @@ func FuzzDecode(f *testing.F) {
 		}
 		_, _ = Decode(b)
 	})
+}
+
+// Encode's payloads decode to the same values, with long strings and
+// counts that take each length width.
+func TestEncodeRoundTrip(t *testing.T) {
+	long := strings.Repeat("x", 20000)
+	many := make([]string, 70)
+	for i := range many {
+		many[i] = strings.Repeat("m", i)
+	}
+	for _, v := range []Value{
+		{Kind: String, Str: ""},
+		{Kind: String, Str: long},
+		{Kind: List, Members: []string{"a", "", long}},
+		{Kind: Set, Members: many},
+		{Kind: ZSet, Scores: []Scored{{"a", 1.5}, {"b", -2e300}, {"c", math.Inf(1)}}},
+		{Kind: Hash, Pairs: []string{"z", "1", "a", long}},
+	} {
+		p, err := Encode(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Decode(p)
+		if err != nil || !reflect.DeepEqual(got, v) {
+			t.Errorf("kind %d: round trip gave %v %v", v.Kind, got.Kind, err)
+		}
+	}
+	if _, err := Encode(Value{Kind: Stream}); !errors.Is(err, ErrNotEncodable) {
+		t.Errorf("stream: %v", err)
+	}
 }
