@@ -70,7 +70,7 @@ func init() {
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Summary: "Returns helpful text about the different subcommands.", Run: helpFor("MEMORY")},
 			}},
 		&Spec{Name: "dump", Arity: 2, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
-			Syntax: "key", Summary: "Returns a serialized representation of the value stored at a key (Redis' DUMP format for strings, lists, sets, sorted sets and hashes; sessiond's own for streams).",
+			Syntax: "key", Summary: "Returns a serialized representation of the value stored at a key (in Redis' DUMP format, which Redis' RESTORE reads).",
 			Example: "> DUMP greeting\n\"\\x00\\x05hello\\t\\x00...\"", Run: cmdDump},
 		&Spec{Name: "restore", ACL: "@dangerous", Arity: -4, Flags: w | d, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "2.6.0",
 			Syntax: "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]", Summary: "Creates a key from the serialized representation of a value.",

@@ -127,10 +127,9 @@ func startRedis(t *testing.T) *redis.Client {
 	return c
 }
 
-// DUMP writes strings, lists, sets, sorted sets and hashes in Redis' own
-// format: MIGRATE moves them to redis-server, which restores them as they
-// were (TTL included); a stream, in sessiond's format, is refused by Redis
-// and stays here.
+// DUMP writes every type in Redis' own format: MIGRATE moves strings,
+// lists, sets, sorted sets, hashes and a stream with its group to
+// redis-server, which restores them as they were (TTL included).
 func TestMigrateToRedis(t *testing.T) {
 	r := startRedis(t)
 	s := testserver.Start(t)
@@ -144,11 +143,15 @@ func TestMigrateToRedis(t *testing.T) {
 			{Cmd: []any{"SADD", "set", "x", "y"}, Want: int64(2)},
 			{Cmd: []any{"ZADD", "z", "1.5", "a", "2", "b"}, Want: int64(2)},
 			{Cmd: []any{"HSET", "h", "z", "1", "a", "2"}, Want: int64(2)},
-			{Cmd: []any{"XADD", "x", "1-1", "f", "v"}, Want: "1-1"},
-			{Cmd: []any{"MIGRATE", host, port, "", "0", "5000", "KEYS", "s", "l", "set", "z", "h"}, Want: "OK"},
-			{Cmd: []any{"DBSIZE"}, Want: int64(1)},
-			{Cmd: []any{"MIGRATE", host, port, "x", "0", "5000"}, WantErr: "ERR Target instance replied with error: ERR DUMP payload version or checksum are wrong"},
-			{Cmd: []any{"EXISTS", "x"}, Want: int64(1)},
+			{Cmd: []any{"XADD", "x", "1-1", "f", "v", "g", "w"}, Want: "1-1"},
+			{Cmd: []any{"XADD", "x", "2-0", "f", "v2"}, Want: "2-0"},
+			{Cmd: []any{"XADD", "x", "3-0", "f", "v3"}, Want: "3-0"},
+			{Cmd: []any{"XDEL", "x", "3-0"}, Want: int64(1)},
+			{Cmd: []any{"XGROUP", "CREATE", "x", "g1", "0"}, Want: "OK"},
+			{Cmd: []any{"XREADGROUP", "GROUP", "g1", "c1", "COUNT", "1", "STREAMS", "x", ">"}, Any: true},
+			{Cmd: []any{"XGROUP", "CREATECONSUMER", "x", "g1", "idle"}, Want: int64(1)},
+			{Cmd: []any{"MIGRATE", host, port, "", "0", "5000", "KEYS", "s", "l", "set", "z", "h", "x"}, Want: "OK"},
+			{Cmd: []any{"DBSIZE"}, Want: int64(0)},
 		})
 		if v := r.Get(ctx, "s").Val(); v != "hello" {
 			t.Errorf("redis s = %q", v)
@@ -167,6 +170,16 @@ func TestMigrateToRedis(t *testing.T) {
 		}
 		if v := r.HKeys(ctx, "h").Val(); !reflect.DeepEqual(v, []string{"z", "a"}) {
 			t.Errorf("redis h fields = %v (Redis keeps a small hash's order too)", v)
+		}
+		if v := r.XRange(ctx, "x", "-", "+").Val(); len(v) != 2 || v[0].ID != "1-1" || v[0].Values["g"] != "w" || v[1].ID != "2-0" {
+			t.Errorf("redis x = %v", v)
+		}
+		info, err := r.XInfoStreamFull(ctx, "x", 0).Result()
+		if err != nil || info.EntriesAdded != 3 || info.MaxDeletedEntryID != "3-0" || info.LastGeneratedID != "3-0" || len(info.Groups) != 1 {
+			t.Fatalf("redis x info %+v %v", info, err)
+		}
+		if g := info.Groups[0]; g.Name != "g1" || g.LastDeliveredID != "1-1" || len(g.Pending) != 1 || g.Pending[0].Consumer != "c1" || len(g.Consumers) != 2 {
+			t.Errorf("redis x group %+v", g)
 		}
 		// And back: Redis' DUMP restores here.
 		p, err := r.Dump(ctx, "h").Result()

@@ -505,11 +505,11 @@ func (tx *Tx) MemoryUsage(db int, key string, samples int) (int64, bool) {
 	return size + bytes, true
 }
 
-// DUMP/RESTORE. Strings, lists, sets, sorted sets and hashes are dumped in
-// Redis' format (dumpRedis); the other types (streams) in sessiond's own:
-// a magic, the record's type and payload, its children as they are
-// stored, and a CRC-32C. Being layout-agnostic, it serves every type,
-// composite or not. RESTORE reads both.
+// DUMP/RESTORE. Values are dumped in Redis' format (dumpRedis). sessiond's
+// own format, which earlier versions wrote and RESTORE still reads, is a
+// magic, the record's type and payload, its children as they are stored,
+// and a CRC-32C; Dump falls back to it for a value Redis' format cannot
+// hold.
 const dumpMagic = "SDD1"
 
 // Errors of RESTORE.
@@ -518,9 +518,8 @@ var (
 	ErrBadDump = errorString("ERR DUMP payload version or checksum are wrong")
 )
 
-// Dump serializes key's value (DUMP): a string, list, set, sorted set or
-// hash in Redis' DUMP format (Redis' RESTORE reads it), a stream in
-// sessiond's own.
+// Dump serializes key's value (DUMP) in Redis' DUMP format, which Redis'
+// RESTORE reads.
 func (tx *Tx) Dump(db int, key string) (string, bool) {
 	r, ok := tx.Lookup(db, key)
 	if !ok {

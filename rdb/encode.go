@@ -10,13 +10,18 @@ import (
 // plain types every Redis from 5.0 on reads, Redis 7 included.
 const EncodeVersion = 9
 
+// StreamEncodeVersion is the RDB version of a stream payload: 10 (Redis
+// 7.0), the first that has stream type 19.
+const StreamEncodeVersion = 10
+
 // ErrNotEncodable is Encode's error for a kind it does not write (streams).
 var ErrNotEncodable = errors.New("rdb: value kind not encodable")
 
 // Encode writes v as a Redis DUMP payload: strings, lists, sets, sorted sets
 // and hashes in their plain RDB types (Redis converts them to its compact
-// encodings as it loads them), the RDB version and the CRC-64, so that
-// Redis' RESTORE reads what sessiond's DUMP wrote.
+// encodings as it loads them), streams as Redis 7.0's type 19, then the RDB
+// version and the CRC-64, so that Redis' RESTORE reads what sessiond's DUMP
+// wrote.
 func Encode(v Value) ([]byte, error) {
 	var b []byte
 	switch v.Kind {
@@ -46,10 +51,19 @@ func Encode(v Value) ([]byte, error) {
 		for _, s := range v.Pairs {
 			b = appendString(b, s)
 		}
+	case Stream:
+		if v.Stream == nil {
+			return nil, ErrNotEncodable
+		}
+		b = appendStream(b, v.Stream)
 	default:
 		return nil, ErrNotEncodable
 	}
-	b = binary.LittleEndian.AppendUint16(b, EncodeVersion)
+	version := uint16(EncodeVersion)
+	if v.Kind == Stream {
+		version = StreamEncodeVersion
+	}
+	b = binary.LittleEndian.AppendUint16(b, version)
 	return binary.LittleEndian.AppendUint64(b, crc64(0, b)), nil
 }
 
