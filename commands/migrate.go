@@ -20,7 +20,8 @@ import (
 // As Redis: each key is DUMPed, sent to the target over a connection of our
 // own as RESTORE key ttl payload [REPLACE] (after AUTH and SELECT), and,
 // unless COPY, deleted here once the target acknowledged it. The payload is
-// sessiond's DUMP format, so the target is another sessiond. Connections are
+// DUMP's, in Redis' format: the target may be sessiond or redis-server
+// (7.0 or later for streams, 5.0 for the other types). Connections are
 // cached per target for 10 seconds of idleness, as Redis caches them. A key
 // changed here while its RESTORE was on the wire is not deleted (the target
 // has the older value; the write that changed it is not lost).
@@ -31,7 +32,7 @@ func init() {
 			{Flags: "RW access delete incomplete", Keyword: "KEYS", StartFrom: -2, LastKey: -1, Step: 1}},
 		MovableKeys: migrateKeys, FirstKey: 3, LastKey: 3, Step: 1, Group: "generic", Since: "2.6.0",
 		Syntax:  "host port key|\"\" destination-db timeout [COPY] [REPLACE] [AUTH password | AUTH2 username password] [KEYS key [key ...]]",
-		Summary: "Atomically transfers a key from one instance to another (sessiond to sessiond: the payload is sessiond's DUMP format).",
+		Summary: "Atomically transfers a key from one instance to another (sessiond or redis-server).",
 		Example: "> MIGRATE 10.0.0.2 6379 \"\" 0 5000 KEYS sess:1 sess:2\nOK", Run: cmdMigrate})
 }
 

@@ -2,8 +2,13 @@ package commands_test
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"os/exec"
+	"reflect"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sessiond/sessiond/internal/testserver"
@@ -88,6 +93,104 @@ func TestMigrateKeys(t *testing.T) {
 		info := commandInfo(t, c, "migrate")
 		if !containsWord(info[2], "movablekeys") {
 			t.Errorf("MIGRATE flags %v lack movablekeys", info[2])
+		}
+	})
+}
+
+// startRedis runs Debian's redis-server on a free port for the test, or
+// skips the test when it is not installed.
+func startRedis(t *testing.T) *redis.Client {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server is not installed (apt-get install redis-server): the cross-check against Redis is skipped")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), Protocol: 2})
+	t.Cleanup(func() { c.Close() })
+	for i := 0; c.Ping(context.Background()).Err() != nil; i++ {
+		if i > 200 {
+			t.Fatal("redis-server did not answer PING")
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	return c
+}
+
+// DUMP writes every type in Redis' own format: MIGRATE moves strings,
+// lists, sets, sorted sets, hashes and a stream with its group to
+// redis-server, which restores them as they were (TTL included).
+func TestMigrateToRedis(t *testing.T) {
+	r := startRedis(t)
+	s := testserver.Start(t)
+	host, port, _ := net.SplitHostPort(r.Options().Addr)
+	ctx := context.Background()
+	s.Protocols(t, func(t *testing.T, c *redis.Client) {
+		r.FlushAll(ctx)
+		testserver.Run(t, c, []testserver.Case{
+			{Cmd: []any{"SET", "s", "hello", "PX", "100000"}, Want: "OK"},
+			{Cmd: []any{"RPUSH", "l", "a", "b", "c"}, Want: int64(3)},
+			{Cmd: []any{"SADD", "set", "x", "y"}, Want: int64(2)},
+			{Cmd: []any{"ZADD", "z", "1.5", "a", "2", "b"}, Want: int64(2)},
+			{Cmd: []any{"HSET", "h", "z", "1", "a", "2"}, Want: int64(2)},
+			{Cmd: []any{"XADD", "x", "1-1", "f", "v", "g", "w"}, Want: "1-1"},
+			{Cmd: []any{"XADD", "x", "2-0", "f", "v2"}, Want: "2-0"},
+			{Cmd: []any{"XADD", "x", "3-0", "f", "v3"}, Want: "3-0"},
+			{Cmd: []any{"XDEL", "x", "3-0"}, Want: int64(1)},
+			{Cmd: []any{"XGROUP", "CREATE", "x", "g1", "0"}, Want: "OK"},
+			{Cmd: []any{"XREADGROUP", "GROUP", "g1", "c1", "COUNT", "1", "STREAMS", "x", ">"}, Any: true},
+			{Cmd: []any{"XGROUP", "CREATECONSUMER", "x", "g1", "idle"}, Want: int64(1)},
+			{Cmd: []any{"MIGRATE", host, port, "", "0", "5000", "KEYS", "s", "l", "set", "z", "h", "x"}, Want: "OK"},
+			{Cmd: []any{"DBSIZE"}, Want: int64(0)},
+		})
+		if v := r.Get(ctx, "s").Val(); v != "hello" {
+			t.Errorf("redis s = %q", v)
+		}
+		if ttl := r.PTTL(ctx, "s").Val(); ttl <= 0 {
+			t.Errorf("redis s PTTL %v", ttl)
+		}
+		if v := r.LRange(ctx, "l", 0, -1).Val(); !reflect.DeepEqual(v, []string{"a", "b", "c"}) {
+			t.Errorf("redis l = %v", v)
+		}
+		if v := r.SMembers(ctx, "set").Val(); len(v) != 2 {
+			t.Errorf("redis set = %v", v)
+		}
+		if v := r.ZRangeWithScores(ctx, "z", 0, -1).Val(); len(v) != 2 || v[0].Score != 1.5 || v[1].Member != "b" {
+			t.Errorf("redis z = %v", v)
+		}
+		if v := r.HKeys(ctx, "h").Val(); !reflect.DeepEqual(v, []string{"z", "a"}) {
+			t.Errorf("redis h fields = %v (Redis keeps a small hash's order too)", v)
+		}
+		if v := r.XRange(ctx, "x", "-", "+").Val(); len(v) != 2 || v[0].ID != "1-1" || v[0].Values["g"] != "w" || v[1].ID != "2-0" {
+			t.Errorf("redis x = %v", v)
+		}
+		info, err := r.XInfoStreamFull(ctx, "x", 0).Result()
+		if err != nil || info.EntriesAdded != 3 || info.MaxDeletedEntryID != "3-0" || info.LastGeneratedID != "3-0" || len(info.Groups) != 1 {
+			t.Fatalf("redis x info %+v %v", info, err)
+		}
+		if g := info.Groups[0]; g.Name != "g1" || g.LastDeliveredID != "1-1" || len(g.Pending) != 1 || g.Pending[0].Consumer != "c1" || len(g.Consumers) != 2 {
+			t.Errorf("redis x group %+v", g)
+		}
+		// And back: Redis' DUMP restores here.
+		p, err := r.Dump(ctx, "h").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Restore(ctx, "h2", 0, p).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if v := c.HKeys(ctx, "h2").Val(); !reflect.DeepEqual(v, []string{"z", "a"}) {
+			t.Errorf("h2 fields = %v", v)
 		}
 	})
 }

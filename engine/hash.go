@@ -505,10 +505,11 @@ func (tx *Tx) MemoryUsage(db int, key string, samples int) (int64, bool) {
 	return size + bytes, true
 }
 
-// DUMP/RESTORE. The payload is sessiond's own (not Redis' RDB format): a
+// DUMP/RESTORE. Values are dumped in Redis' format (dumpRedis). sessiond's
+// own format, which earlier versions wrote and RESTORE still reads, is a
 // magic, the record's type and payload, its children as they are stored,
-// and a CRC-32C. Being layout-agnostic, it serves every type, composite or
-// not.
+// and a CRC-32C; Dump falls back to it for a value Redis' format cannot
+// hold.
 const dumpMagic = "SDD1"
 
 // Errors of RESTORE.
@@ -517,11 +518,15 @@ var (
 	ErrBadDump = errorString("ERR DUMP payload version or checksum are wrong")
 )
 
-// Dump serializes key's value (DUMP).
+// Dump serializes key's value (DUMP) in Redis' DUMP format, which Redis'
+// RESTORE reads.
 func (tx *Tx) Dump(db int, key string) (string, bool) {
 	r, ok := tx.Lookup(db, key)
 	if !ok {
 		return "", false
+	}
+	if p, ok := tx.dumpRedis(r); ok {
+		return p, true
 	}
 	b := []byte(dumpMagic)
 	b = append(b, r.Type)

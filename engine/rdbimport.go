@@ -96,3 +96,83 @@ func (tx *Tx) restoreStream(db int, key string, v *rdb.StreamValue) {
 	}
 	tx.wrote = true
 }
+
+// dumpRedis serializes a string, list, set, sorted set, hash or stream in
+// Redis' DUMP format (rdb.Encode), which Redis' RESTORE reads, so that DUMP
+// and MIGRATE reach redis-server too. It reports false for anything else,
+// which keeps sessiond's own format.
+func (tx *Tx) dumpRedis(r Record) (string, bool) {
+	var v rdb.Value
+	switch r.Type {
+	case TypeString:
+		v = rdb.Value{Kind: rdb.String, Str: r.Payload}
+	case TypeList:
+		items, err := tx.ListRange(r.DB, r.Key, 0, -1)
+		if err != nil {
+			return "", false
+		}
+		v = rdb.Value{Kind: rdb.List, Members: items}
+	case TypeSet, TypeZSet:
+		c, err := tx.openComp(r.DB, r.Key, r.Type)
+		if err != nil {
+			return "", false
+		}
+		if r.Type == TypeSet {
+			v.Kind = rdb.Set
+			c.each(subMember, func(m, _ string) bool { v.Members = append(v.Members, m); return true })
+		} else {
+			v.Kind = rdb.ZSet
+			c.each(subMember, func(m, s string) bool {
+				v.Scores = append(v.Scores, rdb.Scored{Member: m, Score: scoreOf(s)})
+				return true
+			})
+		}
+	case TypeHash:
+		fields, vals, err := tx.HGetAll(r.DB, r.Key)
+		if err != nil {
+			return "", false
+		}
+		v.Kind = rdb.Hash
+		for i := range fields {
+			v.Pairs = append(v.Pairs, fields[i], vals[i])
+		}
+	case TypeStream:
+		v = rdb.Value{Kind: rdb.Stream, Stream: tx.redisStream(r.DB, r.Key)}
+		if v.Stream == nil {
+			return "", false
+		}
+	default:
+		return "", false
+	}
+	p, err := rdb.Encode(v)
+	return string(p), err == nil
+}
+
+func rdbID(id StreamID) rdb.ID { return rdb.ID{Ms: id.Ms, Seq: id.Seq} }
+
+// redisStream reads a stream as rdb describes one.
+func (tx *Tx) redisStream(db int, key string) *rdb.StreamValue {
+	meta, groups, ok, err := tx.StreamInfo(db, key)
+	if err != nil || !ok {
+		return nil
+	}
+	s := &rdb.StreamValue{Length: uint64(meta.Length), Last: rdbID(meta.Last), First: rdbID(meta.First),
+		MaxDeleted: rdbID(meta.MaxDeleted), EntriesAdded: uint64(meta.EntriesAdded)}
+	for _, e := range tx.StreamEntries(db, key, 0, false) {
+		s.Entries = append(s.Entries, rdb.Entry{ID: rdbID(e.ID), Fields: e.Fields})
+	}
+	if uint64(len(s.Entries)) != s.Length {
+		return nil // not what the record says: keep sessiond's format
+	}
+	for _, g := range groups {
+		rg := rdb.Group{Name: g.Name, LastID: rdbID(g.LastID), EntriesRead: g.EntriesRead}
+		for _, c := range g.Consumers {
+			rg.Consumers = append(rg.Consumers, rdb.Consumer{Name: c.Name, SeenTime: c.SeenTime, ActiveTime: c.ActiveTime})
+		}
+		for _, n := range g.PEL {
+			rg.PEL = append(rg.PEL, rdb.Pending{ID: rdbID(n.ID), Consumer: n.Consumer, DeliveryTime: n.Time, DeliveryCount: uint64(n.Count)})
+		}
+		s.Groups = append(s.Groups, rg)
+	}
+	return s
+}

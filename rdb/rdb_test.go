@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -173,4 +174,58 @@ func FuzzDecode(f *testing.F) {
 		}
 		_, _ = Decode(b)
 	})
+}
+
+// Encode's payloads decode to the same values, with long strings and
+// counts that take each length width.
+func TestEncodeRoundTrip(t *testing.T) {
+	long := strings.Repeat("x", 20000)
+	many := make([]string, 70)
+	for i := range many {
+		many[i] = strings.Repeat("m", i)
+	}
+	for _, v := range []Value{
+		{Kind: String, Str: ""},
+		{Kind: String, Str: long},
+		{Kind: List, Members: []string{"a", "", long}},
+		{Kind: Set, Members: many},
+		{Kind: ZSet, Scores: []Scored{{"a", 1.5}, {"b", -2e300}, {"c", math.Inf(1)}}},
+		{Kind: Hash, Pairs: []string{"z", "1", "a", long}},
+	} {
+		p, err := Encode(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Decode(p)
+		if err != nil || !reflect.DeepEqual(got, v) {
+			t.Errorf("kind %d: round trip gave %v %v", v.Kind, got.Kind, err)
+		}
+	}
+	if _, err := Encode(Value{Kind: Stream}); !errors.Is(err, ErrNotEncodable) { // no stream given
+		t.Errorf("stream: %v", err)
+	}
+}
+
+// A stream Encode writes decodes to the same stream: entries, metadata,
+// groups with entries read (known and unknown), PEL and consumers.
+func TestEncodeStreamRoundTrip(t *testing.T) {
+	v, err := Decode(dump(t, "st"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Stream.Entries = append(v.Stream.Entries, Entry{ID{1 << 40, 7}, []string{"f", strings.Repeat("v", 5000), "n", "-12345678901"}})
+	v.Stream.Length++
+	v.Stream.Groups = append(v.Stream.Groups, Group{Name: "g2", LastID: ID{2, 0}, EntriesRead: 2,
+		Consumers: []Consumer{{Name: "idle", SeenTime: 5, ActiveTime: 5}}})
+	p, err := Encode(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, v) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got.Stream, v.Stream)
+	}
 }
