@@ -52,6 +52,8 @@ type Server struct {
 	wg       sync.WaitGroup
 
 	node *replication.Node // the replicated group's node (replicated.go); nil standalone
+
+	rebind rebinding // CONFIG SET port/bind (rebind.go)
 }
 
 // Open loads the data file and builds the engine and the command layer; it
@@ -218,7 +220,7 @@ func (s *Server) Listen() error {
 		}
 		return s.listenTLS()
 	}
-	return s.ListenOn(net.JoinHostPort(s.cfg.Get("bind"), strconv.FormatInt(port, 10)))
+	return s.ListenOn(net.JoinHostPort(bindHost(s.cfg.Get("bind")), strconv.FormatInt(port, 10)))
 }
 
 // ListenOn binds plain RESP to addr instead of bind:port (port 0 in addr
@@ -294,10 +296,13 @@ func (s *Server) tlsConfig(cert tls.Certificate) (*tls.Config, error) {
 
 // Addr is the bound address.
 func (s *Server) Addr() net.Addr {
-	if s.ln == nil {
+	s.mu.Lock()
+	ln := s.ln
+	s.mu.Unlock()
+	if ln == nil {
 		return s.TLSAddr()
 	}
-	return s.ln.Addr()
+	return ln.Addr()
 }
 
 // TLSAddr is the bound TLS address, or nil without tls-port.
@@ -324,6 +329,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.store.Close()
 		return err
 	}
+	s.installRebind() // before any client can CONFIG SET
 	errs := make(chan error, 2)
 	var loops sync.WaitGroup
 	n := int(s.cfg.Int("io-threads"))
@@ -443,9 +449,10 @@ func (s *Server) Stop() {
 		for c := range s.conns {
 			conns = append(conns, c)
 		}
+		ln := s.ln
 		s.mu.Unlock()
-		if s.ln != nil {
-			s.ln.Close()
+		if ln != nil {
+			ln.Close()
 		}
 		if s.tlsLn != nil {
 			s.tlsLn.Close()
