@@ -125,10 +125,16 @@ func (d *Dispatcher) trackingPrefixMem(cl *Client) int64 {
 // between true (what the client holds beside its buffers is measured
 // again), else while a command runs (the last measure stands).
 func (d *Dispatcher) ClientMemory(cl *Client, conn int64, between bool) {
+	// Measured before taking m.mu, which is never held while another lock
+	// is taken (eviction holds the client list while it takes m.mu).
+	var extra int64
+	if between {
+		extra = cl.extraMem(d)
+	}
 	m := &cl.mem
 	m.mu.Lock()
 	if between {
-		m.extra = cl.extraMem(d)
+		m.extra = extra
 	}
 	total := conn + m.extra
 	m.pub.Store(total)
