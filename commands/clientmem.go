@@ -2,6 +2,7 @@ package commands
 
 import (
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -269,4 +270,13 @@ func (cl *Client) memFields() (bufs ConnBuffers, multiMem, totMem int64) {
 		totMem = clientOverhead + bufs.Alloc + multiMem + cl.mem.watch.Load()
 	}
 	return bufs, multiMem, totMem
+}
+
+// respSize is the size of args sent as a RESP multibulk.
+func respSize(args [][]byte) int64 {
+	n := int64(len(strconv.Itoa(len(args)))) + 3
+	for _, a := range args {
+		n += int64(len(strconv.Itoa(len(a)))+3) + int64(len(a)) + 2
+	}
+	return n
 }
