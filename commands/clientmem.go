@@ -2,6 +2,7 @@ package commands
 
 import (
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -125,10 +126,16 @@ func (d *Dispatcher) trackingPrefixMem(cl *Client) int64 {
 // between true (what the client holds beside its buffers is measured
 // again), else while a command runs (the last measure stands).
 func (d *Dispatcher) ClientMemory(cl *Client, conn int64, between bool) {
+	// Measured before taking m.mu, which is never held while another lock
+	// is taken (eviction holds the client list while it takes m.mu).
+	var extra int64
+	if between {
+		extra = cl.extraMem(d)
+	}
 	m := &cl.mem
 	m.mu.Lock()
 	if between {
-		m.extra = cl.extraMem(d)
+		m.extra = extra
 	}
 	total := conn + m.extra
 	m.pub.Store(total)
@@ -263,4 +270,13 @@ func (cl *Client) memFields() (bufs ConnBuffers, multiMem, totMem int64) {
 		totMem = clientOverhead + bufs.Alloc + multiMem + cl.mem.watch.Load()
 	}
 	return bufs, multiMem, totMem
+}
+
+// respSize is the size of args sent as a RESP multibulk.
+func respSize(args [][]byte) int64 {
+	n := int64(len(strconv.Itoa(len(args)))) + 3
+	for _, a := range args {
+		n += int64(len(strconv.Itoa(len(a)))+3) + int64(len(a)) + 2
+	}
+	return n
 }

@@ -348,3 +348,18 @@ func subscriberNotReading(t *testing.T, s *testserver.Server, c *redis.Client, p
 	raw.read()
 	return name
 }
+
+// The caller's own line shows the command running now in its qbuf, as
+// Redis does: CLIENT INFO is 26 bytes of RESP.
+func TestClientInfoOwnQbuf(t *testing.T) {
+	s := testserver.Start(t)
+	s.Protocols(t, func(t *testing.T, c *redis.Client) {
+		info, err := c.Do(context.Background(), "client", "info").Text()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(info, " qbuf=26 ") {
+			t.Errorf("CLIENT INFO: %q, want qbuf=26", info)
+		}
+	})
+}

@@ -316,6 +316,11 @@ func (d *Dispatcher) describe(cl *Client, now time.Time, self *Call) string {
 	}
 	multi := -1
 	bufs, multiMem, totMem := cl.memFields()
+	if self != nil && self.Client == cl {
+		// The command running now is still in the caller's query buffer,
+		// as Redis shows it (it trims the buffer once the command ran).
+		bufs.QueryBuf += respSize(self.Args)
+	}
 	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=%d rbs=%d rbp=0 obl=%d oll=0 omem=%d tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
 		cl.ID, cl.Conn.RemoteAddr(), cl.Conn.LocalAddr(), name, int(now.Sub(cl.Created).Seconds()), int(now.Sub(inter).Seconds()),
 		flags, db, sub, psub, ssub, multi, bufs.QueryBuf, bufs.QueryBufFree, bufs.ArgvMem, multiMem, bufs.ReplyBuf, bufs.OutBuf, bufs.OutMem, totMem,

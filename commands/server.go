@@ -605,46 +605,13 @@ func cmdConfigSet(c *Call) {
 			return
 		}
 	}
-	old := map[int]string{}
 	for i := 0; i < len(args); i += 2 {
 		if !same[i] {
-			old[i] = c.d.Config.Get(c.d.Config.Lookup(string(args[i])).Name)
 			_ = c.d.Config.Set(string(args[i]), string(args[i+1]))
 		}
 	}
-	if i, err := applyConfig(c, args, old); err != nil {
-		failed(args[i], err)
-		return
-	}
 	evictAfterConfig(c)
 	c.W.OK()
-}
-
-// applyConfig runs the Apply of each parameter a CONFIG SET changed; on the
-// first failure it sets every parameter back (re-applying those already
-// applied) and returns the failing argument's index, as Redis rolls back.
-func applyConfig(c *Call, args [][]byte, old map[int]string) (int, error) {
-	var applied []int
-	for i := 0; i < len(args); i += 2 {
-		p := c.d.Config.Lookup(string(args[i]))
-		prev, changed := old[i]
-		if p.Apply == nil || !changed || prev == c.d.Config.Get(p.Name) {
-			continue
-		}
-		if err := p.Apply(c.d.Config.Get(p.Name)); err != nil {
-			for j, v := range old {
-				_ = c.d.Config.Set(string(args[j]), v)
-			}
-			for _, j := range applied {
-				if q := c.d.Config.Lookup(string(args[j])); q.Apply != nil {
-					_ = q.Apply(old[j])
-				}
-			}
-			return i, err
-		}
-		applied = append(applied, i)
-	}
-	return 0, nil
 }
 
 // IsLocalClient reports whether a client connects from this machine, for protected-mode and

@@ -62,10 +62,6 @@ type Param struct {
 	Normalize func(v string) string
 	// OnChange runs after a successful CONFIG SET.
 	OnChange func(v string)
-	// Apply puts a value CONFIG SET changed into effect where that can
-	// fail (binding a new port); an error rolls the whole CONFIG SET back,
-	// as Redis' apply functions. It is not called at startup.
-	Apply func(v string) error
 
 	val atomic.Pointer[string]
 	num atomic.Int64

@@ -5,8 +5,8 @@ package config
 // table stays one line per parameter; TestEveryParameterHasADoc fails when a
 // parameter has no comment here, or a comment names no parameter.
 var paramDocs = map[string]string{
-	"port":                              "TCP port of the RESP listener on bind. 0 serves no plain TCP (TLS only, with tls-port). CONFIG SET moves the listener (the new port is bound first; connected clients stay).",
-	"bind":                              "Address to listen on. Anything but loopback exposes the server: set requirepass (protected-mode refuses remote clients without one).",
+	"port":                              "TCP port of the RESP listener on bind. 0 serves no plain TCP (TLS only, with tls-port; startup only). CONFIG SET moves the listener; open connections stay.",
+	"bind":                              "Address to listen on (the first of a list; * is every IPv4 address). Anything but loopback exposes the server: set requirepass (protected-mode refuses remote clients without one). CONFIG SET moves the listener; open connections stay.",
 	"unixsocket":                        "Refused when set: sessiond listens on TCP only.",
 	"tls-port":                          "Also serve RESP over TLS 1.2+ on this port (0: no TLS), with tls-cert-file and tls-key-file.",
 	"tls-cert-file":                     "PEM certificate of the TLS listener.",

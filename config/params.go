@@ -11,8 +11,10 @@ import (
 func Defaults() *Config {
 	return New([]*Param{
 		// Network and process.
+		// port and bind may change at run time: the server moves its
+		// listener (server/rebind.go).
 		{Name: "port", Kind: Int, Default: "6379", Min: 0, Max: 65535},
-		{Name: "bind", Kind: String, Default: "127.0.0.1", Immutable: true},
+		{Name: "bind", Kind: String, Default: "127.0.0.1"},
 		{Name: "unixsocket", Kind: String, Default: "", Immutable: true, Protected: true},
 		{Name: "tls-port", Kind: Int, Default: "0", Min: 0, Max: 65535, Immutable: true},
 		{Name: "tls-cert-file", Kind: String, Default: "", Immutable: true, Protected: true},

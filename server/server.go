@@ -16,9 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/sessiond/sessiond/commands"
@@ -54,6 +52,8 @@ type Server struct {
 	wg       sync.WaitGroup
 
 	node *replication.Node // the replicated group's node (replicated.go); nil standalone
+
+	rebind rebinding // CONFIG SET port/bind (rebind.go)
 }
 
 // Open loads the data file and builds the engine and the command layer; it
@@ -111,9 +111,6 @@ func Open(cfg *config.Config) (*Server, error) {
 		}
 	})
 	s.eng, s.disp = eng, disp
-	if p := cfg.Lookup("port"); p != nil {
-		p.Apply = s.setPort
-	}
 	if p := cfg.Lookup("appendfsync"); p != nil {
 		p.OnChange = func(v string) {
 			if f, err := persistence.ParseFsync(v); err == nil {
@@ -209,68 +206,6 @@ func (s *Server) Close() error {
 	return s.store.Close()
 }
 
-// setPort moves the plain RESP listener to port (CONFIG SET port), as
-// Redis: the new port is bound first, so a port in use leaves the old one
-// serving and the CONFIG SET fails ("Unable to listen on this port");
-// connected clients stay. Port 0 stops serving plain TCP (TLS only).
-func (s *Server) setPort(v string) error {
-	port, err := strconv.Atoi(v)
-	if err != nil {
-		return err
-	}
-	if s.cfg.Get("raft-node-id") != "" {
-		// The peers announce this node's RESP address (SENTINEL, ROLE).
-		return errors.New("the port of a node of a replicated group is set at startup only")
-	}
-	if port == 0 && s.cfg.Int("tls-port") == 0 {
-		return errors.New("port 0 would leave no listener (tls-port is 0)")
-	}
-	var ln net.Listener
-	if port != 0 {
-		if ln, err = net.Listen("tcp", net.JoinHostPort(s.cfg.Get("bind"), v)); err != nil {
-			msg := err.Error()
-			var errno syscall.Errno
-			if errors.As(err, &errno) {
-				msg = errno.Error()
-				msg = strings.ToUpper(msg[:1]) + msg[1:]
-			}
-			return fmt.Errorf("Unable to listen on this port: %s", msg)
-		}
-	}
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		if ln != nil {
-			ln.Close()
-		}
-		return errors.New("the server is shutting down")
-	}
-	oldLn, oldAcc := s.ln, s.acc
-	var acc *acceptor
-	if ln != nil && len(s.loops) > 0 {
-		if acc, err = newAcceptor(s, ln.(*net.TCPListener), s.loops); err != nil {
-			s.mu.Unlock()
-			ln.Close()
-			return fmt.Errorf("Unable to listen on this port: %w", err)
-		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			acc.run()
-		}()
-	}
-	s.ln, s.acc = ln, acc
-	s.mu.Unlock()
-	if oldAcc != nil {
-		oldAcc.wake()
-	}
-	if oldLn != nil {
-		oldLn.Close()
-	}
-	slog.Info("listening on a new port (CONFIG SET port)", "port", port)
-	return nil
-}
-
 // Dispatcher returns the command layer (for tests and embedding).
 func (s *Server) Dispatcher() *commands.Dispatcher { return s.disp }
 
@@ -285,7 +220,7 @@ func (s *Server) Listen() error {
 		}
 		return s.listenTLS()
 	}
-	return s.ListenOn(net.JoinHostPort(s.cfg.Get("bind"), strconv.FormatInt(port, 10)))
+	return s.ListenOn(net.JoinHostPort(bindHost(s.cfg.Get("bind")), strconv.FormatInt(port, 10)))
 }
 
 // ListenOn binds plain RESP to addr instead of bind:port (port 0 in addr
@@ -394,6 +329,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.store.Close()
 		return err
 	}
+	s.installRebind() // before any client can CONFIG SET
 	errs := make(chan error, 2)
 	var loops sync.WaitGroup
 	n := int(s.cfg.Int("io-threads"))
