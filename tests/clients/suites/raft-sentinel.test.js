@@ -4,7 +4,9 @@
 // after the leader is killed with SIGKILL the client finds the new leader and goes on writing.
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const path = require('node:path');
 const { startServer, freePort, isRedisServer, sleep } = require('../lib/harness');
+const { run, requireTool, findPython } = require('../lib/tools');
 
 async function startGroup() {
   const raftPorts = [await freePort(), await freePort(), await freePort()];
@@ -71,3 +73,23 @@ for (const pkg of ['ioredis5', 'ioredis6']) {
     }
   });
 }
+
+// redis-py's Sentinel (master_for / slave_for) across kill -9: py/redis_py_sentinel.py drives it
+// and kills the leader by its PID (one of this test's children).
+const py = requireTool('python3 with the redis module', findPython(), 'apt-get install python3-redis');
+test('redis-py: Sentinel master_for/slave_for find the leader and follow it across kill -9',
+  { skip: (isRedisServer() && 'sessiond only') || py.skip }, async (t) => {
+    const nodes = await startGroup();
+    try {
+      const env = {
+        ...process.env,
+        SESSIOND_NODES: nodes.map((n) => `${n.host}:${n.port}:${n.pid}`).join(','),
+        PYTHONDONTWRITEBYTECODE: '1',
+      };
+      const r = await run(py.path, [path.join(__dirname, '..', 'py', 'redis_py_sentinel.py')], { env, timeoutMs: 120000 });
+      assert.equal(r.code, 0, `redis_py_sentinel.py failed (exit ${r.code}):\n${r.stdout}${r.stderr}`);
+      t.diagnostic(r.stdout.trim());
+    } finally {
+      for (const n of nodes) await n.stop().catch(() => {});
+    }
+  });
