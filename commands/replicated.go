@@ -8,7 +8,6 @@ import (
 	"io"
 	"log"
 	mrand "math/rand/v2"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,7 +99,7 @@ func (d *Dispatcher) Replicated() bool { return d.repl != nil }
 // LeaderChanged is told that the group's leader changed: the leader's
 // expirer proposes deletions, a follower's expires nothing; subscribers of
 // +switch-master (Sentinel's channel, which clients watch) hear of the new
-// leader.
+// leader, with the other events Sentinel publishes (sentinelevents.go).
 func (d *Dispatcher) LeaderChanged(isLeader bool, leaderID string) {
 	rs := d.repl
 	if isLeader {
@@ -109,6 +108,12 @@ func (d *Dispatcher) LeaderChanged(isLeader bool, leaderID string) {
 		d.Engine.SetExpiryMode(engine.ExpiryOff, nil)
 	}
 	if leaderID == "" {
+		rs.mu.Lock()
+		old := rs.leader
+		rs.mu.Unlock()
+		if old != "" {
+			d.publishMasterDown(old)
+		}
 		return
 	}
 	addr, ok := rs.r.LeaderRESP()
@@ -127,9 +132,7 @@ func (d *Dispatcher) LeaderChanged(isLeader bool, leaderID string) {
 	if old == "" || old == addr {
 		return
 	}
-	oh, op, _ := net.SplitHostPort(old)
-	nh, np, _ := net.SplitHostPort(addr)
-	d.hub.Publish("+switch-master", strings.Join([]string{d.Config.Get("raft-group-name"), oh, op, nh, np}, " "))
+	d.publishSwitch(old, addr)
 }
 
 func (d *Dispatcher) proposeExpiry(now int64, items []string) error {
