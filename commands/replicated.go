@@ -71,6 +71,7 @@ type replState struct {
 	mu       sync.Mutex  // serialises Apply (raft calls it from one goroutine)
 	applying atomic.Bool // a log entry is being applied
 	leader   string      // the leader's RESP address last published
+	leaderID string      // the last leader seen (its address may not have been known then)
 	batch    batcher
 }
 
@@ -107,11 +108,15 @@ func (d *Dispatcher) LeaderChanged(isLeader bool, leaderID string) {
 	} else {
 		d.Engine.SetExpiryMode(engine.ExpiryOff, nil)
 	}
+	rs.mu.Lock()
+	prevID := rs.leaderID
+	if leaderID != "" {
+		rs.leaderID = leaderID
+	}
+	published := rs.leader
+	rs.mu.Unlock()
 	if leaderID == "" {
-		rs.mu.Lock()
-		old := rs.leader
-		rs.mu.Unlock()
-		if old != "" {
+		if old := d.lastLeaderAddr(published, prevID); old != "" {
 			d.publishMasterDown(old)
 		}
 		return
@@ -126,7 +131,7 @@ func (d *Dispatcher) LeaderChanged(isLeader bool, leaderID string) {
 		return
 	}
 	rs.mu.Lock()
-	old := rs.leader
+	old := d.lastLeaderAddr(rs.leader, prevID)
 	rs.leader = addr
 	rs.mu.Unlock()
 	if old == "" || old == addr {

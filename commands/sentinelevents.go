@@ -59,3 +59,19 @@ func (d *Dispatcher) publishSwitch(old, addr string) {
 		d.hub.Publish("+slave", slave(r, nh, np))
 	}
 }
+
+// lastLeaderAddr is the RESP address of the leader this node knew last: the
+// one it published, or, when that leader's address had not reached this
+// node when it was elected (the address book is in the log), the address
+// book's entry for its id.
+func (d *Dispatcher) lastLeaderAddr(published, id string) string {
+	if published != "" || id == "" {
+		return published
+	}
+	for _, p := range d.repl.r.Peers() {
+		if p.ID == id {
+			return p.RESPAddr
+		}
+	}
+	return ""
+}
