@@ -19,7 +19,19 @@ func TestSentinelEventsOnFailover(t *testing.T) {
 			g.proto = proto
 			l := g.waitLeader(-1)
 			f := g.follower(l)
-			sub := g.client(f).PSubscribe(ctx, "*")
+			// The nodes' RESP addresses reach the address book through the
+			// log just after the group forms: wait until it is complete.
+			fc := g.client(f)
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				reps, err := fc.Do(ctx, "SENTINEL", "replicas", "sessiond").Slice()
+				if err == nil && len(reps) == 2 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("SENTINEL replicas: %v %v", reps, err)
+				}
+			}
+			sub := fc.PSubscribe(ctx, "*")
 			defer sub.Close()
 			if _, err := sub.Receive(ctx); err != nil {
 				t.Fatal(err)
