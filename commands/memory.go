@@ -51,12 +51,19 @@ func (d *Dispatcher) memoryPolicy() engine.MemoryPolicy {
 // command must be refused with OOM: one that may grow memory (denyoom), an
 // EXEC whose queue holds one, or any command queued in MULTI but DISCARD and
 // the like, as Redis' processCommand. Without a limit it costs one atomic load.
+// A node of a group never evicts (see below).
 func (d *Dispatcher) freeMemory(cl *Client, spec *Spec, tx *engine.Tx, now time.Time) (refuse bool) {
 	if !d.Engine.OverLimit() {
 		return false
 	}
 	var ok bool
-	if tx != nil {
+	if d.repl != nil {
+		// In a group nothing is evicted: every node would pick its own
+		// victims (random samples, LRU/LFU clocks moved by its own reads)
+		// and the data sets would drift apart. The policy acts as
+		// noeviction, which is the same on every node: the memory estimate
+		// follows the replicated data exactly.
+	} else if tx != nil {
 		ok = d.evictBefore(cl, tx)
 	} else if !d.Engine.Evicts() {
 		ok = false // no write lock for reads while over the limit

@@ -264,11 +264,20 @@ func fields(c *Call, kv []string) {
 	}
 }
 
+// masterDownAfter is how long a follower may go without hearing from the
+// leader (which heartbeats every 40 ms) before its Sentinel answers call
+// the master down, as Sentinel's down-after-milliseconds: a client that
+// re-reads the topology just after a leader's crash (node-redis on +sdown,
+// redis-py) then waits for the election instead of connecting to the dead
+// leader.
+const masterDownAfter = 300 * time.Millisecond
+
 func masterFields(c *Call, r Replicator) []string {
 	addr, _ := r.LeaderRESP()
 	h, p := hostPort(addr)
 	flags := "master"
-	if addr == "" {
+	lc := r.LastContact()
+	if addr == "" || (!r.IsLeader() && !lc.IsZero() && time.Since(lc) > masterDownAfter) {
 		flags = "master,s_down,o_down"
 	}
 	peers := r.Peers()
@@ -276,7 +285,7 @@ func masterFields(c *Call, r Replicator) []string {
 		"runid", r.LeaderID(), "flags", flags, "role-reported", "master",
 		"num-slaves", strconv.Itoa(max(len(peers)-1, 0)), "num-other-sentinels", strconv.Itoa(max(len(peers)-1, 0)),
 		"quorum", strconv.Itoa(len(peers)/2 + 1), "config-epoch", r.Stats()["term"],
-		"down-after-milliseconds", "1000", "failover-timeout", "2000", "parallel-syncs", "1"}
+		"down-after-milliseconds", strconv.FormatInt(masterDownAfter.Milliseconds(), 10), "failover-timeout", "2000", "parallel-syncs", "1"}
 }
 
 func cmdSentinelMasters(c *Call) {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log"
 	mrand "math/rand/v2"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,6 +71,7 @@ type replState struct {
 	mu       sync.Mutex  // serialises Apply (raft calls it from one goroutine)
 	applying atomic.Bool // a log entry is being applied
 	leader   string      // the leader's RESP address last published
+	leaderID string      // the last leader seen (its address may not have been known then)
 	batch    batcher
 	arena    decodeArena // Apply's (under mu)
 	// trusted is the account of proposals sent by a user with every right;
@@ -105,7 +105,7 @@ func (d *Dispatcher) Replicated() bool { return d.repl != nil }
 // LeaderChanged is told that the group's leader changed: the leader's
 // expirer proposes deletions, a follower's expires nothing; subscribers of
 // +switch-master (Sentinel's channel, which clients watch) hear of the new
-// leader.
+// leader, with the other events Sentinel publishes (sentinelevents.go).
 func (d *Dispatcher) LeaderChanged(isLeader bool, leaderID string) {
 	rs := d.repl
 	if isLeader {
@@ -113,7 +113,17 @@ func (d *Dispatcher) LeaderChanged(isLeader bool, leaderID string) {
 	} else {
 		d.Engine.SetExpiryMode(engine.ExpiryOff, nil)
 	}
+	rs.mu.Lock()
+	prevID := rs.leaderID
+	if leaderID != "" {
+		rs.leaderID = leaderID
+	}
+	published := rs.leader
+	rs.mu.Unlock()
 	if leaderID == "" {
+		if old := d.lastLeaderAddr(published, prevID); old != "" {
+			d.publishMasterDown(old)
+		}
 		return
 	}
 	addr, ok := rs.r.LeaderRESP()
@@ -126,15 +136,13 @@ func (d *Dispatcher) LeaderChanged(isLeader bool, leaderID string) {
 		return
 	}
 	rs.mu.Lock()
-	old := rs.leader
+	old := d.lastLeaderAddr(rs.leader, prevID)
 	rs.leader = addr
 	rs.mu.Unlock()
 	if old == "" || old == addr {
 		return
 	}
-	oh, op, _ := net.SplitHostPort(old)
-	nh, np, _ := net.SplitHostPort(addr)
-	d.hub.Publish("+switch-master", strings.Join([]string{d.Config.Get("raft-group-name"), oh, op, nh, np}, " "))
+	d.publishSwitch(old, addr)
 }
 
 func (d *Dispatcher) proposeExpiry(now int64, items []string) error {

@@ -26,23 +26,8 @@ type regOutput struct {
 
 // registerModel: one register per key, initially missing.
 var registerModel = porcupine.Model{
-	Partition: func(history []porcupine.Operation) [][]porcupine.Operation {
-		by := map[string][]porcupine.Operation{}
-		var keys []string
-		for _, op := range history {
-			k := op.Input.(regInput).key
-			if _, ok := by[k]; !ok {
-				keys = append(keys, k)
-			}
-			by[k] = append(by[k], op)
-		}
-		out := make([][]porcupine.Operation, 0, len(keys))
-		for _, k := range keys {
-			out = append(out, by[k])
-		}
-		return out
-	},
-	Init: func() interface{} { return "" },
+	Partition: partitionBy(func(in interface{}) string { return in.(regInput).key }),
+	Init:      func() interface{} { return "" },
 	Step: func(state, input, output interface{}) (bool, interface{}) {
 		in := input.(regInput)
 		if in.write {
@@ -59,6 +44,76 @@ var registerModel = porcupine.Model{
 	},
 }
 
+// partitionBy splits a history by a key of each operation's input, in the
+// order keys first appear.
+func partitionBy(key func(input interface{}) string) func([]porcupine.Operation) [][]porcupine.Operation {
+	return func(history []porcupine.Operation) [][]porcupine.Operation {
+		by := map[string][]porcupine.Operation{}
+		var keys []string
+		for _, op := range history {
+			k := key(op.Input)
+			if _, ok := by[k]; !ok {
+				keys = append(keys, k)
+			}
+			by[k] = append(by[k], op)
+		}
+		out := make([][]porcupine.Operation, 0, len(keys))
+		for _, k := range keys {
+			out = append(out, by[k])
+		}
+		return out
+	}
+}
+
+// spreadClients are one history-recording worker's clients, one per node:
+// one connection each, no retries (a retried write would be two
+// operations), short timeouts (a lost reply is recorded as an unknown
+// outcome, not waited for).
+type spreadClients struct {
+	g       *group
+	w       int
+	proto   int
+	clients map[int]*redis.Client
+}
+
+func (g *group) spreadClients(w, proto int) *spreadClients {
+	return &spreadClients{g: g, w: w, proto: proto, clients: map[int]*redis.Client{}}
+}
+
+// next is the client for the worker's n-th operation: workers go round the
+// nodes, each from its own starting node.
+func (s *spreadClients) next(n int) *redis.Client {
+	i := (s.w + n) % len(s.g.nodes)
+	c := s.clients[i]
+	if c == nil {
+		c = redis.NewClient(&redis.Options{Addr: s.g.nodes[i].addr(), Protocol: s.proto, MaxRetries: -1, DialTimeout: 300 * time.Millisecond,
+			ReadTimeout: 2 * time.Second, WriteTimeout: time.Second, PoolSize: 1})
+		s.clients[i] = c
+	}
+	return c
+}
+
+func (s *spreadClients) close() {
+	for _, c := range s.clients {
+		c.Close()
+	}
+}
+
+// crashLeaders lets a workload run for a second, then, rounds times, kills
+// the leader with SIGKILL, waits for a new one, a second later restarts the
+// killed node and lets the workload run another second.
+func (g *group) crashLeaders(rounds int) {
+	for round := 0; round < rounds; round++ {
+		time.Sleep(time.Second)
+		l := g.waitLeader(-1)
+		g.kill(l)
+		g.waitLeader(l)
+		time.Sleep(time.Second)
+		g.start(l)
+	}
+	time.Sleep(time.Second)
+}
+
 // TestLinearizableRegister records a history of SET/GET on a few keys by
 // clients spread over every node (followers forward writes and read
 // through the leader's read index) while the leader is killed with SIGKILL
@@ -68,7 +123,6 @@ var registerModel = porcupine.Model{
 // failed read is left out.
 func TestLinearizableRegister(t *testing.T) {
 	g := newGroup(t, 3)
-	l := g.waitLeader(-1)
 	start := time.Now()
 	var (
 		mu      sync.Mutex
@@ -87,25 +141,15 @@ func TestLinearizableRegister(t *testing.T) {
 		go func(w int) {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(w), 7))
-			clients := map[int]*redis.Client{}
-			defer func() {
-				for _, c := range clients {
-					c.Close()
-				}
-			}()
+			clients := g.spreadClients(w, 3)
+			defer clients.close()
 			for n := 0; ; n++ {
 				select {
 				case <-stop:
 					return
 				default:
 				}
-				i := (w + n) % len(g.nodes)
-				c := clients[i]
-				if c == nil {
-					c = redis.NewClient(&redis.Options{Addr: g.nodes[i].addr(), MaxRetries: -1, DialTimeout: 300 * time.Millisecond,
-						ReadTimeout: 2 * time.Second, WriteTimeout: time.Second, PoolSize: 1})
-					clients[i] = c
-				}
+				c := clients.next(n)
 				key := keys[r.IntN(len(keys))]
 				call := time.Since(start).Nanoseconds()
 				if r.IntN(2) == 0 {
@@ -132,12 +176,7 @@ func TestLinearizableRegister(t *testing.T) {
 			}
 		}(w)
 	}
-	time.Sleep(time.Second)
-	g.kill(l)
-	g.waitLeader(l)
-	time.Sleep(time.Second)
-	g.start(l)
-	time.Sleep(time.Second)
+	g.crashLeaders(1)
 	close(stop)
 	wg.Wait()
 	// A write whose reply was lost and whose value no read ever returned

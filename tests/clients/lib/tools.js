@@ -48,4 +48,21 @@ function requireTool(what, path, install) {
   return { path: null, skip: msg };
 }
 
-module.exports = { run, which, requireTool };
+/**
+ * A python3 that can import redis (redis-py), or null. Debian's python3-redis lives in
+ * /usr/bin/python3's dist-packages, so that interpreter is preferred over whatever python3 is
+ * first on PATH.
+ */
+function findPython() {
+  for (const candidate of [process.env.PYTHON, '/usr/bin/python3', 'python3']) {
+    const py = which(candidate);
+    if (!py) continue;
+    try {
+      execFileSync(py, ['-c', 'import redis'], { stdio: 'ignore' });
+      return py;
+    } catch { /* no redis module for this interpreter */ }
+  }
+  return null;
+}
+
+module.exports = { run, which, requireTool, findPython };

@@ -7,22 +7,10 @@ const { describe, it, before, after } = require('node:test');
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 const { startServer } = require('../lib/harness');
-const { run, which, requireTool } = require('../lib/tools');
+const { run, requireTool, findPython } = require('../lib/tools');
 
 const SCRIPT = path.join(__dirname, '..', 'py', 'redis_py_basics.py');
 const PASSWORD = 'py-secret';
-
-function findPython() {
-  for (const candidate of [process.env.PYTHON, '/usr/bin/python3', 'python3']) {
-    const py = which(candidate);
-    if (!py) continue;
-    try {
-      execFileSync(py, ['-c', 'import redis'], { stdio: 'ignore' });
-      return py;
-    } catch { /* no redis module for this interpreter */ }
-  }
-  return null;
-}
 
 const py = requireTool('python3 with the redis module', findPython(), 'apt-get install python3-redis');
 const tests = py.path ? execFileSync(py.path, [SCRIPT, '--list'], { encoding: 'utf8' }).trim().split('\n') : [];
