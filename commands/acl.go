@@ -68,26 +68,8 @@ const (
 func init() {
 	onNewDispatcher(func(d *Dispatcher) {
 		d.acl.reg = acl.NewRegistry(aclCatalog())
-		d.acl.reg.SetPubSubDefault(d.Config.Get("acl-pubsub-default") == "allchannels")
-		if p := d.Config.Lookup("acl-pubsub-default"); p != nil {
-			prev := p.OnChange
-			p.OnChange = func(v string) {
-				d.acl.reg.SetPubSubDefault(v == "allchannels")
-				if prev != nil {
-					prev(v)
-				}
-			}
-		}
-		d.applyRequirepass(d.Config.Get("requirepass"))
-		if p := d.Config.Lookup("requirepass"); p != nil {
-			prev := p.OnChange
-			p.OnChange = func(v string) {
-				d.applyRequirepass(v)
-				if prev != nil {
-					prev(v)
-				}
-			}
-		}
+		d.Config.Follow(func() { d.acl.reg.SetPubSubDefault(d.Config.Get("acl-pubsub-default") == "allchannels") }, "acl-pubsub-default")
+		d.Config.Follow(func() { d.applyRequirepass(d.Config.Get("requirepass")) }, "requirepass")
 	})
 	register(&Spec{Name: "acl", Arity: -2, Group: "server", Since: "6.0.0", Summary: "A container for Access List Control commands.",
 		Subcommands: []*Spec{

@@ -235,25 +235,11 @@ func maxClientsMemory(cfg *config.Config) int64 {
 
 func init() {
 	onNewDispatcher(func(d *Dispatcher) {
-		apply := func(string) {
+		d.Config.Follow(func() {
 			d.cmem.limit.Store(maxClientsMemory(d.Config))
 			// A lower limit evicts at once (Redis evicts on CONFIG SET).
 			d.evictClients()
-		}
-		for _, name := range []string{"maxmemory-clients", "maxmemory"} {
-			p := d.Config.Lookup(name)
-			if p == nil {
-				continue
-			}
-			prev := p.OnChange
-			p.OnChange = func(v string) {
-				if prev != nil {
-					prev(v)
-				}
-				apply(v)
-			}
-		}
-		d.cmem.limit.Store(maxClientsMemory(d.Config))
+		}, "maxmemory-clients", "maxmemory")
 	})
 }
 

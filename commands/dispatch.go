@@ -81,16 +81,7 @@ func NewDispatcher(e *engine.Engine, cfg *config.Config) *Dispatcher {
 	d := &Dispatcher{Engine: e, Config: cfg, started: time.Now(), clients: map[int64]*Client{}}
 	d.hub = newHub(d)
 	d.watch.init()
-	e.SetNotifyMask(engine.NotifyMask(cfg.Get("notify-keyspace-events")))
-	if p := cfg.Lookup("notify-keyspace-events"); p != nil {
-		prev := p.OnChange
-		p.OnChange = func(v string) {
-			e.SetNotifyMask(engine.NotifyMask(v))
-			if prev != nil {
-				prev(v)
-			}
-		}
-	}
+	cfg.Follow(func() { e.SetNotifyMask(engine.NotifyMask(cfg.Get("notify-keyspace-events"))) }, "notify-keyspace-events")
 	d.obs.init(d)
 	for _, fn := range dispatcherHooks {
 		fn(d)

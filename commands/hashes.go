@@ -563,20 +563,8 @@ func init() {
 	onNewDispatcher(func(d *Dispatcher) {
 		// The engine reads the listpack thresholds on its hash write path:
 		// keep its copy in step with the parameters.
-		apply := func(string) {
+		d.Config.Follow(func() {
 			d.Engine.SetHashListpackLimits(d.Config.Int("hash-max-listpack-entries"), d.Config.Int("hash-max-listpack-value"))
-		}
-		apply("")
-		for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value"} {
-			if p := d.Config.Lookup(name); p != nil {
-				prev := p.OnChange
-				p.OnChange = func(v string) {
-					apply(v)
-					if prev != nil {
-						prev(v)
-					}
-				}
-			}
-		}
+		}, "hash-max-listpack-entries", "hash-max-listpack-value")
 	})
 }

@@ -22,18 +22,7 @@ type latencyTracking struct{ on atomic.Bool }
 func init() {
 	addInfoSection("latencystats", false, infoLatencystats)
 	onNewDispatcher(func(d *Dispatcher) {
-		p := d.Config.Lookup("latency-tracking")
-		if p == nil {
-			return
-		}
-		d.latTrack.on.Store(p.Int() != 0)
-		prev := p.OnChange
-		p.OnChange = func(v string) {
-			if prev != nil {
-				prev(v)
-			}
-			d.latTrack.on.Store(v == "yes")
-		}
+		d.Config.Follow(func() { d.latTrack.on.Store(d.Config.Bool("latency-tracking")) }, "latency-tracking")
 	})
 }
 

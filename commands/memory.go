@@ -17,19 +17,8 @@ func init() {
 	onNewDispatcher(func(d *Dispatcher) {
 		// The engine reads the memory settings on its write path: keep its
 		// copy in step with every parameter that makes it up.
-		apply := func(string) { d.Engine.SetMemoryPolicy(d.memoryPolicy()) }
-		apply("")
-		for _, name := range []string{"maxmemory", "maxmemory-policy", "maxmemory-samples", "lfu-log-factor", "lfu-decay-time"} {
-			if p := d.Config.Lookup(name); p != nil {
-				prev := p.OnChange
-				p.OnChange = func(v string) {
-					apply(v)
-					if prev != nil {
-						prev(v)
-					}
-				}
-			}
-		}
+		d.Config.Follow(func() { d.Engine.SetMemoryPolicy(d.memoryPolicy()) },
+			"maxmemory", "maxmemory-policy", "maxmemory-samples", "lfu-log-factor", "lfu-decay-time")
 	})
 }
 

@@ -78,29 +78,11 @@ func (o *observer) init(d *Dispatcher) {
 	o.slowThreshold = d.Config.Lookup("slowlog-log-slower-than")
 	o.slowMax = d.Config.Lookup("slowlog-max-len")
 	o.lat = d.Engine.Latency()
-	p := d.Config.Lookup("latency-monitor-threshold")
-	o.lat.SetThreshold(p.Int())
-	prev := p.OnChange
-	p.OnChange = func(v string) {
-		o.lat.SetThreshold(p.Int())
-		if prev != nil {
-			prev(v)
-		}
-	}
+	d.Config.Follow(func() { o.lat.SetThreshold(d.Config.Int("latency-monitor-threshold")) }, "latency-monitor-threshold")
 	o.pause.init(d)
 	// hz and active-expire-effort drive the engine's active expirer.
-	hz, effort := d.Config.Lookup("hz"), d.Config.Lookup("active-expire-effort")
-	tune := func(string) { d.Engine.SetExpireTuning(hz.Int(), effort.Int()) }
-	tune("")
-	for _, p := range []*config.Param{hz, effort} {
-		prev := p.OnChange
-		p.OnChange = func(v string) {
-			tune(v)
-			if prev != nil {
-				prev(v)
-			}
-		}
-	}
+	d.Config.Follow(func() { d.Engine.SetExpireTuning(d.Config.Int("hz"), d.Config.Int("active-expire-effort")) },
+		"hz", "active-expire-effort")
 }
 
 // account records a command that ran for dur: commandstats, its latency

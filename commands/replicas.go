@@ -25,20 +25,10 @@ type minReplicas struct {
 
 func init() {
 	onNewDispatcher(func(d *Dispatcher) {
-		for name, v := range map[string]*atomic.Int64{"min-replicas-to-write": &d.minReplicas.toWrite, "min-replicas-max-lag": &d.minReplicas.maxLag} {
-			p := d.Config.Lookup(name)
-			if p == nil {
-				continue
-			}
-			v.Store(d.Config.Int(name))
-			prev := p.OnChange
-			p.OnChange = func(s string) {
-				v.Store(d.Config.Int(name))
-				if prev != nil {
-					prev(s)
-				}
-			}
-		}
+		d.Config.Follow(func() {
+			d.minReplicas.toWrite.Store(d.Config.Int("min-replicas-to-write"))
+			d.minReplicas.maxLag.Store(d.Config.Int("min-replicas-max-lag"))
+		}, "min-replicas-to-write", "min-replicas-max-lag")
 	})
 }
 

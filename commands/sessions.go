@@ -118,36 +118,15 @@ func init() {
 	onNewDispatcher(func(d *Dispatcher) {
 		// The lifecycle stream is written by the engine (the expirer too):
 		// it holds the key and cap, kept in step with the parameters.
-		setStream := func() {
+		d.Config.Follow(func() {
 			d.Engine.SetSessionEventStream(engine.SessionEventStream{
 				Key: d.Config.Get("session-events-stream"), MaxLen: d.Config.Int("session-events-maxlen")})
-		}
-		setStream()
-		for _, name := range []string{"session-events-stream", "session-events-maxlen"} {
-			if p := d.Config.Lookup(name); p != nil {
-				prev := p.OnChange
-				p.OnChange = func(v string) {
-					setStream()
-					if prev != nil {
-						prev(v)
-					}
-				}
-			}
-		}
+		}, "session-events-stream", "session-events-maxlen")
 	})
 	onNewDispatcher(func(d *Dispatcher) {
 		// Session events come from the expirer too, not only from commands:
 		// the engine holds the switch, kept in step with the parameter.
-		d.Engine.SetSessionEvents(d.Config.Bool("notify-session-events"))
-		if p := d.Config.Lookup("notify-session-events"); p != nil {
-			prev := p.OnChange
-			p.OnChange = func(v string) {
-				d.Engine.SetSessionEvents(d.Config.Bool("notify-session-events"))
-				if prev != nil {
-					prev(v)
-				}
-			}
-		}
+		d.Config.Follow(func() { d.Engine.SetSessionEvents(d.Config.Bool("notify-session-events")) }, "notify-session-events")
 	})
 }
 

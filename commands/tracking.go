@@ -67,15 +67,7 @@ func init() {
 		t.prefixes = map[string]map[int64]struct{}{}
 		t.sessTokens = map[string]map[string]struct{}{}
 		t.engine = d.Engine
-		if p := d.Config.Lookup("tracking-table-max-keys"); p != nil {
-			prev := p.OnChange
-			p.OnChange = func(v string) {
-				d.trackingEvict()
-				if prev != nil {
-					prev(v)
-				}
-			}
-		}
+		d.Config.Follow(d.trackingEvict, "tracking-table-max-keys")
 	})
 }
 

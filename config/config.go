@@ -152,6 +152,27 @@ func (c *Config) Bool(name string) bool { return c.Int(name) != 0 }
 // ErrUnknown is returned for a parameter that is not declared.
 var ErrUnknown = errors.New("unknown option")
 
+// Follow calls fn now and after every successful CONFIG SET of one of
+// names (parameters the config does not have are skipped): how a part of
+// the server keeps its own copy of settings in step. It chains after the
+// OnChange already installed.
+func (c *Config) Follow(fn func(), names ...string) {
+	fn()
+	for _, name := range names {
+		p := c.Lookup(name)
+		if p == nil {
+			continue
+		}
+		prev := p.OnChange
+		p.OnChange = func(v string) {
+			if prev != nil {
+				prev(v)
+			}
+			fn()
+		}
+	}
+}
+
 // Set validates and stores a value, then runs the parameter's OnChange.
 func (c *Config) Set(name, value string) error {
 	c.mu.Lock()

@@ -49,14 +49,8 @@ func (s *Server) installRebind() {
 			continue
 		}
 		p.CheckLive = func(v string) error { return s.bindPending(name, v) }
-		prev := p.OnChange
-		p.OnChange = func(v string) {
-			if prev != nil {
-				prev(v)
-			}
-			s.swapListener()
-		}
 	}
+	s.cfg.Follow(s.swapListener, "port", "bind")
 }
 
 // bindPending binds the address the setting name=v would make (refusing it

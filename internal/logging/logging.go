@@ -102,17 +102,11 @@ func Setup(cfg *config.Config) (closeLog func() error, err error) {
 		out, closeLog = f, f.Close
 	}
 	slog.SetDefault(New(Options{Level: lv, Format: cfg.Get("log-format"), Out: out}))
-	if p := cfg.Lookup("loglevel"); p != nil {
-		prev := p.OnChange
-		p.OnChange = func(v string) {
-			if l, err := ParseLevel(v); err == nil {
-				lv.Set(l)
-			}
-			if prev != nil {
-				prev(v)
-			}
+	cfg.Follow(func() {
+		if l, err := ParseLevel(cfg.Get("loglevel")); err == nil {
+			lv.Set(l)
 		}
-	}
+	}, "loglevel")
 	return closeLog, nil
 }
 
