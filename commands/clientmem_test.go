@@ -150,7 +150,7 @@ func TestMaxmemoryClientsConfig(t *testing.T) {
 		testserver.Run(t, c, []C{{Cmd: []any{"config", "set", "maxmemory-clients", "7%"}, Want: "OK"}})
 		get("7%")
 		testserver.Run(t, c, []C{
-			{Cmd: []any{"config", "set", "maxmemory-clients", "101%"}, WantErr: "ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - percentage argument must be between 0 and 100"},
+			{Cmd: []any{"config", "set", "maxmemory-clients", "101%"}, WantErr: "ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - percentage argument must be less or equal to 100"},
 			{Cmd: []any{"config", "set", "maxmemory-clients", "lots"}, WantErr: "ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - argument must be a memory or percent value"},
 			{Cmd: []any{"config", "set", "maxmemory-clients", "0"}, Want: "OK"},
 		})

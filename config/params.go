@@ -341,8 +341,11 @@ func CheckPercentOrMemory(v string) error {
 	v = strings.TrimSpace(v)
 	if strings.HasSuffix(v, "%") {
 		pct, err := strconv.ParseInt(strings.TrimSuffix(v, "%"), 10, 64)
-		if err != nil || pct < 0 || pct > 100 {
-			return fmt.Errorf("percentage argument must be between 0 and 100")
+		if err != nil || pct < 0 {
+			return fmt.Errorf("argument must be a memory or percent value")
+		}
+		if pct > 100 {
+			return fmt.Errorf("percentage argument must be less or equal to 100") // Redis' words
 		}
 		return nil
 	}
