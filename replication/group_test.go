@@ -682,10 +682,11 @@ func TestMinorityLeaderStopsAcknowledging(t *testing.T) {
 	defer resume()
 	c := redis.NewClient(&redis.Options{Addr: g.nodes[l].addr(), MaxRetries: -1, ReadTimeout: 30 * time.Second})
 	defer c.Close()
+	began := time.Now()
 	if err := c.Set(ctx, "cut", "1", 0).Err(); err == nil {
 		t.Fatal("a leader without a majority acknowledged a write")
 	} else {
-		t.Logf("write on the cut-off leader: %v", err)
+		t.Logf("write on the cut-off leader, refused after %v: %v", time.Since(began).Round(time.Millisecond), err)
 	}
 	if role := get[[]any](t)(c.Do(ctx, "ROLE").Slice()); role[0] != "slave" {
 		t.Fatalf("the cut-off leader still says %v", role[0])
