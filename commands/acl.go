@@ -618,15 +618,10 @@ func cmdACLDryrun(c *Call) {
 		return
 	}
 	args := c.Args[3:]
-	spec := lookup(args[0])
+	spec := lookupCommand(args)
 	if spec == nil {
 		c.W.Error(fmt.Sprintf("ERR Command '%s' not found", args[0]))
 		return
-	}
-	if spec.subs != nil && len(args) >= 2 {
-		if sub := spec.subs[strings.ToLower(string(args[1]))]; sub != nil {
-			spec = sub
-		}
 	}
 	if !arityOK(spec.Arity, len(args)) {
 		c.W.Error(errWrongArgs(spec.FullName()))

@@ -235,14 +235,9 @@ func (o *observer) feedMonitors(cl *Client, args [][]byte, fromScript bool) {
 		b = append(b, cl.Conn.RemoteAddr()...)
 	}
 	b = append(b, "] "...)
-	spec := lookup(args[0])
+	spec := lookupCommand(args)
 	var red []bool
 	if spec != nil {
-		if spec.subs != nil && len(args) > 1 {
-			if sub := spec.subs[strings.ToLower(string(args[1]))]; sub != nil {
-				spec = sub
-			}
-		}
 		red = redactedArgs(spec, args)
 	}
 	for i, a := range args {

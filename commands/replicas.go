@@ -51,12 +51,16 @@ func (d *Dispatcher) goodReplicas() int64 {
 	if d.repl == nil {
 		return 0
 	}
-	r := d.repl.r
-	if !r.IsLeader() {
+	if !d.repl.r.IsLeader() {
 		return 1 << 62 // a follower's writes are the leader's to refuse
 	}
+	return d.otherVoters()
+}
+
+// otherVoters counts the group's voting members but this node.
+func (d *Dispatcher) otherVoters() int64 {
 	var n int64
-	for _, p := range r.Peers() {
+	for _, p := range d.repl.r.Peers() {
 		if !p.Self && p.Voter {
 			n++
 		}
@@ -102,13 +106,7 @@ func (d *Dispatcher) replicasHolding() int64 {
 	if d.repl == nil {
 		return 0
 	}
-	var voters int64
-	for _, p := range d.repl.r.Peers() {
-		if p.Voter {
-			voters++
-		}
-	}
-	return voters / 2 // a majority, less this node
+	return (d.otherVoters() + 1) / 2 // a majority of the voters, less this node
 }
 
 func init() {

@@ -229,14 +229,9 @@ func readsKeys(spec *Spec) bool {
 // replOffload: in a group, commands that wait for the log (or for the
 // leader) run off the event loop.
 func (d *Dispatcher) replOffload(args [][]byte) bool {
-	spec := lookup(args[0])
+	spec := lookupCommand(args)
 	if spec == nil {
 		return false
-	}
-	if spec.subs != nil && len(args) >= 2 {
-		if sub := spec.subs[strings.ToLower(string(args[1]))]; sub != nil {
-			spec = sub
-		}
 	}
 	if replicatedSpec(spec) || spec.Name == "exec" || spec.Name == "raft" || spec.parent != nil && spec.parent.Name == "raft" {
 		return true

@@ -195,12 +195,7 @@ func (r *scriptRun) call(args [][]byte) ([]byte, string) {
 // (command, subcommand, keys and channels), without running it or logging a
 // denial. known is false for a command that does not exist.
 func (r *scriptRun) aclAllows(args [][]byte) (allowed, known bool) {
-	spec := lookup(args[0])
-	if spec != nil && spec.subs != nil && len(args) >= 2 {
-		if sub := spec.subs[strings.ToLower(string(args[1]))]; sub != nil {
-			spec = sub
-		}
-	}
+	spec := lookupCommand(args)
 	if spec == nil {
 		return false, false
 	}

@@ -184,6 +184,18 @@ func register(specs ...*Spec) {
 	}
 }
 
+// lookupCommand finds the command args names: its subcommand when args[1]
+// names one, else the command itself (nil when there is none).
+func lookupCommand(args [][]byte) *Spec {
+	spec := lookup(args[0])
+	if spec != nil && spec.subs != nil && len(args) >= 2 {
+		if sub := spec.subs[strings.ToLower(string(args[1]))]; sub != nil {
+			return sub
+		}
+	}
+	return spec
+}
+
 // lookup finds a command by name, case-insensitively, without allocating for
 // names that are already lowercase.
 func lookup(name []byte) *Spec {

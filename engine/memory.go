@@ -112,7 +112,7 @@ func (e *Engine) SetMemoryPolicy(p MemoryPolicy) {
 // UsedMemory is used_memory: BaseMemory plus the data set's estimate.
 func (e *Engine) UsedMemory() int64 { return BaseMemory + e.points.used.Load() }
 
-// MemoryPeak is the highest used_memory seen by MemoryPeak or FreeMemory.
+// MemoryPeak is the highest used_memory seen by its calls (INFO, MEMORY STATS).
 func (e *Engine) MemoryPeak() int64 {
 	u := e.UsedMemory()
 	for {
@@ -148,24 +148,10 @@ func (tx *Tx) Candidates() (all, volatile int) {
 	return len(tx.e.points.mem.all), len(tx.e.points.mem.vol)
 }
 
-// FreeMemory evicts in its own write transaction, when memory is over the
-// limit, until it is not. It reports false when memory stays over the limit
-// (noeviction, or nothing left the policy may evict): the caller refuses a
-// command that may grow memory.
-func (e *Engine) FreeMemory(now int64) bool {
-	if !e.OverLimit() {
-		return true
-	}
-	if !e.Evicts() {
-		return false // no write lock for reads while over the limit
-	}
-	ok := false
-	_, _ = e.Update(now, func(tx *Tx) error { ok = tx.FreeMemory(); return nil })
-	return ok
-}
-
-// FreeMemory is Engine.FreeMemory inside a transaction (the shared pass of an
-// event loop, EXEC, a script). In a read transaction it evicts nothing.
+// FreeMemory evicts, when memory is over the limit, until it is not. It
+// reports false when memory stays over the limit (noeviction, or nothing
+// left the policy may evict): the caller refuses a command that may grow
+// memory. In a read transaction it evicts nothing.
 func (tx *Tx) FreeMemory() bool { return tx.FreeMemoryFunc(nil) }
 
 // FreeMemoryFunc is FreeMemory calling evicted, if not nil, with each key of

@@ -53,7 +53,11 @@ func TestEvictionKeepsStateConsistent(t *testing.T) {
 			checkPoints(t, e)
 			max := BaseMemory + e.DatasetMemory()/2
 			e.SetMemoryPolicy(MemoryPolicy{Max: max, Policy: pol, Samples: 5, LFULogFactor: 10, LFUDecayTime: 1})
-			if !e.FreeMemory(now.Load()) {
+			freed := false
+			if _, err := e.Update(now.Load(), func(tx *Tx) error { freed = tx.FreeMemory(); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if !freed {
 				t.Fatal("could not get under the limit")
 			}
 			if e.UsedMemory() > max {
