@@ -20,7 +20,6 @@ import (
 	"log"
 	"net"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,8 +29,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	"go.etcd.io/bbolt"
 )
 
 // Applier applies committed log entries to the data set. Apply is called
@@ -75,7 +72,7 @@ type Node struct {
 	cfg     Config
 	raft    *raft.Raft
 	trans   *raft.NetworkTransport
-	store   *raftboltdb.BoltStore
+	store   logStore
 	fsm     *fsm
 	applier Applier
 	logger  hclog.Logger
@@ -135,12 +132,9 @@ func Open(cfg Config, app Applier) (*Node, error) {
 	rc.BatchApplyCh = true
 	rc.Logger = n.logger
 
-	// The freelist is not written on every commit (it is rebuilt by a
-	// scan at open): one write less per append.
-	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db"), NoSync: !cfg.SyncLog,
-		BoltOptions: &bbolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType}})
+	store, err := openLogStore(cfg.Dir, cfg.SyncLog, n.logger)
 	if err != nil {
-		return nil, fmt.Errorf("raft: open log %s: %w", cfg.Dir, err)
+		return nil, fmt.Errorf("raft: %w", err)
 	}
 	n.store = store
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, n.logger)
