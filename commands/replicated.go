@@ -2,6 +2,7 @@ package commands
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -331,7 +332,10 @@ func (d *Dispatcher) proposeRun(cl *Client, cmds [][][]byte) {
 			cl.W.NullArray()
 			return
 		}
-		run := make([][][]byte, 0, len(st.queue)+2)
+		run := make([][][]byte, 0, len(st.queue)+3)
+		if len(st.watched) > 0 {
+			run = append(run, watchGuardArgs(st.watched))
+		}
 		run = append(run, [][]byte{[]byte("MULTI")})
 		for _, q := range st.queue {
 			run = append(run, q.args)
@@ -342,7 +346,11 @@ func (d *Dispatcher) proposeRun(cl *Client, cmds [][][]byte) {
 		d.watch.stopTracking(d.Engine)
 		cmds, lastOnly = run, true
 	}
-	d.noteProposed(cl, cmds)
+	if isWatchGuard(cmds[0]) {
+		d.noteProposed(cl, cmds[1:])
+	} else {
+		d.noteProposed(cl, cmds)
+	}
 	reply, err := d.submit(cl, cl.DB(), cl.proto, lastOnly, proposerUser(cl), cmds)
 	d.writeProposed(cl, reply, err)
 }
@@ -992,6 +1000,17 @@ func allBatchable(cmds [][][]byte) bool {
 // that cannot share a transaction: MULTI/EXEC, scripts, blocking pops...).
 func (d *Dispatcher) applyCommands(cl *Client, now time.Time, lastOnly bool, cmds [][][]byte) {
 	cl.replyMark = 0
+	if lastOnly && len(cmds) > 1 && isWatchGuard(cmds[0]) {
+		if d.watchGuardFails(cmds[0], now) {
+			// A watched key changed after its client's EXEC was checked
+			// and before the transaction's turn in the log: it aborts on
+			// every node, as EXEC does.
+			d.stats.commands.Add(1)
+			cl.W.NullArray()
+			return
+		}
+		cmds = cmds[1:]
+	}
 	for i, args := range cmds {
 		if lastOnly && i == len(cmds)-1 {
 			cl.replyMark = cl.W.Len()
@@ -1010,6 +1029,56 @@ func (d *Dispatcher) applyCommands(cl *Client, now time.Time, lastOnly bool, cmd
 		}
 		d.execAt(cl, args, now)
 	}
+}
+
+// watchGuard names the pseudo-command that opens an EXEC's run in the log
+// when its client watches keys. The EXEC-time check on the node the client
+// is connected to sees the writes applied there; a write committed after
+// that check and before the transaction's entry would otherwise go unseen.
+// The guard carries each watched key with a digest of the version its
+// client saw at WATCH time, and every node compares them with the key's
+// version at the transaction's place in the log, where all nodes hold the
+// same data: a changed key aborts the transaction on every node alike. No
+// client command has this name (it starts with a NUL byte); a client that
+// sends it through RAFT FORWARD can only abort its own transaction.
+const watchGuard = "\x00watched"
+
+func isWatchGuard(args [][]byte) bool {
+	return len(args) > 0 && string(args[0]) == watchGuard
+}
+
+// watchGuardArgs is the guard of a transaction watching these keys:
+// the name, then a database, key and SHA-256 of the version per key.
+func watchGuardArgs(watched map[engine.KeyRef]string) [][]byte {
+	args := make([][]byte, 0, 1+3*len(watched))
+	args = append(args, []byte(watchGuard))
+	for k, v := range watched {
+		sum := sha256.Sum256([]byte(v))
+		args = append(args, []byte(strconv.Itoa(k.DB)), []byte(k.Key), sum[:])
+	}
+	return args
+}
+
+// watchGuardFails reports whether a key of the guard has another version
+// now (or the guard is malformed, which aborts rather than runs).
+func (d *Dispatcher) watchGuardFails(guard [][]byte, now time.Time) bool {
+	if (len(guard)-1)%3 != 0 {
+		return true
+	}
+	changed := false
+	_ = d.Engine.View(now.UnixMilli(), func(tx *engine.Tx) error {
+		for i := 1; i < len(guard) && !changed; i += 3 {
+			db, err := strconv.Atoi(string(guard[i]))
+			if err != nil || db < 0 {
+				changed = true
+				break
+			}
+			sum := sha256.Sum256([]byte(tx.Version(db, string(guard[i+1]))))
+			changed = string(sum[:]) != string(guard[i+2])
+		}
+		return nil
+	})
+	return changed
 }
 
 // Save writes the data set for a snapshot (replication.Applier).
