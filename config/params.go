@@ -173,6 +173,10 @@ func Defaults() *Config {
 		{Name: "raft-follower-reads", Kind: Enum, Default: "consistent", Enum: []string{"consistent", "local"}},
 		{Name: "announce-ip", Kind: String, Default: "", Immutable: true},
 		{Name: "announce-port", Kind: Int, Default: "0", Min: 0, Max: 65535, Immutable: true},
+		// TLS between the nodes of a group (Redis' name for its replication
+		// links): raft's transport and forwarded writes, with the TLS port's
+		// certificate and CA (server/replicated.go).
+		{Name: "tls-replication", Kind: Bool, Default: "no", Immutable: true},
 
 		// Accepted for Redis parity (clients and Redis' suite save and set
 		// them back); sessiond's replication is raft's log, so there is no

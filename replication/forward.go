@@ -2,6 +2,7 @@ package replication
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -69,7 +70,14 @@ func (n *Node) getConn(addr string) (*fwdConn, error) {
 		return c, nil
 	}
 	n.fwdMu.Unlock()
-	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	var conn net.Conn
+	var err error
+	if n.cfg.TLS != nil {
+		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: 2 * time.Second}, Config: n.cfg.TLS.Client()}
+		conn, err = d.Dial("tcp", addr)
+	} else {
+		conn, err = net.DialTimeout("tcp", addr, 2*time.Second)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("forward: dial leader %s: %w", addr, err)
 	}

@@ -44,13 +44,16 @@ type Applier interface {
 
 // Config configures Open.
 type Config struct {
-	NodeID    string // raft server id; required
-	Bind      string // raft transport host:port
-	Peers     string // "id=host:port,..." initial membership (bootstrap only)
-	Dir       string // raft log, stable store and snapshots
-	Announce  string // this node's RESP address host:port, as clients reach it
-	Password  func() string
-	SyncLog   bool // fsync the raft log on every append (appendfsync always)
+	NodeID   string // raft server id; required
+	Bind     string // raft transport host:port
+	Peers    string // "id=host:port,..." initial membership (bootstrap only)
+	Dir      string // raft log, stable store and snapshots
+	Announce string // this node's RESP address host:port, as clients reach it
+	Password func() string
+	SyncLog  bool // fsync the raft log on every append (appendfsync always)
+	// TLS, when set, encrypts and authenticates raft's transport and the
+	// forwarding of writes (tls-replication); nil is plain TCP.
+	TLS       *TLSConfig
 	LogOutput io.Writer
 	// OnLeaderChange is called (on a goroutine of the node) whenever the
 	// leader this node knows of changes; leader is "" while there is none.
@@ -147,7 +150,15 @@ func Open(cfg Config, app Applier) (*Node, error) {
 		store.Close()
 		return nil, fmt.Errorf("raft: raft-bind %q: %w", cfg.Bind, err)
 	}
-	trans, err := raft.NewTCPTransportWithLogger(cfg.Bind, adv, 4, 5*time.Second, n.logger)
+	var trans *raft.NetworkTransport
+	if cfg.TLS != nil {
+		var stream *tlsStream
+		if stream, err = newTLSStream(cfg.Bind, adv, cfg.TLS); err == nil {
+			trans = raft.NewNetworkTransportWithLogger(stream, 4, 5*time.Second, n.logger)
+		}
+	} else {
+		trans, err = raft.NewTCPTransportWithLogger(cfg.Bind, adv, 4, 5*time.Second, n.logger)
+	}
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("raft: listen on %s: %w", cfg.Bind, err)

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log"
 	"net"
@@ -29,6 +31,13 @@ func (s *Server) startGroup() error {
 	if dir == "" {
 		dir = filepath.Join(s.cfg.Get("dir"), "raft")
 	}
+	var groupTLS *replication.TLSConfig
+	if s.cfg.Bool("tls-replication") {
+		var err error
+		if groupTLS, err = s.groupTLS(); err != nil {
+			return err
+		}
+	}
 	s.disp.PrepareGroup()
 	node, err := replication.Open(replication.Config{
 		NodeID:    id,
@@ -38,6 +47,7 @@ func (s *Server) startGroup() error {
 		Announce:  announceAddr(s),
 		Password:  func() string { return s.cfg.Get("requirepass") },
 		SyncLog:   s.cfg.Get("appendfsync") == "always",
+		TLS:       groupTLS,
 		LogOutput: os.Stderr,
 		OnLeaderChange: func(isLeader bool, leaderID string) {
 			s.disp.LeaderChanged(isLeader, leaderID)
@@ -64,10 +74,36 @@ func announceAddr(s *Server) string {
 		}
 	}
 	port := s.cfg.Int("announce-port")
+	if port == 0 && s.cfg.Bool("tls-replication") {
+		port = s.cfg.Int("tls-port")
+	}
 	if port == 0 {
 		port = s.cfg.Int("port")
 	}
 	return net.JoinHostPort(host, strconv.FormatInt(port, 10))
+}
+
+// groupTLS loads what tls-replication needs: this node's certificate (the
+// TLS port's) and the CA certificates peers' must chain to. Followers
+// forward writes to the leader's TLS port, so one is required.
+func (s *Server) groupTLS() (*replication.TLSConfig, error) {
+	certFile, keyFile, caFile := s.cfg.Get("tls-cert-file"), s.cfg.Get("tls-key-file"), s.cfg.Get("tls-ca-cert-file")
+	if certFile == "" || keyFile == "" || caFile == "" || s.cfg.Int("tls-port") == 0 {
+		return nil, fmt.Errorf("tls-replication yes needs tls-port, tls-cert-file, tls-key-file and tls-ca-cert-file (the CA that signs every node's certificate)")
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls-replication: load certificate: %w", err)
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls-replication: read tls-ca-cert-file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("tls-replication: no PEM certificate in tls-ca-cert-file %s", caFile)
+	}
+	return &replication.TLSConfig{Cert: cert, CAs: pool}, nil
 }
 
 // stopGroup leaves the group (the node stays a member) before the engine closes.
