@@ -49,11 +49,17 @@ type group struct {
 // for a leader.
 func newGroup(t *testing.T, size int, extra ...string) *group {
 	t.Helper()
+	return newGroupEach(t, size, func(int) []string { return extra })
+}
+
+// newGroupEach is newGroup with each node's own extra arguments.
+func newGroupEach(t *testing.T, size int, extra func(i int) []string) *group {
+	t.Helper()
 	g := &group{t: t, bin: sessiondbin.Path(t), proto: 2}
 	base := t.TempDir()
 	var peers []string
 	for i := 0; i < size; i++ {
-		n := &node{id: "n" + strconv.Itoa(i+1), port: sessiondbin.FreePort(t), raftPort: sessiondbin.FreePort(t), dir: filepath.Join(base, "n"+strconv.Itoa(i+1)), extra: extra}
+		n := &node{id: "n" + strconv.Itoa(i+1), port: sessiondbin.FreePort(t), raftPort: sessiondbin.FreePort(t), dir: filepath.Join(base, "n"+strconv.Itoa(i+1)), extra: extra(i)}
 		g.nodes = append(g.nodes, n)
 		peers = append(peers, n.id+"="+n.raftAddr())
 	}

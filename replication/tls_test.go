@@ -2,17 +2,10 @@ package replication_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -22,10 +15,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sessiond/sessiond/internal/sessiondbin"
+	"github.com/sessiond/sessiond/internal/testcerts"
 )
 
 // groupCA is a CA and a certificate it signs for the nodes (server and
-// client use, as tls-replication needs), written as PEM files.
+// client use, as tls-replication needs, naming no address), as PEM files.
 type groupCA struct {
 	caFile, certFile, keyFile string
 	pair                      tls.Certificate
@@ -34,46 +28,10 @@ type groupCA struct {
 
 func newGroupCA(t *testing.T, dir, name string) groupCA {
 	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name + " CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: name + " node"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		// No host name or address: nodes are not checked against one.
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalECPrivateKey(key)
-	c := groupCA{caFile: filepath.Join(dir, "ca.pem"), certFile: filepath.Join(dir, "node.pem"), keyFile: filepath.Join(dir, "node.key")}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
-	for f, b := range map[string][]byte{c.caFile: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), c.certFile: certPEM, c.keyFile: keyPEM} {
-		if err := os.WriteFile(f, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if c.pair, err = tls.X509KeyPair(certPEM, keyPEM); err != nil {
-		t.Fatal(err)
-	}
-	c.pool = x509.NewCertPool()
-	c.pool.AddCert(caCert)
+	ca := testcerts.NewAuthority(t, name+" CA")
+	leaf := ca.Sign(t, name+" node", []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth})
+	c := groupCA{caFile: ca.WriteCA(t, dir, "ca.pem"), pair: leaf.Pair, pool: ca.Pool()}
+	c.certFile, c.keyFile = leaf.Write(t, dir, "node")
 	return c
 }
 
@@ -83,24 +41,14 @@ func newGroupCA(t *testing.T, dir, name string) groupCA {
 // port serves no one without a certificate of the CA.
 func TestGroupOverTLS(t *testing.T) {
 	ca := newGroupCA(t, filepath.Join(t.TempDir(), "ca"), "group")
-	g := &group{t: t, bin: sessiondbin.Path(t), proto: 2}
-	base := t.TempDir()
-	var peers []string
 	tlsPorts := map[int]int{}
 	for i := 0; i < 3; i++ {
 		tlsPorts[i] = sessiondbin.FreePort(t)
-		n := &node{id: "n" + strconv.Itoa(i+1), port: sessiondbin.FreePort(t), raftPort: sessiondbin.FreePort(t),
-			dir: filepath.Join(base, "n"+strconv.Itoa(i+1)),
-			extra: []string{"--tls-replication", "yes", "--tls-port", strconv.Itoa(tlsPorts[i]),
-				"--tls-cert-file", ca.certFile, "--tls-key-file", ca.keyFile, "--tls-ca-cert-file", ca.caFile}}
-		g.nodes = append(g.nodes, n)
-		peers = append(peers, n.id+"="+n.raftAddr())
 	}
-	g.peers = strings.Join(peers, ",")
-	t.Cleanup(g.stopAll)
-	for i := range g.nodes {
-		g.start(i)
-	}
+	g := newGroupEach(t, 3, func(i int) []string {
+		return []string{"--tls-replication", "yes", "--tls-port", strconv.Itoa(tlsPorts[i]),
+			"--tls-cert-file", ca.certFile, "--tls-key-file", ca.keyFile, "--tls-ca-cert-file", ca.caFile}
+	})
 	l := g.waitLeader(-1)
 	f := g.follower(l)
 

@@ -2,7 +2,6 @@ package server
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"log"
 	"net"
@@ -95,13 +94,9 @@ func (s *Server) groupTLS() (*replication.TLSConfig, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tls-replication: load certificate: %w", err)
 	}
-	pem, err := os.ReadFile(caFile)
+	pool, err := loadCAs(caFile)
 	if err != nil {
-		return nil, fmt.Errorf("tls-replication: read tls-ca-cert-file: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("tls-replication: no PEM certificate in tls-ca-cert-file %s", caFile)
+		return nil, fmt.Errorf("tls-replication: %w", err)
 	}
 	return &replication.TLSConfig{Cert: cert, CAs: pool}, nil
 }

@@ -278,13 +278,9 @@ func (s *Server) tlsConfig(cert tls.Certificate) (*tls.Config, error) {
 	if caFile == "" {
 		return nil, fmt.Errorf("tls: tls-auth-clients %s needs tls-ca-cert-file, the CA certificates that sign client certificates (or set tls-auth-clients no)", mode)
 	}
-	pem, err := os.ReadFile(caFile)
+	pool, err := loadCAs(caFile)
 	if err != nil {
-		return nil, fmt.Errorf("tls: read tls-ca-cert-file: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("tls: no PEM certificate in tls-ca-cert-file %s", caFile)
+		return nil, fmt.Errorf("tls: %w", err)
 	}
 	cfg.ClientCAs = pool
 	cfg.ClientAuth = tls.RequireAndVerifyClientCert
@@ -292,6 +288,19 @@ func (s *Server) tlsConfig(cert tls.Certificate) (*tls.Config, error) {
 		cfg.ClientAuth = tls.VerifyClientCertIfGiven
 	}
 	return cfg, nil
+}
+
+// loadCAs reads the CA certificates of tls-ca-cert-file.
+func loadCAs(caFile string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("read tls-ca-cert-file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("no PEM certificate in tls-ca-cert-file %s", caFile)
+	}
+	return pool, nil
 }
 
 // Addr is the bound address.
