@@ -388,9 +388,10 @@ func infoRaft(c *Call, b *strings.Builder) {
 func writeRaftInfo(c *Call, r Replicator, b *strings.Builder) {
 	st := r.Stats()
 	leader, _ := r.LeaderRESP()
-	fmt.Fprintf(b, "raft_enabled:1\r\nnode_id:%s\r\ngroup_name:%s\r\nstate:%s\r\nterm:%s\r\nleader_id:%s\r\nleader_addr:%s\r\ncommit_index:%s\r\napplied_index:%d\r\nlast_log_index:%s\r\nlast_snapshot_index:%s\r\nlast_contact:%s\r\nfollower_writes:%s\r\nfollower_reads:%s\r\n",
+	fmt.Fprintf(b, "raft_enabled:1\r\nnode_id:%s\r\ngroup_name:%s\r\nstate:%s\r\nterm:%s\r\nleader_id:%s\r\nleader_addr:%s\r\ncommit_index:%s\r\napplied_index:%d\r\nlast_log_index:%s\r\nlast_snapshot_index:%s\r\nlast_contact:%s\r\nfollower_writes:%s\r\nfollower_reads:%s\r\nlog_store:%s\r\ntransport:%s\r\n",
 		r.ID(), c.d.Config.Get("raft-group-name"), r.State(), st["term"], r.LeaderID(), leader, st["commit_index"], r.Applied(),
-		st["last_log_index"], st["last_snapshot_index"], st["last_contact"], c.d.Config.Get("raft-follower-writes"), c.d.Config.Get("raft-follower-reads"))
+		st["last_log_index"], st["last_snapshot_index"], st["last_contact"], c.d.Config.Get("raft-follower-writes"), c.d.Config.Get("raft-follower-reads"),
+		st["log_store"], st["transport"])
 	peers := r.Peers()
 	sort.Slice(peers, func(i, j int) bool { return peers[i].ID < peers[j].ID })
 	fmt.Fprintf(b, "peers:%d\r\n", len(peers))

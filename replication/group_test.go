@@ -267,7 +267,8 @@ func TestGroupFormationAndReads(t *testing.T) {
 					t.Fatalf("node %d: SENTINEL get-master-addr-by-name = %v, want %s", i, addr, g.nodes[l].addr())
 				}
 				info := get[string](t)(c.Info(ctx, "raft").Result())
-				if !strings.Contains(info, "leader_addr:"+g.nodes[l].addr()) || !strings.Contains(info, "peers:3") {
+				if !strings.Contains(info, "leader_addr:"+g.nodes[l].addr()) || !strings.Contains(info, "peers:3") ||
+					!strings.Contains(info, "log_store:raft-wal") || !strings.Contains(info, "transport:tcp") {
 					t.Fatalf("node %d: INFO raft:\n%s", i, info)
 				}
 				repl := get[string](t)(c.Info(ctx, "replication").Result())

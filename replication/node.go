@@ -29,6 +29,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 )
 
 // Applier applies committed log entries to the data set. Apply is called
@@ -494,6 +495,14 @@ func wrapLeader(err error) error {
 func (n *Node) Stats() map[string]string {
 	s := n.raft.Stats()
 	s["fsm_applied_index"] = strconv.FormatUint(n.fsm.applied.Load(), 10)
+	s["log_store"] = "raft-wal"
+	if _, bolt := n.store.(*raftboltdb.BoltStore); bolt {
+		s["log_store"] = "raft-boltdb"
+	}
+	s["transport"] = "tcp"
+	if n.cfg.TLS != nil {
+		s["transport"] = "tls"
+	}
 	return s
 }
 

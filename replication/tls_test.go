@@ -73,6 +73,12 @@ func TestGroupOverTLS(t *testing.T) {
 		t.Fatalf("SENTINEL get-master-addr-by-name = %v, want the leader's TLS port %d", addr, tlsPorts[l])
 	}
 
+	for i := range g.nodes {
+		if info := get[string](t)(g.client(i).Info(ctx, "raft").Result()); !strings.Contains(info, "transport:tls") {
+			t.Fatalf("node %d: INFO raft does not say transport:tls:\n%s", i, info)
+		}
+	}
+
 	raftAddr := g.nodes[l].raftAddr()
 	// A certificate of the group's CA gets through the handshake.
 	good, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", raftAddr,
