@@ -6,6 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -39,7 +42,19 @@ const boltLogFile = "raft.db"
 // raft-wal appends each batch of entries to a file and indexes it in
 // memory. A bolt transaction per append rewrote pages and cost a follower
 // a third of its time per replicated write.
-func openLogStore(dir string, sync bool, logger hclog.Logger) (logStore, error) {
+//
+// One process at a time holds dir: a second one is refused, naming the
+// holder, rather than left waiting on the log's files.
+func openLogStore(dir string, sync bool, logger hclog.Logger) (_ logStore, err error) {
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			unlockDir(lock)
+		}
+	}()
 	boltPath := filepath.Join(dir, boltLogFile)
 	if _, err := os.Stat(boltPath); err == nil {
 		// The freelist is not written on every commit (it is rebuilt by a
@@ -49,7 +64,7 @@ func openLogStore(dir string, sync bool, logger hclog.Logger) (logStore, error) 
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", boltPath, err)
 		}
-		return store, nil
+		return boltStore{store, lock}, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("open %s: %w", boltPath, err)
 	}
@@ -68,7 +83,7 @@ func openLogStore(dir string, sync bool, logger hclog.Logger) (logStore, error) 
 		meta.Close()
 		return nil, fmt.Errorf("open %s: %w", walDir, err)
 	}
-	return walStore{w, meta}, nil
+	return walStore{w, meta, lock}, nil
 }
 
 // walStore is raft-wal with its metadata file closed on Close (raft-wal's
@@ -76,6 +91,7 @@ func openLogStore(dir string, sync bool, logger hclog.Logger) (logStore, error) 
 type walStore struct {
 	*wal.WAL
 	meta *metadb.BoltMetaDB
+	lock *os.File
 }
 
 func (s walStore) Close() error {
@@ -83,7 +99,49 @@ func (s walStore) Close() error {
 	if merr := s.meta.Close(); err == nil {
 		err = merr
 	}
+	unlockDir(s.lock)
 	return err
+}
+
+// boltStore is the raft-boltdb log of a node created by an earlier version.
+type boltStore struct {
+	*raftboltdb.BoltStore
+	lock *os.File
+}
+
+func (s boltStore) Close() error {
+	err := s.BoltStore.Close()
+	unlockDir(s.lock)
+	return err
+}
+
+// dirLockFile, in the raft directory, holds the pid of the process using it.
+const dirLockFile = "LOCK"
+
+// lockDir takes dir for this process (an exclusive flock on dir/LOCK).
+func lockDir(dir string) (*os.File, error) {
+	path := filepath.Join(dir, dirLockFile)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder, _ := os.ReadFile(path)
+		f.Close()
+		pid := strings.TrimSpace(string(holder))
+		if pid == "" {
+			pid = "unknown"
+		}
+		return nil, fmt.Errorf("raft-dir %s is in use by another process (pid %s holds %s)", dir, pid, path)
+	}
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	return f, nil
+}
+
+func unlockDir(f *os.File) {
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	f.Close()
 }
 
 // unsyncedFS is raft-wal's file system with fsync left to the operating

@@ -97,7 +97,7 @@ func TestLogStoreKeepsBoltLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, ok := s.(*raftboltdb.BoltStore); !ok {
+	if _, ok := s.(boltStore); !ok {
 		t.Fatalf("log store %T, want the node's raft-boltdb file", s)
 	}
 	checkEntries(t, s, 1, 20)
@@ -127,4 +127,32 @@ func TestLogStoreBrokenBoltLog(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "wal")); !os.IsNotExist(err) {
 		t.Fatal("a raft-wal directory was created beside the broken bolt log")
 	}
+}
+
+// One process (or store) at a time holds a raft directory: a second open is
+// refused, naming the directory, and succeeds once the first is closed.
+func TestLogStoreDirInUse(t *testing.T) {
+	dir := t.TempDir()
+	first, err := openLogStore(dir, false, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := openLogStore(dir, false, hclog.NewNullLogger())
+	if err == nil {
+		second.Close()
+		t.Fatal("a second log store opened the directory in use")
+	}
+	if !strings.Contains(err.Error(), "in use") || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("refusal does not say the directory is in use: %v", err)
+	}
+	storeEntries(t, first, 1, 3)
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := openLogStore(dir, false, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatalf("reopen after close: %v", err)
+	}
+	checkEntries(t, again, 1, 3)
+	again.Close()
 }

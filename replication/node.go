@@ -29,7 +29,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 )
 
 // Applier applies committed log entries to the data set. Apply is called
@@ -496,7 +495,7 @@ func (n *Node) Stats() map[string]string {
 	s := n.raft.Stats()
 	s["fsm_applied_index"] = strconv.FormatUint(n.fsm.applied.Load(), 10)
 	s["log_store"] = "raft-wal"
-	if _, bolt := n.store.(*raftboltdb.BoltStore); bolt {
+	if _, bolt := n.store.(boltStore); bolt {
 		s["log_store"] = "raft-boltdb"
 	}
 	s["transport"] = "tcp"
