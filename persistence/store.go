@@ -19,9 +19,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/sessiond/sessiond/filelock"
 	"github.com/sessiond/sessiond/latency"
 	"github.com/tidwall/buntdb"
 )
@@ -86,7 +86,7 @@ type Options struct {
 type Store struct {
 	db       *buntdb.DB
 	path     string
-	lockFile *os.File
+	lockFile *filelock.Lock
 	policy   atomic.Int32
 
 	mu      sync.Mutex
@@ -754,30 +754,16 @@ func (s *Store) Close() error {
 	return first
 }
 
-func lockDataFile(path string) (*os.File, error) {
-	lockPath := path + ".lock"
-	f, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("open lock %s: %w", lockPath, err)
+func lockDataFile(path string) (*filelock.Lock, error) {
+	l, err := filelock.Acquire(path + ".lock")
+	var held *filelock.HeldError
+	if errors.As(err, &held) {
+		return nil, fmt.Errorf("%s: %w (%v)", path, ErrLocked, held)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		holder, _ := os.ReadFile(lockPath)
-		f.Close()
-		pid := strings.TrimSpace(string(holder))
-		if pid == "" {
-			pid = "unknown"
-		}
-		return nil, fmt.Errorf("%s: %w (pid %s holds %s)", path, ErrLocked, pid, lockPath)
-	}
-	_ = f.Truncate(0)
-	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	return f, nil
+	return l, err
 }
 
 func (s *Store) releaseLock() {
-	if s.lockFile != nil {
-		_ = syscall.Flock(int(s.lockFile.Fd()), syscall.LOCK_UN)
-		s.lockFile.Close()
-		s.lockFile = nil
-	}
+	s.lockFile.Release()
+	s.lockFile = nil
 }

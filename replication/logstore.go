@@ -6,9 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -19,6 +16,7 @@ import (
 	"github.com/hashicorp/raft-wal/metadb"
 	"github.com/hashicorp/raft-wal/segment"
 	"github.com/hashicorp/raft-wal/types"
+	"github.com/sessiond/sessiond/filelock"
 	"go.etcd.io/bbolt"
 )
 
@@ -52,7 +50,7 @@ func openLogStore(dir string, sync bool, logger hclog.Logger) (_ logStore, err e
 	}
 	defer func() {
 		if err != nil {
-			unlockDir(lock)
+			lock.Release()
 		}
 	}()
 	boltPath := filepath.Join(dir, boltLogFile)
@@ -91,7 +89,7 @@ func openLogStore(dir string, sync bool, logger hclog.Logger) (_ logStore, err e
 type walStore struct {
 	*wal.WAL
 	meta *metadb.BoltMetaDB
-	lock *os.File
+	lock *filelock.Lock
 }
 
 func (s walStore) Close() error {
@@ -99,49 +97,30 @@ func (s walStore) Close() error {
 	if merr := s.meta.Close(); err == nil {
 		err = merr
 	}
-	unlockDir(s.lock)
+	s.lock.Release()
 	return err
 }
 
 // boltStore is the raft-boltdb log of a node created by an earlier version.
 type boltStore struct {
 	*raftboltdb.BoltStore
-	lock *os.File
+	lock *filelock.Lock
 }
 
 func (s boltStore) Close() error {
 	err := s.BoltStore.Close()
-	unlockDir(s.lock)
+	s.lock.Release()
 	return err
 }
 
-// dirLockFile, in the raft directory, holds the pid of the process using it.
-const dirLockFile = "LOCK"
-
-// lockDir takes dir for this process (an exclusive flock on dir/LOCK).
-func lockDir(dir string) (*os.File, error) {
-	path := filepath.Join(dir, dirLockFile)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+// lockDir takes dir for this process (a lock file, dir/LOCK, holding its pid).
+func lockDir(dir string) (*filelock.Lock, error) {
+	l, err := filelock.Acquire(filepath.Join(dir, "LOCK"))
+	var held *filelock.HeldError
+	if errors.As(err, &held) {
+		return nil, fmt.Errorf("raft-dir %s is in use by another process (%v)", dir, held)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		holder, _ := os.ReadFile(path)
-		f.Close()
-		pid := strings.TrimSpace(string(holder))
-		if pid == "" {
-			pid = "unknown"
-		}
-		return nil, fmt.Errorf("raft-dir %s is in use by another process (pid %s holds %s)", dir, pid, path)
-	}
-	_ = f.Truncate(0)
-	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	return f, nil
-}
-
-func unlockDir(f *os.File) {
-	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	f.Close()
+	return l, err
 }
 
 // unsyncedFS is raft-wal's file system with fsync left to the operating
