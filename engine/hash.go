@@ -552,6 +552,19 @@ func (tx *Tx) Dump(db int, key string) (string, bool) {
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
+// clearForRestore makes room for RESTORE's key: an existing key is
+// ErrBusyKey without REPLACE, else removed; a deadline already past leaves
+// nothing to write. done says RESTORE ends here, with err.
+func (tx *Tx) clearForRestore(db int, key string, deadline int64, replace bool) (done bool, err error) {
+	if old, ok := tx.Lookup(db, key); ok {
+		if !replace {
+			return true, ErrBusyKey
+		}
+		tx.removeRecord(old, DropDeleted)
+	}
+	return deadline != 0 && deadline < tx.Now, nil
+}
+
 // Restore creates key from a Dump payload with the given deadline (Unix ms,
 // 0 none). An existing key is an error unless replace. A deadline already
 // past leaves no key, as Redis does.
@@ -564,14 +577,8 @@ func (tx *Tx) Restore(db int, key, payload string, deadline int64, replace bool)
 		if err != nil {
 			return err // before anything changes, as Redis checks the payload first
 		}
-		if old, ok := tx.Lookup(db, key); ok {
-			if !replace {
-				return ErrBusyKey
-			}
-			tx.removeRecord(old, DropDeleted)
-		}
-		if deadline != 0 && deadline < tx.Now {
-			return nil
+		if done, err := tx.clearForRestore(db, key, deadline, replace); done {
+			return err
 		}
 		if err := tx.restoreRedis(db, key, v, deadline); err != nil {
 			return err
@@ -612,14 +619,8 @@ func (tx *Tx) Restore(db int, key, payload string, deadline int64, replace bool)
 		}
 		children = append(children, kv{k, v})
 	}
-	if old, ok := tx.Lookup(db, key); ok {
-		if !replace {
-			return ErrBusyKey
-		}
-		tx.removeRecord(old, DropDeleted)
-	}
-	if deadline != 0 && deadline < tx.Now {
-		return nil
+	if done, err := tx.clearForRestore(db, key, deadline, replace); done {
+		return err
 	}
 	tx.put(db, key, typ, deadline, recPayload)
 	p := childPrefix(db, key)
